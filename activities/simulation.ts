@@ -1,0 +1,206 @@
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import type { ModelRegistry } from '../config/models.js';
+import type { BarCache } from '../storage/barCache.js';
+import type { JobStore } from '../storage/jobStore.js';
+import { countModelDays } from '../storage/jobStore.js';
+import type { ModelLocks } from '../storage/modelLocks.js';
+import type { TradingDays } from '../storage/tradingDays.js';
+import { tradingDayId } from '../storage/tradingDays.js';
+import type { PositionRecord, TradingDayDoc } from '../storage/types.js';
+import type { AgentFactory } from '../trading/agents/factory.js';
+import { AgentConfigurationError, LlmUnavailableError } from '../trading/agents/types.js';
+import { lowerBound } from '../trading/bars.js';
+import { addDays } from '../trading/calendar.js';
+import { MarketView } from '../trading/marketView.js';
+import { percentChange, toDollars, toUnits } from '../trading/money.js';
+import { Portfolio } from '../trading/portfolio.js';
+import { TradingDesk } from '../trading/tradingDesk.js';
+import type { ModelDayRef, ModelDaySummary, SimulationOutcome } from '../workflows/definitions.js';
+
+/** Calendar days of history loaded before a job's first date, for signals and the agents' price look-ups. */
+export const HISTORY_DAYS = 180;
+
+export interface SimulationDeps {
+  jobs: JobStore;
+  locks: ModelLocks;
+  tradingDays: TradingDays;
+  bars: BarCache;
+  models: ModelRegistry;
+  agents: AgentFactory;
+  logger: Logger;
+}
+
+function summaryOf(doc: TradingDayDoc, written: boolean): ModelDaySummary {
+  return {
+    model: doc.model,
+    date: doc.date,
+    portfolioValue: doc.endingPosition.portfolioValue,
+    profit: doc.dailyPnl.profit,
+    trades: doc.trades.length,
+    written,
+  };
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function createSimulationActivities(deps: SimulationDeps) {
+  const { jobs, locks, tradingDays, bars, models, agents, logger } = deps;
+
+  async function startSimulationJob(input: {
+    jobId: string;
+    symbols: string[];
+    firstDate: string;
+    lastDate: string;
+  }): Promise<{ bars: number }> {
+    await jobs.markRunning(input.jobId);
+    const count = await bars.prepare(input.symbols, addDays(input.firstDate, -HISTORY_DAYS), input.lastDate);
+    return { bars: count };
+  }
+
+  async function runModelDay(ref: ModelDayRef): Promise<ModelDaySummary> {
+    const { jobId, owner, model, date, symbols } = ref;
+    const log = logger.child({ jobId, model, date });
+    const existing = await tradingDays.get(owner, model, date);
+    if (existing) {
+      await jobs.setModelDay(jobId, model, date, 'completed', { durationMs: existing.durationMs });
+      return summaryOf(existing, false);
+    }
+    const spec = models.get(model);
+    if (!spec) throw ApplicationFailure.nonRetryable(`model '${model}' is not configured`, 'UnknownModel');
+
+    const ctx = Context.current();
+    const started = Date.now();
+    await jobs.setModelDay(jobId, model, date, 'running', { startedAt: new Date(), attempts: ctx.info.attempt });
+
+    const previous = await tradingDays.before(owner, model, date);
+    const start: PositionRecord = previous?.endingPosition ?? {
+      cash: spec.initialCash,
+      holdings: {},
+      portfolioValue: spec.initialCash,
+    };
+    const series = await bars.load(symbols, addDays(date, -HISTORY_DAYS), date);
+    const view = new MarketView(date, series);
+    if (!symbols.some((s) => view.openToday(s) !== undefined)) {
+      throw ApplicationFailure.nonRetryable(
+        `no market data for ${date} for any of ${symbols.length} symbols`,
+        'MissingMarketData',
+      );
+    }
+    const portfolio = new Portfolio({ cash: toUnits(start.cash), holdings: start.holdings });
+    const desk = new TradingDesk(view, portfolio);
+
+    // LLM calls can outlast the heartbeat timeout, so the activity heartbeats on a clock while the agent works.
+    const beat = setInterval(() => ctx.heartbeat({ model, date }), 1000);
+    let run: Awaited<ReturnType<ReturnType<AgentFactory>['run']>>;
+    try {
+      ctx.heartbeat({ model, date });
+      run = await agents(spec).run({
+        date,
+        symbols,
+        view,
+        desk,
+        signal: ctx.cancellationSignal,
+        heartbeat: (d) => ctx.heartbeat(d ?? { model, date }),
+      });
+    } catch (err) {
+      if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`model-day ${model} ${date} cancelled`);
+      const message = errorMessage(err);
+      log.warn({ err: message, attempt: ctx.info.attempt }, 'model-day attempt failed');
+      await jobs.setModelDay(jobId, model, date, 'running', { error: message, attempts: ctx.info.attempt });
+      if (err instanceof AgentConfigurationError)
+        throw ApplicationFailure.nonRetryable(message, 'AgentConfigurationError');
+      if (err instanceof LlmUnavailableError) throw ApplicationFailure.retryable(message, 'LlmUnavailable');
+      throw err;
+    } finally {
+      clearInterval(beat);
+    }
+
+    // The day is valued at its close, which the agent never saw; a symbol without a bar today keeps its last close.
+    const closeOf = (symbol: string): number | undefined => {
+      const s = series.get(symbol) ?? [];
+      const i = lowerBound(s, date);
+      const today = s[i]?.date === date ? s[i] : undefined;
+      const close = today?.close ?? view.lastClose(symbol);
+      return close === undefined ? undefined : toUnits(close);
+    };
+    const endValue = portfolio.value(closeOf);
+    const startValue = toUnits(start.portfolioValue);
+    const snap = portfolio.snapshot();
+    const doc: TradingDayDoc = {
+      _id: tradingDayId(owner, model, date),
+      owner,
+      model,
+      date,
+      jobId,
+      startingPosition: start,
+      endingPosition: { cash: toDollars(snap.cash), holdings: snap.holdings, portfolioValue: toDollars(endValue) },
+      trades: portfolio.trades.map((t) => ({ ...t, price: toDollars(t.price), total: toDollars(t.total) })),
+      dailyPnl: { profit: toDollars(endValue - startValue), returnPct: percentChange(startValue, endValue) },
+      summary: run.summary,
+      reasoning: run.steps,
+      finished: run.finished,
+      toolUsage: desk.toolUsage,
+      tokenUsage: run.tokenUsage,
+      durationMs: Date.now() - started,
+      createdAt: new Date(),
+    };
+    const { doc: stored, inserted } = await tradingDays.insertOnce(doc);
+    await jobs.setModelDay(jobId, model, date, 'completed', {
+      completedAt: new Date(),
+      durationMs: stored.durationMs,
+      tokenUsage: stored.tokenUsage,
+      error: '',
+    });
+    return summaryOf(stored, inserted);
+  }
+
+  async function recordModelDayFailures(input: {
+    jobId: string;
+    date: string;
+    failures: Array<{ model: string; error: string }>;
+    laterDates: string[];
+  }): Promise<void> {
+    for (const f of input.failures) {
+      logger.error({ jobId: input.jobId, model: f.model, date: input.date, err: f.error }, 'model-day failed');
+      await jobs.setModelDay(input.jobId, f.model, input.date, 'failed', { error: f.error, completedAt: new Date() });
+      await jobs.markModelDaysMany(
+        input.jobId,
+        input.laterDates.map((date) => ({ model: f.model, date })),
+        'skipped',
+        `not run: ${f.model} failed on ${input.date}`,
+      );
+    }
+  }
+
+  async function finishSimulationJob(input: {
+    jobId: string;
+    stopped: boolean;
+    remaining: Array<{ model: string; date: string }>;
+  }): Promise<SimulationOutcome> {
+    if (input.stopped) await jobs.markModelDaysMany(input.jobId, input.remaining, 'stopped', 'job stopped');
+    const counts = countModelDays(await jobs.modelDays(input.jobId));
+    const status: SimulationOutcome['status'] = input.stopped
+      ? 'stopped'
+      : counts.failed === 0
+        ? 'completed'
+        : counts.completed === 0
+          ? 'failed'
+          : 'partial';
+    await jobs.finish(
+      input.jobId,
+      status,
+      counts,
+      counts.failed > 0 ? `${counts.failed} model-day(s) failed` : undefined,
+    );
+    await locks.release(input.jobId);
+    logger.info({ jobId: input.jobId, status, ...counts }, 'simulation job finished');
+    return { jobId: input.jobId, status, ...counts };
+  }
+
+  return { startSimulationJob, runModelDay, recordModelDayFailures, finishSimulationJob };
+}
+
+export type SimulationActivities = ReturnType<typeof createSimulationActivities>;

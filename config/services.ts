@@ -1,0 +1,55 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { MarketDataSource } from '../trading/bars.js';
+import { AlphaVantageFileSource } from '../trading/market-data/alphaVantageFiles.js';
+import { SyntheticSource } from '../trading/market-data/synthetic.js';
+import { YahooSource } from '../trading/market-data/yahoo.js';
+import type { Settings } from './settings.js';
+
+export function createMarketSource(settings: Settings['marketData']): MarketDataSource {
+  switch (settings.source) {
+    case 'files':
+      return new AlphaVantageFileSource(settings.files);
+    case 'yahoo':
+      return new YahooSource(settings.symbols);
+    case 'synthetic':
+      return new SyntheticSource(settings.seed);
+  }
+}
+
+/** The symbols a job trades when its request names none. */
+export async function defaultSymbols(settings: Settings['marketData'], source: MarketDataSource): Promise<string[]> {
+  return settings.symbols ?? (await source.defaultSymbols());
+}
+
+function connectionOptions(t: Settings['temporal'], address: string) {
+  return {
+    address,
+    ...(t.tls ? { tls: { clientCertPair: { crt: Buffer.from(t.tls.cert), key: Buffer.from(t.tls.key) } } } : {}),
+    ...(t.apiKey ? { apiKey: t.apiKey, tls: t.tls ? undefined : true } : {}),
+  };
+}
+
+/** The SDK does not retry its first connection; a service started beside Temporal has to. */
+async function withRetry<T>(what: string, attempt: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 200;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (Date.now() + delay > deadline) throw new Error(`cannot connect to ${what}: ${(err as Error).message}`);
+      await sleep(delay);
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
+export function connectTemporalClient(t: Settings['temporal'], address: string, timeoutMs = 60_000) {
+  return withRetry(`Temporal at ${address}`, () => Connection.connect(connectionOptions(t, address)), timeoutMs);
+}
+
+export function connectTemporalWorker(t: Settings['temporal'], address: string, timeoutMs = 60_000) {
+  return withRetry(`Temporal at ${address}`, () => NativeConnection.connect(connectionOptions(t, address)), timeoutMs);
+}

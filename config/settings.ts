@@ -1,0 +1,105 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const projectRoot = resolve(fileURLToPath(import.meta.url), '../..');
+
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TLS_CERT: z.string().optional(),
+  TEMPORAL_TLS_KEY: z.string().optional(),
+  TEMPORAL_API_KEY: z.string().optional(),
+  TEMPORAL_UI_URL: z.string().optional(),
+  MONGODB_URI: z.string().optional(),
+  MONGODB_DB: z.string().default('tradeflow'),
+  TRADEFLOW_DATA_DIR: z.string().default(resolve(projectRoot, '.data')),
+  TRADEFLOW_MODELS: z.string().default(resolve(projectRoot, 'config/models.default.json')),
+  MARKET_DATA_SOURCE: z.enum(['synthetic', 'files', 'yahoo']).optional(),
+  MARKET_DATA_FILES: z.string().optional(),
+  MARKET_DATA_SEED: z.coerce.number().int().default(42),
+  MARKET_SYMBOLS: z.string().optional(),
+  MAX_SIMULATION_DAYS: z.coerce.number().int().min(1).max(5000).default(260),
+  SIMULATION_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  TASK_QUEUE_PREFIX: z.string().default(''),
+});
+
+export interface Settings {
+  port: number;
+  host: string;
+  temporal: {
+    /** Unset means: start the embedded dev server. */
+    address?: string;
+    namespace: string;
+    tls?: { cert: string; key: string };
+    apiKey?: string;
+    uiUrl?: string;
+  };
+  mongo: { uri?: string; db: string };
+  dataDir: string;
+  modelsPath: string;
+  marketData:
+    | { source: 'synthetic'; seed: number; symbols?: string[] }
+    | { source: 'files'; files: string[]; symbols?: string[] }
+    | { source: 'yahoo'; symbols: string[] };
+  maxSimulationDays: number;
+  simulationConcurrency: number;
+  logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+  taskQueues: { orchestrator: string; simulation: string };
+}
+
+const list = (v: string | undefined) =>
+  v
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(
+      `invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  const e = parsed.data;
+  const files = list(e.MARKET_DATA_FILES);
+  const symbols = list(e.MARKET_SYMBOLS)?.map((s) => s.toUpperCase());
+  const source = e.MARKET_DATA_SOURCE ?? (files?.length ? 'files' : 'synthetic');
+  let marketData: Settings['marketData'];
+  if (source === 'files') {
+    if (!files?.length) throw new Error('MARKET_DATA_SOURCE=files needs MARKET_DATA_FILES (comma-separated paths)');
+    marketData = { source, files: files.map((f) => resolve(f)), ...(symbols ? { symbols } : {}) };
+  } else if (source === 'yahoo') {
+    if (!symbols?.length) throw new Error('MARKET_DATA_SOURCE=yahoo needs MARKET_SYMBOLS (comma-separated)');
+    marketData = { source, symbols };
+  } else {
+    marketData = { source, seed: e.MARKET_DATA_SEED, ...(symbols ? { symbols } : {}) };
+  }
+  const tls =
+    e.TEMPORAL_TLS_CERT && e.TEMPORAL_TLS_KEY ? { cert: e.TEMPORAL_TLS_CERT, key: e.TEMPORAL_TLS_KEY } : undefined;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    temporal: {
+      ...(e.TEMPORAL_ADDRESS ? { address: e.TEMPORAL_ADDRESS } : {}),
+      namespace: e.TEMPORAL_NAMESPACE,
+      ...(tls ? { tls } : {}),
+      ...(e.TEMPORAL_API_KEY ? { apiKey: e.TEMPORAL_API_KEY } : {}),
+      ...(e.TEMPORAL_UI_URL ? { uiUrl: e.TEMPORAL_UI_URL } : {}),
+    },
+    mongo: { ...(e.MONGODB_URI ? { uri: e.MONGODB_URI } : {}), db: e.MONGODB_DB },
+    dataDir: resolve(e.TRADEFLOW_DATA_DIR),
+    modelsPath: resolve(e.TRADEFLOW_MODELS),
+    marketData,
+    maxSimulationDays: e.MAX_SIMULATION_DAYS,
+    simulationConcurrency: e.SIMULATION_CONCURRENCY,
+    logLevel: e.LOG_LEVEL,
+    taskQueues: {
+      orchestrator: `${e.TASK_QUEUE_PREFIX}orchestrator`,
+      simulation: `${e.TASK_QUEUE_PREFIX}simulation`,
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { devServerArgs } from '../temporal-config/dev-server.js';
+import { SEARCH_ATTRIBUTES } from '../temporal-config/search-attributes.js';
+import { freePort, type ManagedProcess, startService } from './processes.js';
+
+export interface LocalStackOptions {
+  /** Where the SQLite files and logs live; a restart on the same folder keeps every job. */
+  dataDir: string;
+  temporalBin?: string;
+  ferretdbBin?: string;
+  /** External services: when set, nothing local is started for them. */
+  temporalAddress?: string;
+  mongoUri?: string;
+  /** Fixed ports for `npm start`; tests pass nothing and get free ones. */
+  temporalPort?: number;
+  temporalUiPort?: number;
+  mongoPort?: number;
+  headless?: boolean;
+}
+
+export interface LocalStack {
+  temporalAddress: string;
+  temporalUiUrl?: string;
+  mongoUri: string;
+  processes: ManagedProcess[];
+  stop(): Promise<void>;
+}
+
+function requireBin(path: string | undefined, name: string, envVar: string): string {
+  if (!path) throw new Error(`${name} binary unknown: run through npm (which sets ${envVar}) or set ${envVar}`);
+  return path;
+}
+
+/** Starts the embedded Temporal dev server (with its Web UI) and FerretDB, unless external ones are given. */
+export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack> {
+  mkdirSync(o.dataDir, { recursive: true });
+  const processes: ManagedProcess[] = [];
+  const stop = async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+  };
+  try {
+    let temporalAddress = o.temporalAddress;
+    let temporalUiUrl: string | undefined;
+    if (!temporalAddress) {
+      const port = o.temporalPort ?? (await freePort());
+      const uiPort = o.temporalUiPort ?? (await freePort());
+      processes.push(
+        await startService({
+          name: 'temporal',
+          command: requireBin(o.temporalBin, 'Temporal CLI', 'TRADEFLOW_TEMPORAL_BIN'),
+          args: devServerArgs({
+            port,
+            uiPort,
+            dbFile: join(o.dataDir, 'temporal.sqlite'),
+            headless: o.headless ?? false,
+            searchAttributes: SEARCH_ATTRIBUTES,
+          }),
+          port,
+          logFile: join(o.dataDir, 'logs', 'temporal.log'),
+        }),
+      );
+      temporalAddress = `127.0.0.1:${port}`;
+      if (!o.headless) temporalUiUrl = `http://127.0.0.1:${uiPort}`;
+    }
+    let mongoUri = o.mongoUri;
+    if (!mongoUri) {
+      const port = o.mongoPort ?? (await freePort());
+      const dir = join(o.dataDir, 'ferretdb');
+      mkdirSync(dir, { recursive: true });
+      processes.push(
+        await startService({
+          name: 'ferretdb',
+          command: requireBin(o.ferretdbBin, 'FerretDB', 'TRADEFLOW_FERRETDB_BIN'),
+          args: ['--listen-addr', `127.0.0.1:${port}`, '--handler', 'sqlite', '--sqlite-url', `file:${dir}/`],
+          port,
+          logFile: join(o.dataDir, 'logs', 'ferretdb.log'),
+        }),
+      );
+      mongoUri = `mongodb://127.0.0.1:${port}/`;
+    }
+    return { temporalAddress, ...(temporalUiUrl ? { temporalUiUrl } : {}), mongoUri, processes, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,106 @@
+// `npm start`: the embedded Temporal dev server (with Web UI), FerretDB, the worker and the HTTP API.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadSettings } from '../config/settings.js';
+import { canConnect, type ManagedProcess, startService, stopProcess } from '../devstack/processes.js';
+import { startLocalStack } from '../devstack/stack.js';
+import { connectDatabase } from '../storage/db.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tsx = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
+const settings = loadSettings();
+const env = process.env;
+const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
+
+const wanted = [
+  ...(env.TEMPORAL_ADDRESS
+    ? []
+    : [
+        ['TRADEFLOW_TEMPORAL_PORT', port('TRADEFLOW_TEMPORAL_PORT', 7233)],
+        ['TRADEFLOW_TEMPORAL_UI_PORT', port('TRADEFLOW_TEMPORAL_UI_PORT', 8233)],
+      ]),
+  ...(env.MONGODB_URI ? [] : [['TRADEFLOW_MONGO_PORT', port('TRADEFLOW_MONGO_PORT', 27017)]]),
+  ['PORT', settings.port],
+] as Array<[string, number]>;
+for (const [name, p] of wanted) {
+  if (await canConnect(p)) {
+    console.error(`port ${p} is already in use (is tradeflow already running?); choose another with ${name}=...`);
+    process.exit(1);
+  }
+}
+
+console.log('starting tradeflow…');
+const stack = await startLocalStack({
+  dataDir: settings.dataDir,
+  ...(env.TRADEFLOW_TEMPORAL_BIN ? { temporalBin: env.TRADEFLOW_TEMPORAL_BIN } : {}),
+  ...(env.TRADEFLOW_FERRETDB_BIN ? { ferretdbBin: env.TRADEFLOW_FERRETDB_BIN } : {}),
+  ...(settings.temporal.address ? { temporalAddress: settings.temporal.address } : {}),
+  ...(settings.mongo.uri ? { mongoUri: settings.mongo.uri } : {}),
+  temporalPort: port('TRADEFLOW_TEMPORAL_PORT', 7233),
+  temporalUiPort: port('TRADEFLOW_TEMPORAL_UI_PORT', 8233),
+  mongoPort: port('TRADEFLOW_MONGO_PORT', 27017),
+});
+// Collections are created here, once, before two processes could race to create them.
+const db = await connectDatabase(stack.mongoUri, settings.mongo.db);
+await db.close();
+
+const childEnv = {
+  ...env,
+  TEMPORAL_ADDRESS: stack.temporalAddress,
+  MONGODB_URI: stack.mongoUri,
+  ...(stack.temporalUiUrl ? { TEMPORAL_UI_URL: stack.temporalUiUrl } : {}),
+};
+
+const worker = spawn(process.execPath, [tsx, 'worker/main.ts'], { cwd: root, env: childEnv, stdio: 'inherit' });
+let server: ManagedProcess | undefined;
+let stopping = false;
+
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  console.log('stopping tradeflow…');
+  if (server) await server.stop();
+  await stopProcess(worker, 15_000);
+  await stack.stop();
+  process.exit(code);
+}
+worker.once('exit', (code) => {
+  if (!stopping) {
+    console.error(`the worker exited (${code}); stopping`);
+    void shutdown(1);
+  }
+});
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  server = await startService({
+    name: 'api',
+    command: process.execPath,
+    args: [tsx, 'server/main.ts'],
+    port: settings.port,
+    logFile: `${settings.dataDir}/logs/api.log`,
+    env: childEnv,
+  });
+} catch (err) {
+  console.error((err as Error).message);
+  await shutdown(1);
+}
+server?.child.stdout?.pipe(process.stdout);
+server?.child.once('exit', (code) => {
+  if (!stopping) {
+    console.error(`the API server exited (${code}); stopping`);
+    void shutdown(1);
+  }
+});
+
+if (stopping) await new Promise(() => {});
+console.log(`
+tradeflow is running
+  API            http://${settings.host}:${settings.port}   (try: curl -X POST localhost:${settings.port}/simulate/trigger)
+  Temporal       ${stack.temporalAddress}   namespace ${settings.temporal.namespace}
+  Temporal UI    ${stack.temporalUiUrl ?? '(external Temporal: use its own UI)'}
+  MongoDB        ${stack.mongoUri}
+  market data    ${settings.marketData.source}
+  data and logs  ${settings.dataDir}
+Ctrl-C stops everything; jobs survive a restart.`);

@@ -1,0 +1,30 @@
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { ModelRegistry } from '../config/models.js';
+import type { Database } from '../storage/db.js';
+import type { JobStore } from '../storage/jobStore.js';
+import type { TradingDays } from '../storage/tradingDays.js';
+import type { SimulationService } from './simulationService.js';
+
+export interface AppDeps {
+  db: Database;
+  jobs: JobStore;
+  tradingDays: TradingDays;
+  models: ModelRegistry;
+  simulations: SimulationService;
+  temporal: Client;
+  temporalAddress: string;
+  /** Base URL of the Temporal Web UI, for links to each job's workflow. */
+  temporalUiUrl?: string;
+  namespace: string;
+  logger: Logger;
+}
+
+export interface AppEnv {
+  Variables: { owner: string };
+}
+
+export function workflowUiLink(deps: AppDeps, workflowId: string): string | undefined {
+  if (!deps.temporalUiUrl) return undefined;
+  return `${deps.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

@@ -1,0 +1,45 @@
+// The HTTP server process: `tsx server/main.ts` with TEMPORAL_ADDRESS and MONGODB_URI set (npm start sets them).
+import { serve } from '@hono/node-server';
+import { createLogger } from '../config/logger.js';
+import { loadModelsConfig } from '../config/models.js';
+import { connectTemporalClient, createMarketSource } from '../config/services.js';
+import { loadSettings } from '../config/settings.js';
+import { connectDatabase } from '../storage/db.js';
+import { wireApp } from './wire.js';
+
+const settings = loadSettings();
+const logger = createLogger(settings.logLevel, 'tradeflow-server');
+const address = settings.temporal.address;
+if (!address || !settings.mongo.uri) {
+  logger.fatal('TEMPORAL_ADDRESS and MONGODB_URI must be set (npm start sets them for the embedded services)');
+  process.exit(2);
+}
+
+const db = await connectDatabase(settings.mongo.uri, settings.mongo.db);
+const connection = await connectTemporalClient(settings.temporal, address);
+const { app } = wireApp({
+  settings,
+  db,
+  connection,
+  temporalAddress: address,
+  ...(settings.temporal.uiUrl ? { temporalUiUrl: settings.temporal.uiUrl } : {}),
+  models: await loadModelsConfig(settings.modelsPath),
+  market: createMarketSource(settings.marketData),
+  logger,
+});
+
+const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, (info) => {
+  logger.info(`tradeflow API listening on http://${settings.host}:${info.port}`);
+});
+
+function shutdown(signal: string) {
+  logger.info({ signal }, 'server shutting down');
+  server.close(async () => {
+    await connection.close();
+    await db.close();
+    process.exit(0);
+  });
+  setTimeout(() => process.exit(0), 5000).unref();
+}
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -1,0 +1,117 @@
+import { countModelDays } from '../storage/jobStore.js';
+import type { JobDoc, ModelDayDoc, TradingDayDoc } from '../storage/types.js';
+
+const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
+const seconds = (ms: number | undefined) => (ms === undefined ? null : Math.round(ms) / 1000);
+
+export interface Links {
+  webUi?: string;
+}
+
+export function jobSummary(job: JobDoc, links: Links = {}) {
+  return {
+    job_id: job._id,
+    kind: job.kind,
+    owner: job.owner,
+    status: job.status,
+    models: job.models,
+    date_range: job.dateRange,
+    total_model_days: job.totalModelDays,
+    created_at: iso(job.createdAt),
+    started_at: iso(job.startedAt),
+    updated_at: iso(job.updatedAt),
+    completed_at: iso(job.completedAt),
+    error: job.error ?? null,
+    links: {
+      status: `/simulate/status/${job._id}`,
+      stop: `/jobs/${job._id}/stop`,
+      results: `/results?job_id=${job._id}&start_date=${job.dateRange.start}&end_date=${job.dateRange.end}`,
+      ...(links.webUi ? { temporal_ui: links.webUi } : {}),
+    },
+  };
+}
+
+export function jobStatus(job: JobDoc, days: readonly ModelDayDoc[], links: Links = {}) {
+  const counts = countModelDays(days);
+  const running = days.filter((d) => d.status === 'running');
+  const currentDate =
+    running
+      .map((d) => d.date)
+      .sort()
+      .at(-1) ?? null;
+  const done = counts.completed + counts.failed + counts.skipped + counts.stopped;
+  const end = job.completedAt ?? (job.status === 'pending' ? undefined : new Date());
+  return {
+    ...jobSummary(job, links),
+    symbols: job.symbols,
+    progress: {
+      total_model_days: job.totalModelDays,
+      completed: counts.completed,
+      failed: counts.failed,
+      skipped: counts.skipped,
+      stopped: counts.stopped,
+      running: counts.running,
+      pending: Math.max(0, job.totalModelDays - done - counts.running),
+      percent: job.totalModelDays ? Math.round((done / job.totalModelDays) * 1000) / 10 : 100,
+      current: currentDate
+        ? { date: currentDate, models: running.filter((d) => d.date === currentDate).map((d) => d.model) }
+        : null,
+    },
+    details: days.map((d) => ({
+      date: d.date,
+      model: d.model,
+      status: d.status,
+      started_at: iso(d.startedAt),
+      completed_at: iso(d.completedAt),
+      duration_seconds: seconds(d.durationMs),
+      attempts: d.attempts ?? null,
+      error: d.error || null,
+      tokens: d.tokenUsage ? d.tokenUsage.totalTokens : null,
+    })),
+    total_duration_seconds: job.startedAt && end ? seconds(end.getTime() - job.startedAt.getTime()) : null,
+  };
+}
+
+function positions(p: TradingDayDoc['endingPosition']) {
+  return { ...p.holdings, CASH: p.cash };
+}
+
+export function tradingDayMinimal(d: TradingDayDoc) {
+  return {
+    date: d.date,
+    model: d.model,
+    job_id: d.jobId,
+    positions: positions(d.endingPosition),
+    trades: d.trades.map((t) => ({
+      action: t.action,
+      symbol: t.symbol,
+      quantity: t.quantity,
+      price: t.price,
+      total: t.total,
+    })),
+    daily_pnl: {
+      profit: d.dailyPnl.profit,
+      return_pct: d.dailyPnl.returnPct,
+      portfolio_value: d.endingPosition.portfolioValue,
+    },
+    cash: d.endingPosition.cash,
+    portfolio_value: d.endingPosition.portfolioValue,
+    summary: d.summary,
+  };
+}
+
+export function tradingDayFull(d: TradingDayDoc) {
+  return {
+    ...tradingDayMinimal(d),
+    starting_position: { ...positions(d.startingPosition), portfolio_value: d.startingPosition.portfolioValue },
+    ai_reasoning: {
+      total_steps: d.reasoning.length,
+      finished: d.finished,
+      reasoning_summary: d.summary,
+      steps: d.reasoning,
+      tool_usage: d.toolUsage,
+    },
+    token_usage: d.tokenUsage,
+    session_duration_seconds: seconds(d.durationMs),
+  };
+}

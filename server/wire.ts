@@ -1,0 +1,59 @@
+import { Client, type Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { ModelRegistry } from '../config/models.js';
+import { defaultSymbols } from '../config/services.js';
+import type { Settings } from '../config/settings.js';
+import type { Database } from '../storage/db.js';
+import { JobStore } from '../storage/jobStore.js';
+import { ModelLocks } from '../storage/modelLocks.js';
+import { TradingDays } from '../storage/tradingDays.js';
+import type { MarketDataSource } from '../trading/bars.js';
+import type { SimulationOptions } from '../workflows/definitions.js';
+import { createApp } from './app.js';
+import type { AppDeps } from './context.js';
+import { SimulationService } from './simulationService.js';
+
+export interface WireOptions {
+  settings: Settings;
+  db: Database;
+  connection: Connection;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+  models: ModelRegistry;
+  market: MarketDataSource;
+  logger: Logger;
+  simulationOptions?: Partial<SimulationOptions>;
+}
+
+/** Builds the HTTP app on real clients; `server/main.ts`, the tests and the benchmark all use it. */
+export function wireApp(o: WireOptions) {
+  const c = o.db.collections;
+  const jobs = new JobStore(c);
+  const tradingDays = new TradingDays(c);
+  const temporal = new Client({ connection: o.connection, namespace: o.settings.temporal.namespace });
+  const simulations = new SimulationService({
+    jobs,
+    locks: new ModelLocks(c),
+    tradingDays,
+    models: o.models,
+    market: o.market,
+    defaultSymbols: () => defaultSymbols(o.settings.marketData, o.market),
+    temporal,
+    settings: o.settings,
+    logger: o.logger,
+    ...(o.simulationOptions ? { simulationOptions: o.simulationOptions } : {}),
+  });
+  const deps: AppDeps = {
+    db: o.db,
+    jobs,
+    tradingDays,
+    models: o.models,
+    simulations,
+    temporal,
+    temporalAddress: o.temporalAddress,
+    ...(o.temporalUiUrl ? { temporalUiUrl: o.temporalUiUrl } : {}),
+    namespace: o.settings.temporal.namespace,
+    logger: o.logger,
+  };
+  return { app: createApp(deps), deps };
+}

@@ -1,0 +1,76 @@
+import { type Collection, type Db, MongoClient } from 'mongodb';
+import type { BarsDoc, JobDoc, ModelDayDoc, ModelLockDoc, TradingDayDoc } from './types.js';
+
+export interface Collections {
+  jobs: Collection<JobDoc>;
+  modelDays: Collection<ModelDayDoc>;
+  tradingDays: Collection<TradingDayDoc>;
+  modelLocks: Collection<ModelLockDoc>;
+  bars: Collection<BarsDoc>;
+}
+
+export interface Database {
+  client: MongoClient;
+  db: Db;
+  collections: Collections;
+  close(): Promise<void>;
+}
+
+/** Connects and makes sure every index exists. Unique keys are what keep retried activities idempotent. */
+export async function connectDatabase(uri: string, dbName: string): Promise<Database> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: 'tradeflow' });
+  await client.connect();
+  const db = client.db(dbName);
+  const collections: Collections = {
+    jobs: db.collection<JobDoc>('jobs'),
+    modelDays: db.collection<ModelDayDoc>('model_days'),
+    tradingDays: db.collection<TradingDayDoc>('trading_days'),
+    modelLocks: db.collection<ModelLockDoc>('model_locks'),
+    bars: db.collection<BarsDoc>('bars'),
+  };
+  await ensureIndexes(collections);
+  return { client, db, collections, close: () => client.close() };
+}
+
+type IndexSpec = { key: Record<string, 1 | -1>; unique?: boolean };
+
+const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
+  jobs: [
+    { key: { createdAt: -1 } },
+    { key: { idempotencyKey: 1, createdAt: -1 } },
+    { key: { owner: 1, status: 1, createdAt: -1 } },
+  ],
+  modelDays: [{ key: { jobId: 1, date: 1, model: 1 } }],
+  tradingDays: [
+    { key: { owner: 1, model: 1, date: 1 }, unique: true },
+    { key: { owner: 1, date: 1 } },
+    { key: { jobId: 1 } },
+  ],
+  modelLocks: [{ key: { jobId: 1 } }],
+  bars: [{ key: { source: 1, symbol: 1 } }],
+};
+
+/**
+ * Creates missing indexes one at a time. FerretDB v1 panics on `createIndexes` for an index that
+ * already exists and when two connections create one collection at once, so existing ones are skipped
+ * and `npm start` runs this once before it starts the worker and the API.
+ */
+export async function ensureIndexes(c: Collections): Promise<void> {
+  for (const [name, specs] of Object.entries(INDEXES) as Array<[keyof Collections, IndexSpec[]]>) {
+    const collection = c[name];
+    const existing = new Set(
+      await collection
+        .listIndexes()
+        .toArray()
+        .then((xs) => xs.map((x) => x.name as string))
+        .catch(() => [] as string[]),
+    );
+    for (const spec of specs) {
+      const indexName = Object.entries(spec.key)
+        .map(([k, v]) => `${k}_${v}`)
+        .join('_');
+      if (existing.has(indexName)) continue;
+      await collection.createIndex(spec.key, { name: indexName, ...(spec.unique ? { unique: true } : {}) });
+    }
+  }
+}

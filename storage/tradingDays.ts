@@ -1,0 +1,66 @@
+import { MongoServerError } from 'mongodb';
+import type { IsoDate } from '../trading/calendar.js';
+import type { Collections } from './db.js';
+import type { TradingDayDoc } from './types.js';
+
+export const tradingDayId = (owner: string, model: string, date: IsoDate) => `${owner}|${model}|${date}`;
+
+/** Each model's ledger, one document per trading day, continuous across jobs. */
+export class TradingDays {
+  constructor(private readonly c: Pick<Collections, 'tradingDays'>) {}
+
+  get(owner: string, model: string, date: IsoDate): Promise<TradingDayDoc | null> {
+    return this.c.tradingDays.findOne({ _id: tradingDayId(owner, model, date) });
+  }
+
+  /** The day a model's next day starts from: its latest day before `date`. */
+  before(owner: string, model: string, date: IsoDate): Promise<TradingDayDoc | null> {
+    return this.c.tradingDays.findOne({ owner, model, date: { $lt: date } }, { sort: { date: -1 } });
+  }
+
+  async lastDate(owner: string, model: string): Promise<IsoDate | undefined> {
+    const d = await this.c.tradingDays.findOne({ owner, model }, { sort: { date: -1 }, projection: { date: 1 } });
+    return d?.date;
+  }
+
+  async datesIn(owner: string, model: string, from: IsoDate, to: IsoDate): Promise<Set<IsoDate>> {
+    const docs = await this.c.tradingDays
+      .find({ owner, model, date: { $gte: from, $lte: to } }, { projection: { date: 1 } })
+      .toArray();
+    return new Set(docs.map((d) => d.date));
+  }
+
+  /** Writes the day once; when a retry finds it already written, the stored day wins. */
+  async insertOnce(doc: TradingDayDoc): Promise<{ doc: TradingDayDoc; inserted: boolean }> {
+    try {
+      await this.c.tradingDays.insertOne(doc);
+      return { doc, inserted: true };
+    } catch (err) {
+      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+      const existing = await this.c.tradingDays.findOne({ _id: doc._id });
+      if (!existing) throw err;
+      return { doc: existing, inserted: false };
+    }
+  }
+
+  find(query: {
+    owner: string;
+    models?: string[];
+    from: IsoDate;
+    to: IsoDate;
+    jobId?: string;
+    full: boolean;
+  }): Promise<TradingDayDoc[]> {
+    return this.c.tradingDays
+      .find(
+        {
+          owner: query.owner,
+          date: { $gte: query.from, $lte: query.to },
+          ...(query.models ? { model: { $in: query.models } } : {}),
+          ...(query.jobId ? { jobId: query.jobId } : {}),
+        },
+        { sort: { date: 1, model: 1 }, ...(query.full ? {} : { projection: { reasoning: 0 } }) },
+      )
+      .toArray();
+  }
+}

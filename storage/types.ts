@@ -1,0 +1,108 @@
+import type { TokenUsage } from '../trading/agents/types.js';
+import type { IsoDate } from '../trading/calendar.js';
+import type { Trade } from '../trading/portfolio.js';
+
+export const JOB_STATUSES = ['pending', 'running', 'completed', 'partial', 'failed', 'stopping', 'stopped'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['completed', 'partial', 'failed', 'stopped'];
+
+export const MODEL_DAY_STATUSES = ['pending', 'running', 'completed', 'failed', 'skipped', 'stopped'] as const;
+export type ModelDayStatus = (typeof MODEL_DAY_STATUSES)[number];
+
+export type JobKind = 'simulation';
+
+/** What a simulation job will run: models start at different dates when they catch up from different days. */
+export interface SimulationPlan {
+  dates: IsoDate[];
+  /** Index into `dates` of each model's first day. */
+  modelStart: Record<string, number>;
+}
+
+export interface JobDoc {
+  _id: string;
+  kind: JobKind;
+  owner: string;
+  status: JobStatus;
+  idempotencyKey: string;
+  models: string[];
+  symbols: string[];
+  dateRange: { start: IsoDate; end: IsoDate };
+  plan: SimulationPlan;
+  totalModelDays: number;
+  request: unknown;
+  workflowId: string;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt?: Date;
+  completedAt?: Date;
+  error?: string;
+  /** Counts written when the job ends; live counts come from model_days. */
+  summary?: ModelDayCounts;
+}
+
+export interface ModelDayCounts {
+  completed: number;
+  failed: number;
+  skipped: number;
+  stopped: number;
+  running: number;
+}
+
+export interface ModelDayDoc {
+  _id: string;
+  jobId: string;
+  model: string;
+  date: IsoDate;
+  status: ModelDayStatus;
+  startedAt?: Date;
+  completedAt?: Date;
+  durationMs?: number;
+  error?: string;
+  attempts?: number;
+  tokenUsage?: TokenUsage;
+}
+
+export interface PositionRecord {
+  cash: number;
+  holdings: Record<string, number>;
+  portfolioValue: number;
+}
+
+/** One model's trading day: written once, whole, so a retried activity can never write half a day twice. */
+export interface TradingDayDoc {
+  _id: string;
+  owner: string;
+  model: string;
+  date: IsoDate;
+  jobId: string;
+  startingPosition: PositionRecord;
+  endingPosition: PositionRecord;
+  trades: Array<Omit<Trade, 'price' | 'total'> & { price: number; total: number }>;
+  dailyPnl: { profit: number; returnPct: number };
+  summary: string;
+  reasoning: Array<{ step: number; role: string; content: string; tool?: string; arguments?: unknown }>;
+  finished: boolean;
+  toolUsage: Record<string, number>;
+  tokenUsage: TokenUsage;
+  durationMs: number;
+  createdAt: Date;
+}
+
+export interface ModelLockDoc {
+  _id: string;
+  owner: string;
+  model: string;
+  jobId: string;
+  idempotencyKey: string;
+  acquiredAt: Date;
+}
+
+export interface BarsDoc {
+  _id: string;
+  source: string;
+  symbol: string;
+  bars: Array<{ date: IsoDate; open: number; high: number; low: number; close: number; volume: number }>;
+  /** The dates the source was asked for: a holiday inside it is known to have no bar, not missing. */
+  range: { from: IsoDate; to: IsoDate };
+  updatedAt: Date;
+}

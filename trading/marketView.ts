@@ -1,0 +1,70 @@
+import type { Bar, BarSeries } from './bars.js';
+import { lowerBound } from './bars.js';
+import type { IsoDate } from './calendar.js';
+import { isIsoDate } from './calendar.js';
+
+/** What an agent deciding on `date` may know of one day: the full bar before `date`, only the open on it. */
+export type VisibleBar = Bar | { date: IsoDate; open: number };
+
+export class LookAheadError extends Error {
+  constructor(
+    readonly requested: IsoDate,
+    readonly today: IsoDate,
+  ) {
+    super(`data for ${requested} is not available on ${today}: only earlier days and today's open can be seen`);
+    this.name = 'LookAheadError';
+  }
+}
+
+/**
+ * The market as it stands at the open of one trading day. It is built by copying bars dated before
+ * `date` plus the open of `date`; nothing later is ever held, so no call can leak the future.
+ */
+export class MarketView {
+  private readonly past = new Map<string, readonly Bar[]>();
+  private readonly opens = new Map<string, number>();
+
+  constructor(
+    readonly date: IsoDate,
+    series: BarSeries,
+  ) {
+    for (const [symbol, bars] of series) {
+      const cut = lowerBound(bars, date);
+      this.past.set(symbol, Object.freeze(bars.slice(0, cut).map((b) => Object.freeze({ ...b }))));
+      const today = bars[cut];
+      if (today && today.date === date) this.opens.set(symbol, today.open);
+    }
+  }
+
+  symbols(): string[] {
+    return [...this.past.keys()];
+  }
+
+  /** Full bars strictly before today, the most recent `limit` of them. */
+  history(symbol: string, limit = Number.POSITIVE_INFINITY): readonly Bar[] {
+    const bars = this.past.get(symbol) ?? [];
+    return limit >= bars.length ? bars : bars.slice(bars.length - limit);
+  }
+
+  /** Today's opening price: the price every order of the day fills at. */
+  openToday(symbol: string): number | undefined {
+    return this.opens.get(symbol);
+  }
+
+  lastClose(symbol: string): number | undefined {
+    return this.past.get(symbol)?.at(-1)?.close;
+  }
+
+  /** The bar of a given date as far as it may be known today; throws for any later date. */
+  barOn(symbol: string, date: IsoDate): VisibleBar | undefined {
+    if (!isIsoDate(date)) throw new RangeError(`not a YYYY-MM-DD date: ${date}`);
+    if (date > this.date) throw new LookAheadError(date, this.date);
+    if (date === this.date) {
+      const open = this.opens.get(symbol);
+      return open === undefined ? undefined : { date, open };
+    }
+    const bars = this.past.get(symbol) ?? [];
+    const i = lowerBound(bars, date);
+    return bars[i]?.date === date ? bars[i] : undefined;
+  }
+}

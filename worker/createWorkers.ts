@@ -1,0 +1,62 @@
+import { DefaultLogger, makeTelemetryFilterString, type NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { SimulationActivities } from '../activities/simulation.js';
+import type { Settings } from '../config/settings.js';
+import { workflowsPath } from './workflowsPath.js';
+
+let runtimeInstalled = false;
+
+/** Keeps the SDK's own logging to warnings; call once per process before any worker exists. */
+export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+  });
+}
+
+export interface WorkerSetup {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueues: Settings['taskQueues'];
+  activities: SimulationActivities;
+  /** Model-days run at once by this process; LLM-bound models want more, CPU-bound strategies fewer. */
+  simulationConcurrency: number;
+  /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
+  workflowBundle?: { code: string };
+}
+
+export interface Workers {
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/**
+ * One process, two task queues: `orchestrator` runs workflows and their bookkeeping, `simulation` runs
+ * model-days, so the number of agents running at once is set apart from everything else.
+ */
+export async function createWorkers(s: WorkerSetup): Promise<Workers> {
+  const { runModelDay, ...bookkeeping } = s.activities;
+  const common = { connection: s.connection, namespace: s.namespace, shutdownGraceTime: '10s' } as const;
+  const orchestrator = await Worker.create({
+    ...common,
+    taskQueue: s.taskQueues.orchestrator,
+    ...(s.workflowBundle ? { workflowBundle: s.workflowBundle } : { workflowsPath }),
+    activities: bookkeeping,
+    maxConcurrentActivityTaskExecutions: 20,
+  });
+  const simulation = await Worker.create({
+    ...common,
+    taskQueue: s.taskQueues.simulation,
+    activities: { runModelDay },
+    maxConcurrentActivityTaskExecutions: s.simulationConcurrency,
+  });
+  return {
+    run: async () => {
+      await Promise.all([orchestrator.run(), simulation.run()]);
+    },
+    shutdown: () => {
+      for (const w of [orchestrator, simulation]) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// The worker process: `tsx worker/main.ts` with TEMPORAL_ADDRESS and MONGODB_URI set (npm start sets them).
+
+import { createLogger } from '../config/logger.js';
+import { loadModelsConfig } from '../config/models.js';
+import { connectTemporalWorker, createMarketSource } from '../config/services.js';
+import { loadSettings } from '../config/settings.js';
+import { BarCache } from '../storage/barCache.js';
+import { connectDatabase } from '../storage/db.js';
+import { createAgentFactory } from '../trading/agents/factory.js';
+import { buildActivities } from './buildActivities.js';
+import { createWorkers, installQuietRuntime } from './createWorkers.js';
+
+const settings = loadSettings();
+const logger = createLogger(settings.logLevel, 'tradeflow-worker');
+if (!settings.temporal.address || !settings.mongo.uri) {
+  logger.fatal('TEMPORAL_ADDRESS and MONGODB_URI must be set (npm start sets them for the embedded services)');
+  process.exit(2);
+}
+
+installQuietRuntime();
+const db = await connectDatabase(settings.mongo.uri, settings.mongo.db);
+const source = createMarketSource(settings.marketData);
+const activities = buildActivities({
+  db,
+  bars: new BarCache(db.collections, source),
+  models: await loadModelsConfig(settings.modelsPath),
+  agents: createAgentFactory(),
+  logger,
+});
+const connection = await connectTemporalWorker(settings.temporal, settings.temporal.address);
+const workers = await createWorkers({
+  connection,
+  namespace: settings.temporal.namespace,
+  taskQueues: settings.taskQueues,
+  activities,
+  simulationConcurrency: settings.simulationConcurrency,
+});
+logger.info({ taskQueues: settings.taskQueues, temporal: settings.temporal.address }, 'worker running');
+// The SDK's runtime shuts the workers down on SIGINT/SIGTERM, letting model-days finish within the grace time.
+await workers.run();
+await connection.close();
+await db.close();
+logger.info('worker stopped');

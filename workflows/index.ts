@@ -1,0 +1,1 @@
+export { simulationWorkflow } from './simulation.js';

@@ -1,0 +1,164 @@
+import {
+  ActivityCancellationType,
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SimulationActivities } from '../activities/simulation.js';
+import type { SimulationCursor, SimulationInput, SimulationOutcome, SimulationProgress } from './definitions.js';
+import { NON_RETRYABLE_ERRORS, progressQuery, stopSignal } from './definitions.js';
+
+function failureMessage(err: unknown): string {
+  let e: unknown = err;
+  // An activity failure wraps the activity's own error as its cause; that message is what users need.
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(err);
+}
+
+/**
+ * A multi-model trading simulation: dates run in sequence, the models of each date in parallel, one
+ * activity per model-day. Progress is in MongoDB (written by activities) and in the `progress` query.
+ */
+export async function simulationWorkflow(input: SimulationInput): Promise<SimulationOutcome> {
+  const { jobId, owner, dates, models, symbols, modelStart, options } = input;
+  const cursor: SimulationCursor = input.cursor ?? {
+    dateIndex: 0,
+    failedModels: [],
+    completed: 0,
+    failed: 0,
+    skipped: 0,
+    prepared: false,
+  };
+  const failedModels = new Set(cursor.failedModels);
+  const totalModelDays = models.reduce((n, m) => n + dates.length - (modelStart[m] ?? 0), 0);
+
+  const bookkeeping = proxyActivities<SimulationActivities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '1s', maximumInterval: '30s' },
+  });
+  const { runModelDay } = proxyActivities<SimulationActivities>({
+    taskQueue: options.modelDayTaskQueue,
+    startToCloseTimeout: options.modelDayTimeoutMs,
+    heartbeatTimeout: options.heartbeatTimeoutMs,
+    // On stop, wait until each running model-day has finished or rolled back before cleaning up.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: '2s',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      maximumAttempts: options.maxAttempts,
+      nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
+    },
+  });
+
+  const progress: SimulationProgress = {
+    jobId,
+    phase: cursor.prepared ? 'running' : 'preparing',
+    totalDates: dates.length,
+    dateIndex: cursor.dateIndex,
+    currentDate: null,
+    currentModels: [],
+    totalModelDays,
+    completed: cursor.completed,
+    failed: cursor.failed,
+    skipped: cursor.skipped,
+  };
+  setHandler(progressQuery, () => progress);
+
+  const work = new CancellationScope();
+  let stopRequested = false;
+  setHandler(stopSignal, () => {
+    stopRequested = true;
+    progress.phase = 'stopping';
+    work.cancel();
+  });
+
+  let cancelled: unknown;
+  let continueRun = false;
+  try {
+    await work.run(async () => {
+      if (!cursor.prepared) {
+        await bookkeeping.startSimulationJob({ jobId, symbols, firstDate: dates[0]!, lastDate: dates.at(-1)! });
+        cursor.prepared = true;
+        progress.phase = 'running';
+      }
+      for (; cursor.dateIndex < dates.length; cursor.dateIndex++) {
+        const i = cursor.dateIndex;
+        const date = dates[i]!;
+        const todays = models.filter((m) => (modelStart[m] ?? 0) <= i && !failedModels.has(m));
+        progress.dateIndex = i;
+        progress.currentDate = date;
+        progress.currentModels = todays;
+        const outcomes = await Promise.allSettled(
+          todays.map((model) => runModelDay({ jobId, owner, model, date, symbols })),
+        );
+        const failures: Array<{ model: string; error: string }> = [];
+        outcomes.forEach((o, k) => {
+          if (o.status === 'fulfilled') cursor.completed++;
+          else if (isCancellation(o.reason)) throw o.reason;
+          else failures.push({ model: todays[k]!, error: failureMessage(o.reason) });
+        });
+        if (failures.length > 0) {
+          const later = dates.slice(i + 1);
+          await bookkeeping.recordModelDayFailures({ jobId, date, failures, laterDates: later });
+          for (const f of failures) failedModels.add(f.model);
+          cursor.failed += failures.length;
+          cursor.skipped += failures.length * later.length;
+        }
+        progress.completed = cursor.completed;
+        progress.failed = cursor.failed;
+        progress.skipped = cursor.skipped;
+        const info = workflowInfo();
+        if (
+          cursor.dateIndex + 1 < dates.length &&
+          (info.continueAsNewSuggested || info.historyLength > options.continueAsNewAfterEvents)
+        ) {
+          cursor.dateIndex++;
+          continueRun = true;
+          return;
+        }
+      }
+    });
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    cancelled = err;
+  }
+
+  if (continueRun && !stopRequested) {
+    await condition(allHandlersFinished);
+    await continueAsNew<typeof simulationWorkflow>({
+      ...input,
+      cursor: { ...cursor, failedModels: [...failedModels] },
+    });
+  }
+
+  progress.phase = 'finishing';
+  progress.currentModels = [];
+  // Cleanup must run even when the whole workflow was cancelled from the Web UI.
+  const outcome = await CancellationScope.nonCancellable(() =>
+    bookkeeping.finishSimulationJob({
+      jobId,
+      stopped: cancelled !== undefined,
+      remaining: cancelled === undefined ? [] : remainingModelDays(input, cursor.dateIndex, failedModels),
+    }),
+  );
+  progress.phase = 'done';
+  if (cancelled !== undefined && !stopRequested) throw cancelled;
+  // A job whose every model-day failed still completes as a workflow: the job record carries the errors.
+  return outcome;
+}
+
+function remainingModelDays(input: SimulationInput, fromIndex: number, failedModels: Set<string>) {
+  const out: Array<{ model: string; date: string }> = [];
+  for (let i = fromIndex; i < input.dates.length; i++) {
+    for (const model of input.models) {
+      if ((input.modelStart[model] ?? 0) <= i && !failedModels.has(model)) out.push({ model, date: input.dates[i]! });
+    }
+  }
+  return out;
+}
