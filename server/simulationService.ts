@@ -108,7 +108,7 @@ export class SimulationService {
     });
     if (plan.totalModelDays === 0) {
       const last = Object.values(lastSimulated).filter(Boolean).sort().at(0) ?? null;
-      return { kind: 'current', lastSimulationDate: last, nextTradingDay: nextTradingDay(end), models };
+      return { kind: 'current', lastSimulationDate: last, nextTradingDay: nextTradingDay(last ?? end), models };
     }
 
     const now = new Date();

@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startLocalStack } from '../devstack/stack.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    mongoUri: string;
+    stackDir: string;
+  }
+}
+
+/** Starts a private Temporal dev server and FerretDB on free ports for the test run. */
+export default async function setup(project: TestProject) {
+  const dir = mkdtempSync(join(tmpdir(), 'tradeflow-test-'));
+  const stack = await startLocalStack({
+    dataDir: dir,
+    ...(process.env.TRADEFLOW_TEMPORAL_BIN ? { temporalBin: process.env.TRADEFLOW_TEMPORAL_BIN } : {}),
+    ...(process.env.TRADEFLOW_FERRETDB_BIN ? { ferretdbBin: process.env.TRADEFLOW_FERRETDB_BIN } : {}),
+    headless: true,
+  });
+  project.provide('temporalAddress', stack.temporalAddress);
+  project.provide('mongoUri', stack.mongoUri);
+  project.provide('stackDir', dir);
+  return async () => {
+    await stack.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
