@@ -108,5 +108,4 @@ if (needsLocal || !process.env.TEMPORAL_ADDRESS) env.TRADEFLOW_TEMPORAL_BIN = en
 if (needsLocal || !process.env.MONGODB_URI) env.TRADEFLOW_FERRETDB_BIN = ensureFerretDb();
 
 const node24 = join(binDir, 'node');
-const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-process.exit(run(node24, [tsx, scripts[command], ...process.argv.slice(3)], { env }));
+process.exit(run(node24, ['--import', 'tsx', scripts[command], ...process.argv.slice(3)], { env }));

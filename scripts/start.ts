@@ -7,7 +7,8 @@ import { startLocalStack } from '../devstack/stack.js';
 import { connectDatabase } from '../storage/db.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tsx = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
+// `--import tsx` keeps each service one process, so signals (and a SIGKILL) reach the service itself.
+const tsx = ['--import', 'tsx'];
 const settings = loadSettings();
 const env = process.env;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
@@ -51,7 +52,7 @@ const childEnv = {
   ...(stack.temporalUiUrl ? { TEMPORAL_UI_URL: stack.temporalUiUrl } : {}),
 };
 
-const worker = spawn(process.execPath, [tsx, 'worker/main.ts'], { cwd: root, env: childEnv, stdio: 'inherit' });
+const worker = spawn(process.execPath, [...tsx, 'worker/main.ts'], { cwd: root, env: childEnv, stdio: 'inherit' });
 let server: ManagedProcess | undefined;
 let stopping = false;
 
@@ -77,7 +78,7 @@ try {
   server = await startService({
     name: 'api',
     command: process.execPath,
-    args: [tsx, 'server/main.ts'],
+    args: [...tsx, 'server/main.ts'],
     port: settings.port,
     logFile: `${settings.dataDir}/logs/api.log`,
     env: childEnv,

@@ -19,7 +19,7 @@ function step(title: string, cmd: string, args: string[]): void {
 
 step('lint and format (biome)', bin('biome'), ['check', '.']);
 step('type check (tsc)', bin('tsc'), ['--noEmit']);
-step('workflow bundle', process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, 'scripts/build-workflow-bundle.ts']);
+step('workflow bundle', process.execPath, ['--import', 'tsx', 'scripts/build-workflow-bundle.ts']);
 
 rmSync(resultsFile, { force: true });
 console.log('\n== tests (vitest)');

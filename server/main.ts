@@ -1,4 +1,4 @@
-// The HTTP server process: `tsx server/main.ts` with TEMPORAL_ADDRESS and MONGODB_URI set (npm start sets them).
+// The HTTP server process: `node --import tsx server/main.ts` with TEMPORAL_ADDRESS and MONGODB_URI set (npm start sets them).
 import { serve } from '@hono/node-server';
 import { createLogger } from '../config/logger.js';
 import { loadModelsConfig } from '../config/models.js';

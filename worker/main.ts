@@ -1,4 +1,4 @@
-// The worker process: `tsx worker/main.ts` with TEMPORAL_ADDRESS and MONGODB_URI set (npm start sets them).
+// The worker process: `node --import tsx worker/main.ts` with TEMPORAL_ADDRESS and MONGODB_URI set (npm start sets them).
 
 import { createLogger } from '../config/logger.js';
 import { loadModelsConfig } from '../config/models.js';

@@ -1,0 +1,89 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tradingDaysBetween } from '../trading/calendar.js';
+import { type Harness, startHarness } from './harness.js';
+import { PROJECT_ROOT } from './paths.js';
+
+const SLOW = (id: string, strategy: string) => ({ id, strategy, params: { decision_delay_ms: 150, lookback: 5 } });
+
+let h: Harness;
+const workers: ChildProcess[] = [];
+
+/** A real worker process, as `npm start` runs it, so it can be killed with SIGKILL. */
+function startWorkerProcess(): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...h.env },
+    stdio: 'ignore',
+  });
+  workers.push(child);
+  return child;
+}
+
+beforeAll(async () => {
+  h = await startHarness({
+    models: {
+      models: [
+        SLOW('crash-a', 'buy-and-hold'),
+        SLOW('crash-b', 'momentum'),
+        SLOW('crash-c', 'mean-reversion'),
+        SLOW('crash-d', 'momentum'),
+      ],
+    },
+    worker: false,
+    // A killed worker's model-day is retried after 2 s of silence; histories continue as new often.
+    simulationOptions: { heartbeatTimeoutMs: 2000, continueAsNewAfterEvents: 60 },
+  });
+});
+
+afterAll(async () => {
+  for (const w of workers) w.kill('SIGKILL');
+  await h?.stop();
+});
+
+describe('durability', () => {
+  it('loses nothing and duplicates nothing when the worker is SIGKILLed mid-job', async () => {
+    const models = ['crash-a', 'crash-b', 'crash-c', 'crash-d'];
+    const dates = tradingDaysBetween('2025-02-03', '2025-02-28');
+    const first = startWorkerProcess();
+    const res = await h.api('/simulate/trigger', {
+      method: 'POST',
+      json: { start_date: dates[0], end_date: dates.at(-1), models },
+    });
+    expect(res.status).toBe(202);
+    const total = models.length * dates.length;
+    const midway = await h.waitForJob(
+      res.body.job_id,
+      (b) => b.progress.completed >= 12 && b.progress.running > 0,
+      60_000,
+    );
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    expect(midway.progress.completed).toBeLessThan(total);
+
+    startWorkerProcess();
+    const done = await h.waitForJob(res.body.job_id, undefined, 120_000);
+    expect(done.status).toBe('completed');
+    expect(done.progress.completed).toBe(total);
+
+    // Exactly one stored day per model-day, each starting where the previous one ended.
+    const stored = await h.db.collections.tradingDays.find({ jobId: res.body.job_id }).toArray();
+    expect(stored).toHaveLength(total);
+    for (const model of models) {
+      const days = stored.filter((d) => d.model === model).sort((a, b) => (a.date < b.date ? -1 : 1));
+      expect(days.map((d) => d.date)).toEqual(dates);
+      for (let i = 1; i < days.length; i++) {
+        expect(days[i]!.startingPosition).toEqual(days[i - 1]!.endingPosition);
+      }
+    }
+    // The model-days cut off by the kill ran again on the new worker.
+    expect(done.details.some((d: any) => d.attempts > 1)).toBe(true);
+
+    // The long history was split: the workflow continued as new at least once.
+    const runs: string[] = [];
+    for await (const wf of h.temporal.workflow.list({ query: `WorkflowId = '${res.body.job_id}'` }))
+      runs.push(wf.status.name);
+    expect(runs.length).toBeGreaterThan(1);
+    expect(runs.filter((s) => s === 'CONTINUED_AS_NEW').length).toBe(runs.length - 1);
+  }, 180_000);
+});
