@@ -1,0 +1,119 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeOpenAi } from '../../test/fakeOpenAi.js';
+import type { Bar } from '../bars.js';
+import { MarketView } from '../marketView.js';
+import { toUnits } from '../money.js';
+import { Portfolio } from '../portfolio.js';
+import { TradingDesk } from '../tradingDesk.js';
+import { FINISH_SIGNAL, LlmAgent } from './llmAgent.js';
+import { AgentConfigurationError, LlmUnavailableError } from './types.js';
+
+const bars: Bar[] = [
+  { date: '2025-03-03', open: 100, high: 101, low: 99, close: 100.5, volume: 1 },
+  { date: '2025-03-04', open: 101, high: 103, low: 100, close: 102.25, volume: 1 },
+  { date: '2025-03-05', open: 102, high: 110, low: 101, close: 109.75, volume: 1 },
+];
+
+function context(signal = new AbortController().signal) {
+  const view = new MarketView('2025-03-05', new Map([['AAPL', bars]]));
+  const desk = new TradingDesk(view, new Portfolio({ cash: toUnits(1000), holdings: {} }));
+  return { date: '2025-03-05', symbols: ['AAPL'], view, desk, signal, heartbeat: () => {} };
+}
+
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+
+const agentFor = (baseUrl: string, maxSteps = 5) =>
+  new LlmAgent({ model: 'test-model', baseUrl, apiKey: 'k', maxSteps, timeoutMs: 5000 });
+
+describe('LlmAgent over an OpenAI-compatible API', () => {
+  it('trades through tool calls, records tokens, and stops at the finish signal', async () => {
+    const llm = await startFakeOpenAi((_req, n) =>
+      n === 1
+        ? {
+            toolCalls: [
+              { name: 'get_price', arguments: { symbol: 'AAPL', date: '2025-03-04' } },
+              { name: 'buy', arguments: { symbol: 'aapl', quantity: 5 } },
+            ],
+          }
+        : { content: `Bought 5 AAPL on momentum. ${FINISH_SIGNAL}`, usage: { prompt: 300, completion: 40 } },
+    );
+    close = llm.close;
+    const ctx = context();
+    const run = await agentFor(llm.baseUrl).run(ctx);
+    expect(run.finished).toBe(true);
+    expect(run.summary).toBe('Bought 5 AAPL on momentum.');
+    expect(run.tokenUsage).toEqual({ calls: 2, promptTokens: 400, completionTokens: 60, totalTokens: 460 });
+    expect(ctx.desk.portfolio.snapshot()).toEqual({ cash: toUnits(1000 - 5 * 102), holdings: { AAPL: 5 } });
+    expect(ctx.desk.toolUsage).toEqual({ get_price: 1, buy: 1 });
+    // The second request carries the tool results back to the model.
+    const toolMessages = llm.requests[1]!.messages.filter((m) => m.role === 'tool');
+    expect(JSON.parse(toolMessages[0]!.content!)).toMatchObject({ date: '2025-03-04', close: 102.25 });
+    expect(llm.requests[0]!.messages[0]!.content).toContain('Today is 2025-03-05');
+  });
+
+  it("never shows the model today's close or any later day, whatever it asks", async () => {
+    const llm = await startFakeOpenAi((_req, n) =>
+      n === 1
+        ? {
+            toolCalls: [
+              { name: 'get_price', arguments: { symbol: 'AAPL', date: '2025-03-05' } },
+              { name: 'get_price', arguments: { symbol: 'AAPL', date: '2025-03-06' } },
+            ],
+          }
+        : { content: FINISH_SIGNAL },
+    );
+    close = llm.close;
+    await agentFor(llm.baseUrl).run(context());
+    const all = JSON.stringify(llm.requests);
+    expect(all).not.toContain('109.75');
+    const tools = llm.requests[1]!.messages.filter((m) => m.role === 'tool').map((m) => JSON.parse(m.content!));
+    expect(tools[0]).toEqual({ date: '2025-03-05', open: 102 });
+    expect(tools[1].error).toMatch(/not available on 2025-03-05/);
+  });
+
+  it('tells the model why an order was refused', async () => {
+    const llm = await startFakeOpenAi((_req, n) =>
+      n === 1
+        ? { toolCalls: [{ name: 'buy', arguments: { symbol: 'AAPL', quantity: 100 } }] }
+        : { content: FINISH_SIGNAL },
+    );
+    close = llm.close;
+    await agentFor(llm.baseUrl).run(context());
+    const tool = JSON.parse(llm.requests[1]!.messages.find((m) => m.role === 'tool')!.content!);
+    expect(tool.error).toMatch(/insufficient cash/);
+  });
+
+  it('stops at its step limit', async () => {
+    const llm = await startFakeOpenAi(() => ({
+      toolCalls: [{ name: 'get_price', arguments: { symbol: 'AAPL', date: '2025-03-03' } }],
+    }));
+    close = llm.close;
+    const run = await agentFor(llm.baseUrl, 3).run(context());
+    expect(run.finished).toBe(false);
+    expect(llm.requests).toHaveLength(3);
+  });
+
+  it('maps provider errors: overload and 5xx are retryable, rejected requests are not', async () => {
+    const statuses = [429, 503, 401, 400];
+    const llm = await startFakeOpenAi((_req, n) => ({
+      status: statuses[n - 1]!,
+      body: { error: { message: `status ${statuses[n - 1]}` } },
+    }));
+    close = llm.close;
+    const agent = agentFor(llm.baseUrl);
+    await expect(agent.run(context())).rejects.toBeInstanceOf(LlmUnavailableError);
+    await expect(agent.run(context())).rejects.toBeInstanceOf(LlmUnavailableError);
+    await expect(agent.run(context())).rejects.toBeInstanceOf(AgentConfigurationError);
+    await expect(agent.run(context())).rejects.toThrow(/rejected the request with 400/);
+  });
+
+  it('treats an unreachable provider as retryable', async () => {
+    const llm = await startFakeOpenAi(() => ({ content: FINISH_SIGNAL }));
+    await llm.close();
+    await expect(agentFor(llm.baseUrl).run(context())).rejects.toBeInstanceOf(LlmUnavailableError);
+  });
+});
