@@ -4,6 +4,7 @@ import type { ModelRegistry } from '../config/models.js';
 import type { BarCache } from '../storage/barCache.js';
 import type { JobStore } from '../storage/jobStore.js';
 import { countModelDays } from '../storage/jobStore.js';
+import type { ModelLedgers } from '../storage/modelLedgers.js';
 import type { ModelLocks } from '../storage/modelLocks.js';
 import type { TradingDays } from '../storage/tradingDays.js';
 import { tradingDayId } from '../storage/tradingDays.js';
@@ -11,7 +12,7 @@ import type { PositionRecord, TradingDayDoc } from '../storage/types.js';
 import type { AgentFactory } from '../trading/agents/factory.js';
 import { AgentConfigurationError, LlmUnavailableError } from '../trading/agents/types.js';
 import { lowerBound } from '../trading/bars.js';
-import { addDays } from '../trading/calendar.js';
+import { addDays, previousTradingDay } from '../trading/calendar.js';
 import { MarketView } from '../trading/marketView.js';
 import { percentChange, toDollars, toUnits } from '../trading/money.js';
 import { Portfolio } from '../trading/portfolio.js';
@@ -25,6 +26,7 @@ export interface SimulationDeps {
   jobs: JobStore;
   locks: ModelLocks;
   tradingDays: TradingDays;
+  ledgers: ModelLedgers;
   bars: BarCache;
   models: ModelRegistry;
   agents: AgentFactory;
@@ -47,7 +49,8 @@ function errorMessage(err: unknown): string {
 }
 
 export function createSimulationActivities(deps: SimulationDeps) {
-  const { jobs, locks, tradingDays, bars, models, agents, logger } = deps;
+  const { jobs, locks, tradingDays, ledgers, bars, models, agents, logger } = deps;
+  const heads = new Map<string, { lastDate: string; position: PositionRecord }>();
 
   async function startSimulationJob(input: {
     jobId: string;
@@ -60,23 +63,44 @@ export function createSimulationActivities(deps: SimulationDeps) {
     return { bars: count };
   }
 
+  /** The position before `date` when the head is already past it (a rerun of an earlier day). */
+  async function ledgerBefore(owner: string, model: string, date: string) {
+    const day = await tradingDays.before(owner, model, date);
+    return day ? { lastDate: day.date, position: day.endingPosition } : null;
+  }
+
   async function runModelDay(ref: ModelDayRef): Promise<ModelDaySummary> {
     const { jobId, owner, model, date, symbols } = ref;
     const log = logger.child({ jobId, model, date });
-    const existing = await tradingDays.get(owner, model, date);
-    if (existing) {
-      await jobs.setModelDay(jobId, model, date, 'completed', { durationMs: existing.durationMs });
-      return summaryOf(existing, false);
+    const ctx = Context.current();
+    // Days of a model run in order, usually on one worker: the head it wrote last is the one it needs next.
+    const key = `${owner}|${model}`;
+    const remembered = heads.get(key);
+    const head =
+      remembered && remembered.lastDate === previousTradingDay(date) ? remembered : await ledgers.head(owner, model);
+    // A retry, or a ledger already past this day, may find the day written: then it is not run again.
+    if (ctx.info.attempt > 1 || (head && head.lastDate >= date)) {
+      const existing = await tradingDays.get(owner, model, date);
+      if (existing) {
+        if (!head || head.lastDate < date) await ledgers.advance(owner, model, date, existing.endingPosition);
+        await jobs.setModelDay(jobId, model, date, 'completed', {
+          durationMs: existing.durationMs,
+          attempts: ctx.info.attempt,
+        });
+        return summaryOf(existing, false);
+      }
     }
     const spec = models.get(model);
     if (!spec) throw ApplicationFailure.nonRetryable(`model '${model}' is not configured`, 'UnknownModel');
 
-    const ctx = Context.current();
     const started = Date.now();
-    await jobs.setModelDay(jobId, model, date, 'running', { startedAt: new Date(), attempts: ctx.info.attempt });
+    // Running model-days are shown from the workflow's progress query; only retries are written here.
+    if (ctx.info.attempt > 1) {
+      await jobs.setModelDay(jobId, model, date, 'running', { startedAt: new Date(), attempts: ctx.info.attempt });
+    }
 
-    const previous = await tradingDays.before(owner, model, date);
-    const start: PositionRecord = previous?.endingPosition ?? {
+    const previous = head && head.lastDate < date ? head : await ledgerBefore(owner, model, date);
+    const start: PositionRecord = previous?.position ?? {
       cash: spec.initialCash,
       holdings: {},
       portfolioValue: spec.initialCash,
@@ -148,12 +172,20 @@ export function createSimulationActivities(deps: SimulationDeps) {
       createdAt: new Date(),
     };
     const { doc: stored, inserted } = await tradingDays.insertOnce(doc);
-    await jobs.setModelDay(jobId, model, date, 'completed', {
-      completedAt: new Date(),
-      durationMs: stored.durationMs,
-      tokenUsage: stored.tokenUsage,
-      error: '',
-    });
+    const advance =
+      !head || head.lastDate < date ? ledgers.advance(owner, model, date, stored.endingPosition) : Promise.resolve();
+    await Promise.all([
+      advance,
+      jobs.setModelDay(jobId, model, date, 'completed', {
+        startedAt: new Date(started),
+        completedAt: new Date(),
+        durationMs: stored.durationMs,
+        tokenUsage: stored.tokenUsage,
+        attempts: ctx.info.attempt,
+        error: '',
+      }),
+    ]);
+    if (!head || head.lastDate < date) heads.set(key, { lastDate: date, position: stored.endingPosition });
     return summaryOf(stored, inserted);
   }
 

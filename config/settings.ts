@@ -51,11 +51,13 @@ export interface Settings {
   taskQueues: { orchestrator: string; simulation: string };
 }
 
-const list = (v: string | undefined) =>
-  v
+function list(v: string | undefined): string[] | undefined {
+  const items = v
     ?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  return items?.length ? items : undefined;
+}
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const parsed = Env.safeParse(env);

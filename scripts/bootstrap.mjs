@@ -93,6 +93,21 @@ function ensureFerretDb() {
   return bin;
 }
 
+/** Debian packages the test suite drives (docker-compose validates the production compose file). */
+function ensureDebianPackage(binary, pkg) {
+  if (spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0) return;
+  if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v apt-get']).status !== 0) {
+    log(`'${binary}' is missing: install the Debian package '${pkg}' (or its equivalent) and run again`);
+    process.exit(1);
+  }
+  log(`installing the Debian package ${pkg}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['install', '-y', '-q', pkg], { env }) !== 0) {
+    mustRun('apt-get', ['update', '-q'], { env });
+    mustRun('apt-get', ['install', '-y', '-q', pkg], { env });
+  }
+}
+
 const command = process.argv[2] ?? 'start';
 const scripts = { start: 'scripts/start.ts', test: 'scripts/test.ts', bench: 'bench/run.ts' };
 if (!scripts[command]) {
@@ -106,6 +121,7 @@ const env = { ...process.env, PATH: `${binDir}${delimiter}${process.env.PATH ?? 
 const needsLocal = command !== 'start';
 if (needsLocal || !process.env.TEMPORAL_ADDRESS) env.TRADEFLOW_TEMPORAL_BIN = ensureTemporalCli();
 if (needsLocal || !process.env.MONGODB_URI) env.TRADEFLOW_FERRETDB_BIN = ensureFerretDb();
+if (command === 'test') ensureDebianPackage('docker-compose', 'docker-compose');
 
 const node24 = join(binDir, 'node');
 process.exit(run(node24, ['--import', 'tsx', scripts[command], ...process.argv.slice(3)], { env }));

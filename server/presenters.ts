@@ -31,9 +31,25 @@ export function jobSummary(job: JobDoc, links: Links = {}) {
   };
 }
 
-export function jobStatus(job: JobDoc, days: readonly ModelDayDoc[], links: Links = {}) {
+/** What the workflow is running right now, from its progress query. */
+export interface LiveProgress {
+  currentDate: string | null;
+  currentModels: string[];
+}
+
+export function jobStatus(job: JobDoc, days: readonly ModelDayDoc[], links: Links = {}, live?: LiveProgress) {
   const counts = countModelDays(days);
-  const running = days.filter((d) => d.status === 'running');
+  const ended = new Set(days.filter((d) => d.status !== 'running').map((d) => `${d.model}|${d.date}`));
+  const liveDate = live?.currentDate;
+  const liveRunning = liveDate
+    ? live.currentModels.filter((m) => !ended.has(`${m}|${liveDate}`)).map((model) => ({ model, date: liveDate }))
+    : [];
+  const retrying = days.filter((d) => d.status === 'running');
+  const running = [
+    ...retrying,
+    ...liveRunning.filter((r) => !retrying.some((d) => d.model === r.model && d.date === r.date)),
+  ];
+  counts.running = running.length;
   const currentDate =
     running
       .map((d) => d.date)

@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
 import type { Settings } from '../config/settings.js';
 import type { JobStore } from '../storage/jobStore.js';
+import type { ModelLedgers } from '../storage/modelLedgers.js';
 import type { ModelLocks } from '../storage/modelLocks.js';
-import type { TradingDays } from '../storage/tradingDays.js';
 import type { JobDoc } from '../storage/types.js';
 import { TERMINAL_JOB_STATUSES } from '../storage/types.js';
 import type { MarketDataSource } from '../trading/bars.js';
@@ -27,7 +27,7 @@ import { planSimulation } from './simulationPlanner.js';
 export interface SimulationServiceDeps {
   jobs: JobStore;
   locks: ModelLocks;
-  tradingDays: TradingDays;
+  ledgers: ModelLedgers;
   models: ModelRegistry;
   market: MarketDataSource;
   defaultSymbols: () => Promise<string[]>;
@@ -96,7 +96,7 @@ export class SimulationService {
     const lastSimulated: Record<string, string | undefined> = {};
     await Promise.all(
       models.map(async (m) => {
-        lastSimulated[m] = await this.d.tradingDays.lastDate(owner, m);
+        lastSimulated[m] = (await this.d.ledgers.head(owner, m))?.lastDate;
       }),
     );
     const plan = planSimulation({

@@ -5,6 +5,7 @@ import { defaultSymbols } from '../config/services.js';
 import type { Settings } from '../config/settings.js';
 import type { Database } from '../storage/db.js';
 import { JobStore } from '../storage/jobStore.js';
+import { ModelLedgers } from '../storage/modelLedgers.js';
 import { ModelLocks } from '../storage/modelLocks.js';
 import { TradingDays } from '../storage/tradingDays.js';
 import type { MarketDataSource } from '../trading/bars.js';
@@ -34,7 +35,7 @@ export function wireApp(o: WireOptions) {
   const simulations = new SimulationService({
     jobs,
     locks: new ModelLocks(c),
-    tradingDays,
+    ledgers: new ModelLedgers(c),
     models: o.models,
     market: o.market,
     defaultSymbols: () => defaultSymbols(o.settings.marketData, o.market),

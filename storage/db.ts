@@ -1,11 +1,12 @@
 import { type Collection, type Db, MongoClient } from 'mongodb';
-import type { BarsDoc, JobDoc, ModelDayDoc, ModelLockDoc, TradingDayDoc } from './types.js';
+import type { BarsDoc, JobDoc, ModelDayDoc, ModelLedgerDoc, ModelLockDoc, TradingDayDoc } from './types.js';
 
 export interface Collections {
   jobs: Collection<JobDoc>;
   modelDays: Collection<ModelDayDoc>;
   tradingDays: Collection<TradingDayDoc>;
   modelLocks: Collection<ModelLockDoc>;
+  modelLedgers: Collection<ModelLedgerDoc>;
   bars: Collection<BarsDoc>;
 }
 
@@ -26,6 +27,7 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
     modelDays: db.collection<ModelDayDoc>('model_days'),
     tradingDays: db.collection<TradingDayDoc>('trading_days'),
     modelLocks: db.collection<ModelLockDoc>('model_locks'),
+    modelLedgers: db.collection<ModelLedgerDoc>('model_ledgers'),
     bars: db.collection<BarsDoc>('bars'),
   };
   await ensureIndexes(collections);
@@ -47,6 +49,7 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
     { key: { jobId: 1 } },
   ],
   modelLocks: [{ key: { jobId: 1 } }],
+  modelLedgers: [],
   bars: [{ key: { source: 1, symbol: 1 } }],
 };
 

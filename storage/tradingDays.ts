@@ -18,18 +18,6 @@ export class TradingDays {
     return this.c.tradingDays.findOne({ owner, model, date: { $lt: date } }, { sort: { date: -1 } });
   }
 
-  async lastDate(owner: string, model: string): Promise<IsoDate | undefined> {
-    const d = await this.c.tradingDays.findOne({ owner, model }, { sort: { date: -1 }, projection: { date: 1 } });
-    return d?.date;
-  }
-
-  async datesIn(owner: string, model: string, from: IsoDate, to: IsoDate): Promise<Set<IsoDate>> {
-    const docs = await this.c.tradingDays
-      .find({ owner, model, date: { $gte: from, $lte: to } }, { projection: { date: 1 } })
-      .toArray();
-    return new Set(docs.map((d) => d.date));
-  }
-
   /** Writes the day once; when a retry finds it already written, the stored day wins. */
   async insertOnce(doc: TradingDayDoc): Promise<{ doc: TradingDayDoc; inserted: boolean }> {
     try {

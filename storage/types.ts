@@ -106,3 +106,12 @@ export interface BarsDoc {
   range: { from: IsoDate; to: IsoDate };
   updatedAt: Date;
 }
+
+export interface ModelLedgerDoc {
+  _id: string;
+  owner: string;
+  model: string;
+  lastDate: IsoDate;
+  position: PositionRecord;
+  updatedAt: Date;
+}

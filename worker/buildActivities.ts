@@ -4,6 +4,7 @@ import type { ModelRegistry } from '../config/models.js';
 import type { BarCache } from '../storage/barCache.js';
 import type { Database } from '../storage/db.js';
 import { JobStore } from '../storage/jobStore.js';
+import { ModelLedgers } from '../storage/modelLedgers.js';
 import { ModelLocks } from '../storage/modelLocks.js';
 import { TradingDays } from '../storage/tradingDays.js';
 import type { AgentFactory } from '../trading/agents/factory.js';
@@ -20,6 +21,7 @@ export function buildActivities(deps: {
     jobs: new JobStore(c),
     locks: new ModelLocks(c),
     tradingDays: new TradingDays(c),
+    ledgers: new ModelLedgers(c),
     bars: deps.bars,
     models: deps.models,
     agents: deps.agents,

@@ -28,6 +28,8 @@ export interface WorkerSetup {
 
 export interface Workers {
   run(): Promise<void>;
+  /** True while both task queues are being polled. */
+  running(): boolean;
   shutdown(): void;
 }
 
@@ -55,6 +57,7 @@ export async function createWorkers(s: WorkerSetup): Promise<Workers> {
     run: async () => {
       await Promise.all([orchestrator.run(), simulation.run()]);
     },
+    running: () => orchestrator.getState() === 'RUNNING' && simulation.getState() === 'RUNNING',
     shutdown: () => {
       for (const w of [orchestrator, simulation]) if (w.getState() === 'RUNNING') w.shutdown();
     },

@@ -1,5 +1,6 @@
 // The worker process: `node --import tsx worker/main.ts` with TEMPORAL_ADDRESS and MONGODB_URI set (npm start sets them).
 
+import { writeFileSync } from 'node:fs';
 import { createLogger } from '../config/logger.js';
 import { loadModelsConfig } from '../config/models.js';
 import { connectTemporalWorker, createMarketSource } from '../config/services.js';
@@ -36,8 +37,16 @@ const workers = await createWorkers({
   simulationConcurrency: settings.simulationConcurrency,
 });
 logger.info({ taskQueues: settings.taskQueues, temporal: settings.temporal.address }, 'worker running');
+// Containers have no port to probe on a worker: it touches a file while its pollers run instead.
+const healthFile = process.env.WORKER_HEALTH_FILE;
+const health = healthFile
+  ? setInterval(() => {
+      if (workers.running()) writeFileSync(healthFile, new Date().toISOString());
+    }, 5000)
+  : undefined;
 // The SDK's runtime shuts the workers down on SIGINT/SIGTERM, letting model-days finish within the grace time.
 await workers.run();
+clearInterval(health);
 await connection.close();
 await db.close();
 logger.info('worker stopped');

@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import { type AppDeps, type AppEnv, workflowUiLink } from '../context.js';
 import { ApiError } from '../errors.js';
-import { jobStatus, jobSummary } from '../presenters.js';
+import { jobSummary } from '../presenters.js';
 import { JobsQuery, StopBody } from '../schemas.js';
+import { statusOf } from '../status.js';
 import { jsonBody, parseWith } from '../validation.js';
 
 export function jobRoutes(deps: AppDeps) {
@@ -31,7 +32,7 @@ export function jobRoutes(deps: AppDeps) {
   app.get('/:jobId', async (c) => {
     const job = await deps.jobs.get(c.req.param('jobId'));
     if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${c.req.param('jobId')}`);
-    return c.json(jobStatus(job, await deps.jobs.modelDays(job._id), { webUi: workflowUiLink(deps, job.workflowId) }));
+    return c.json(await statusOf(deps, job));
   });
 
   app.post('/:jobId/stop', async (c) => {

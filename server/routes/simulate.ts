@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import { type AppDeps, type AppEnv, workflowUiLink } from '../context.js';
 import { ApiError } from '../errors.js';
-import { jobStatus, jobSummary } from '../presenters.js';
+import { jobSummary } from '../presenters.js';
 import { TriggerSimulationBody } from '../schemas.js';
+import { statusOf } from '../status.js';
 import { jsonBody, parseWith } from '../validation.js';
 
 export function simulateRoutes(deps: AppDeps) {
@@ -40,13 +41,13 @@ export function simulateRoutes(deps: AppDeps) {
   app.get('/status/:jobId', async (c) => {
     const job = await deps.jobs.get(c.req.param('jobId'));
     if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${c.req.param('jobId')}`);
-    return c.json(jobStatus(job, await deps.jobs.modelDays(job._id), { webUi: workflowUiLink(deps, job.workflowId) }));
+    return c.json(await statusOf(deps, job));
   });
 
   app.get('/current', async (c) => {
     const job = await deps.jobs.latest(c.get('owner'));
     if (!job) throw new ApiError('not_found', 'no simulation has been triggered yet');
-    return c.json(jobStatus(job, await deps.jobs.modelDays(job._id), { webUi: workflowUiLink(deps, job.workflowId) }));
+    return c.json(await statusOf(deps, job));
   });
 
   return app;

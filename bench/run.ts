@@ -1,0 +1,92 @@
+// `npm run bench`: 10 built-in-strategy models over the 2025 daily NASDAQ-100 data in ../shared/data,
+// on a private Temporal dev server and FerretDB. Prints wall time, model-days per second, and the ratio
+// of wall time to the ideal date-sequential time when every agent call takes a fixed delay.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalStack } from '../devstack/stack.js';
+import { DAILY_H1, DAILY_H2 } from '../test/paths.js';
+import { startService } from '../test/service.js';
+import { tradingDaysBetween } from '../trading/calendar.js';
+
+const START = '2025-01-02';
+const END = '2025-10-30';
+const DELAY_MS = Number(process.env.BENCH_AGENT_DELAY_MS ?? 200);
+const MODEL_COUNT = 10;
+
+function models(delayMs: number) {
+  const strategies = ['buy-and-hold', 'momentum', 'mean-reversion'] as const;
+  return {
+    models: Array.from({ length: MODEL_COUNT }, (_, i) => ({
+      id: `bench-${i}`,
+      strategy: strategies[i % 3],
+      params: {
+        ...(i % 3 === 0 ? {} : { lookback: 5 + i }),
+        ...(delayMs ? { decision_delay_ms: delayMs } : {}),
+      },
+    })),
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tradeflow-bench-'));
+const stack = await startLocalStack({
+  dataDir: dir,
+  ...(process.env.TRADEFLOW_TEMPORAL_BIN ? { temporalBin: process.env.TRADEFLOW_TEMPORAL_BIN } : {}),
+  ...(process.env.TRADEFLOW_FERRETDB_BIN ? { ferretdbBin: process.env.TRADEFLOW_FERRETDB_BIN } : {}),
+  headless: true,
+});
+
+async function runOnce(delayMs: number) {
+  const svc = await startService({
+    models: models(delayMs),
+    temporalAddress: stack.temporalAddress,
+    mongoUri: stack.mongoUri,
+    env: { MARKET_DATA_FILES: `${DAILY_H1},${DAILY_H2}`, MARKET_SYMBOLS: '' },
+    simulationConcurrency: MODEL_COUNT * 2,
+  });
+  try {
+    const ids = models(delayMs).models.map((m) => m.id);
+    const t0 = performance.now();
+    const res = await svc.api('/simulate/trigger', {
+      method: 'POST',
+      json: { start_date: START, end_date: END, models: ids },
+    });
+    if (res.status !== 202) throw new Error(`trigger failed: ${res.status} ${JSON.stringify(res.body)}`);
+    const rssBefore = process.memoryUsage().rss;
+    // Polls the job record by key: cheap, so the benchmark measures the job, not its own polling.
+    let job = await svc.db.collections.jobs.findOne({ _id: res.body.job_id });
+    while (job && !['completed', 'partial', 'failed', 'stopped'].includes(job.status)) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = await svc.db.collections.jobs.findOne({ _id: res.body.job_id });
+    }
+    const wallMs = performance.now() - t0;
+    const done = await svc.waitForJob(res.body.job_id);
+    if (done.status !== 'completed') throw new Error(`job ended ${done.status}`);
+    return {
+      wallMs,
+      modelDays: done.progress.completed as number,
+      rssMiB: Math.max(rssBefore, process.memoryUsage().rss) / 2 ** 20,
+    };
+  } finally {
+    await svc.stop();
+  }
+}
+
+try {
+  const dates = tradingDaysBetween(START, END).length;
+  console.log(`tradeflow benchmark: ${MODEL_COUNT} models x ${dates} trading days (${START}..${END}), 101 symbols`);
+  const fast = process.env.BENCH_ONLY_DELAY ? undefined : await runOnce(0);
+  if (fast)
+    console.log(
+      `no agent delay:   wall ${(fast.wallMs / 1000).toFixed(1)} s, ${fast.modelDays} model-days, ${(fast.modelDays / (fast.wallMs / 1000)).toFixed(1)} model-days/s, process RSS ${fast.rssMiB.toFixed(0)} MiB`,
+    );
+  const slow = await runOnce(DELAY_MS);
+  const ideal = dates * DELAY_MS;
+  console.log(
+    `${DELAY_MS} ms per agent call: wall ${(slow.wallMs / 1000).toFixed(1)} s, ideal date-sequential ${(ideal / 1000).toFixed(1)} s, ratio ${(slow.wallMs / ideal).toFixed(3)} (goal <= 1.15), ${(slow.modelDays / (slow.wallMs / 1000)).toFixed(1)} model-days/s`,
+  );
+  console.log(`orchestration overhead per date: ${((slow.wallMs - ideal) / dates).toFixed(1)} ms`);
+} finally {
+  await stack.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

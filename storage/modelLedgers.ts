@@ -1,0 +1,31 @@
+import type { IsoDate } from '../trading/calendar.js';
+import type { Collections } from './db.js';
+import type { PositionRecord } from './types.js';
+
+const headId = (owner: string, model: string) => `${owner}|${model}`;
+
+/**
+ * The head of each model's ledger: its last simulated day and the position it ended with. Kept as one
+ * small document per model so the next day and the trigger's catch-up read it by key instead of
+ * searching trading_days (FerretDB v1 pushes down nothing but `_id` equality).
+ */
+export class ModelLedgers {
+  constructor(private readonly c: Pick<Collections, 'modelLedgers'>) {}
+
+  async head(owner: string, model: string): Promise<{ lastDate: IsoDate; position: PositionRecord } | null> {
+    const doc = await this.c.modelLedgers.findOne({ _id: headId(owner, model) });
+    return doc ? { lastDate: doc.lastDate, position: doc.position } : null;
+  }
+
+  /**
+   * Sets the head to `date`. Callers advance only past the head they read: a model runs in one job at a
+   * time (model locks) and its days in order, so a plain write by key is safe and stays a fast path.
+   */
+  async advance(owner: string, model: string, date: IsoDate, position: PositionRecord): Promise<void> {
+    await this.c.modelLedgers.updateOne(
+      { _id: headId(owner, model) },
+      { $set: { owner, model, lastDate: date, position, updatedAt: new Date() } },
+      { upsert: true },
+    );
+  }
+}

@@ -1,0 +1,37 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SEARCH_ATTRIBUTES } from '../temporal-config/search-attributes.js';
+import { PROJECT_ROOT } from './paths.js';
+
+describe('production shape', () => {
+  it('docker-compose.yml is accepted by a compose validator, with health checks and volumes', () => {
+    const check = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+    });
+    expect(check.error, 'docker-compose must be installed (npm test installs it)').toBeUndefined();
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+
+    const rendered = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+    }).stdout;
+    for (const service of ['postgresql', 'temporal', 'temporal-ui', 'mongodb', 'api', 'worker']) {
+      const block = rendered.split(/\n {2}(?=\S)/).find((b) => b.startsWith(`${service}:`));
+      expect(block, service).toBeDefined();
+      expect(block, `${service} health check`).toContain('healthcheck:');
+    }
+    expect(rendered).toMatch(/volumes:\n\s+mongodb-data/);
+  });
+
+  it('registers the same search attributes in compose as the dev server', () => {
+    const compose = readFileSync(`${PROJECT_ROOT}docker-compose.yml`, 'utf8');
+    for (const sa of SEARCH_ATTRIBUTES) expect(compose).toContain(`${sa.name}=${sa.type}`);
+  });
+
+  it('builds the app image on Node 24', () => {
+    expect(readFileSync(`${PROJECT_ROOT}Dockerfile`, 'utf8')).toMatch(/^FROM node:24/m);
+  });
+});

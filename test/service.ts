@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ServerType, serve } from '@hono/node-server';
+import { type Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection } from '@temporalio/worker';
+import { createLogger } from '../config/logger.js';
+import { parseModelsConfig } from '../config/models.js';
+import { createMarketSource } from '../config/services.js';
+import { loadSettings, type Settings } from '../config/settings.js';
+import { wireApp } from '../server/wire.js';
+import { BarCache } from '../storage/barCache.js';
+import { connectDatabase, type Database } from '../storage/db.js';
+import { createAgentFactory } from '../trading/agents/factory.js';
+import { buildActivities } from '../worker/buildActivities.js';
+import { createWorkers, installQuietRuntime, type Workers } from '../worker/createWorkers.js';
+import { workflowsPath } from '../worker/workflowsPath.js';
+import type { SimulationOptions } from '../workflows/definitions.js';
+import { DAILY_H1, DAILY_H2 } from './paths.js';
+
+let bundle: Promise<{ code: string }> | undefined;
+/** The workflow bundle, built once per test file. */
+export function workflowBundle() {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export interface HarnessOptions {
+  models: unknown;
+  temporalAddress: string;
+  mongoUri: string;
+  env?: Record<string, string>;
+  simulationOptions?: Partial<SimulationOptions>;
+  /** False when the test runs its own worker processes (crash tests). */
+  worker?: boolean;
+  simulationConcurrency?: number;
+}
+
+export interface Harness {
+  baseUrl: string;
+  settings: Settings;
+  env: Record<string, string>;
+  db: Database;
+  temporal: Client;
+  api(path: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: any }>;
+  waitForJob(jobId: string, until?: (body: any) => boolean, timeoutMs?: number): Promise<any>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real service on a given Temporal and MongoDB-protocol server: the Hono app served over HTTP on a free
+ * port, and (by default) a worker in this process. Each harness has its own database and task queues.
+ */
+export async function startService(o: HarnessOptions): Promise<Harness> {
+  installQuietRuntime();
+  const id = randomBytes(4).toString('hex');
+  const dir = mkdtempSync(join(tmpdir(), `tradeflow-h-${id}-`));
+  const modelsPath = join(dir, 'models.json');
+  writeFileSync(modelsPath, JSON.stringify(o.models));
+  const env: Record<string, string> = {
+    TEMPORAL_ADDRESS: o.temporalAddress,
+    MONGODB_URI: o.mongoUri,
+    MONGODB_DB: `t_${id}`,
+    TASK_QUEUE_PREFIX: `t-${id}-`,
+    TRADEFLOW_MODELS: modelsPath,
+    TRADEFLOW_DATA_DIR: dir,
+    MARKET_DATA_FILES: `${DAILY_H1},${DAILY_H2}`,
+    MARKET_SYMBOLS: 'AAPL,MSFT,NVDA,AMZN,GOOGL,META,TSLA,QQQ',
+    LOG_LEVEL: 'silent',
+    ...o.env,
+  };
+  const settings = loadSettings(env);
+  const logger = createLogger('silent');
+  const db = await connectDatabase(env.MONGODB_URI!, settings.mongo.db);
+  const models = parseModelsConfig(o.models);
+  const market = createMarketSource(settings.marketData);
+  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
+  const { app, deps } = wireApp({
+    settings,
+    db,
+    connection,
+    temporalAddress: env.TEMPORAL_ADDRESS!,
+    temporalUiUrl: 'http://127.0.0.1:8233',
+    models,
+    market,
+    logger,
+    ...(o.simulationOptions ? { simulationOptions: o.simulationOptions } : {}),
+  });
+
+  let workers: Workers | undefined;
+  let workerRun: Promise<void> | undefined;
+  let workerConnection: NativeConnection | undefined;
+  if (o.worker !== false) {
+    workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
+    workers = await createWorkers({
+      connection: workerConnection,
+      namespace: settings.temporal.namespace,
+      taskQueues: settings.taskQueues,
+      activities: buildActivities({
+        db,
+        bars: new BarCache(db.collections, market),
+        models,
+        agents: createAgentFactory(env),
+        logger,
+      }),
+      simulationConcurrency: o.simulationConcurrency ?? 16,
+      workflowBundle: await workflowBundle(),
+    });
+    workerRun = workers.run();
+  }
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const { port } = server.address() as { port: number };
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  const api: Harness['api'] = async (path, init = {}) => {
+    const { json, ...rest } = init;
+    const res = await fetch(`${baseUrl}${path}`, {
+      ...rest,
+      ...(json !== undefined
+        ? { body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...(rest.headers ?? {}) } }
+        : {}),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { status: res.status, body };
+  };
+
+  const waitForJob: Harness['waitForJob'] = async (
+    jobId,
+    until = (b) => ['completed', 'partial', 'failed', 'stopped'].includes(b.status),
+    timeoutMs = 60_000,
+  ) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { status, body } = await api(`/simulate/status/${jobId}`);
+      if (status === 200 && until(body)) return body;
+      if (Date.now() > deadline)
+        throw new Error(`job ${jobId} not there in time: ${JSON.stringify(body).slice(0, 500)}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  };
+
+  return {
+    baseUrl,
+    settings,
+    env,
+    db,
+    temporal: deps.temporal,
+    api,
+    waitForJob,
+    stop: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      workers?.shutdown();
+      await workerRun;
+      await workerConnection?.close();
+      await connection.close();
+      await db.db.dropDatabase().catch(() => undefined);
+      await db.close();
+    },
+  };
+}
+
+export const STRATEGY_MODELS = {
+  initial_cash: 10000,
+  models: [
+    { id: 'buy-and-hold', strategy: 'buy-and-hold' },
+    { id: 'momentum', strategy: 'momentum', params: { lookback: 10, top: 2 } },
+    { id: 'mean-reversion', strategy: 'mean-reversion', params: { lookback: 10 } },
+  ],
+};
