@@ -63,9 +63,16 @@ export function createSimulationActivities(deps: SimulationDeps) {
     return { bars: count };
   }
 
-  /** The position before `date` when the head is already past it (a rerun of an earlier day). */
-  async function ledgerBefore(owner: string, model: string, date: string) {
-    const day = await tradingDays.before(owner, model, date);
+  /**
+   * Where a model's day starts: the day before, remembered by this worker or read by key (the only
+   * query FerretDB v1 pushes down); a search of the ledger only when that day is missing (a first day).
+   */
+  async function startingPoint(owner: string, model: string, date: string) {
+    const key = `${owner}|${model}`;
+    const prevDate = previousTradingDay(date);
+    const remembered = heads.get(key);
+    if (remembered?.lastDate === prevDate) return remembered;
+    const day = (await tradingDays.get(owner, model, prevDate)) ?? (await tradingDays.before(owner, model, date));
     return day ? { lastDate: day.date, position: day.endingPosition } : null;
   }
 
@@ -73,16 +80,10 @@ export function createSimulationActivities(deps: SimulationDeps) {
     const { jobId, owner, model, date, symbols } = ref;
     const log = logger.child({ jobId, model, date });
     const ctx = Context.current();
-    // Days of a model run in order, usually on one worker: the head it wrote last is the one it needs next.
-    const key = `${owner}|${model}`;
-    const remembered = heads.get(key);
-    const head =
-      remembered && remembered.lastDate === previousTradingDay(date) ? remembered : await ledgers.head(owner, model);
-    // A retry, or a ledger already past this day, may find the day written: then it is not run again.
-    if (ctx.info.attempt > 1 || (head && head.lastDate >= date)) {
+    // A retry may find its day already written (the worker died after writing): then it is not run again.
+    if (ctx.info.attempt > 1) {
       const existing = await tradingDays.get(owner, model, date);
       if (existing) {
-        if (!head || head.lastDate < date) await ledgers.advance(owner, model, date, existing.endingPosition);
         await jobs.setModelDay(jobId, model, date, 'completed', {
           durationMs: existing.durationMs,
           attempts: ctx.info.attempt,
@@ -99,7 +100,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
       await jobs.setModelDay(jobId, model, date, 'running', { startedAt: new Date(), attempts: ctx.info.attempt });
     }
 
-    const previous = head && head.lastDate < date ? head : await ledgerBefore(owner, model, date);
+    const previous = await startingPoint(owner, model, date);
     const start: PositionRecord = previous?.position ?? {
       cash: spec.initialCash,
       holdings: {},
@@ -171,21 +172,17 @@ export function createSimulationActivities(deps: SimulationDeps) {
       durationMs: Date.now() - started,
       createdAt: new Date(),
     };
+    // A day that was already written (a rerun after a lost ledger head) keeps its stored version.
     const { doc: stored, inserted } = await tradingDays.insertOnce(doc);
-    const advance =
-      !head || head.lastDate < date ? ledgers.advance(owner, model, date, stored.endingPosition) : Promise.resolve();
-    await Promise.all([
-      advance,
-      jobs.setModelDay(jobId, model, date, 'completed', {
-        startedAt: new Date(started),
-        completedAt: new Date(),
-        durationMs: stored.durationMs,
-        tokenUsage: stored.tokenUsage,
-        attempts: ctx.info.attempt,
-        error: '',
-      }),
-    ]);
-    if (!head || head.lastDate < date) heads.set(key, { lastDate: date, position: stored.endingPosition });
+    await jobs.setModelDay(jobId, model, date, 'completed', {
+      startedAt: new Date(started),
+      completedAt: new Date(),
+      durationMs: stored.durationMs,
+      tokenUsage: stored.tokenUsage,
+      attempts: ctx.info.attempt,
+      error: '',
+    });
+    heads.set(`${owner}|${model}`, { lastDate: date, position: stored.endingPosition });
     return summaryOf(stored, inserted);
   }
 
@@ -207,13 +204,35 @@ export function createSimulationActivities(deps: SimulationDeps) {
     }
   }
 
+  /**
+   * Moves each model's ledger head to its last day completed in this job, once at the end rather than
+   * per model-day: the head only serves the next trigger's catch-up, and a lost update (a terminated
+   * workflow) costs reruns that find their days already written, never a wrong ledger.
+   */
+  async function advanceLedgerHeads(
+    owner: string,
+    days: ReadonlyArray<{ model: string; date: string; status: string }>,
+  ) {
+    const last = new Map<string, string>();
+    for (const d of days) if (d.status === 'completed' && d.date > (last.get(d.model) ?? '')) last.set(d.model, d.date);
+    for (const [model, date] of last) {
+      const head = await ledgers.head(owner, model);
+      if (head && head.lastDate >= date) continue;
+      const day = await tradingDays.get(owner, model, date);
+      if (day) await ledgers.advance(owner, model, date, day.endingPosition);
+    }
+  }
+
   async function finishSimulationJob(input: {
     jobId: string;
+    owner: string;
     stopped: boolean;
     remaining: Array<{ model: string; date: string }>;
   }): Promise<SimulationOutcome> {
     if (input.stopped) await jobs.markModelDaysMany(input.jobId, input.remaining, 'stopped', 'job stopped');
-    const counts = countModelDays(await jobs.modelDays(input.jobId));
+    const days = await jobs.modelDays(input.jobId);
+    const counts = countModelDays(days);
+    await advanceLedgerHeads(input.owner, days);
     const status: SimulationOutcome['status'] = input.stopped
       ? 'stopped'
       : counts.failed === 0

@@ -28,6 +28,51 @@ function models(delayMs: number) {
   };
 }
 
+/** Where a date's time goes, from the last run's history: dispatch, activity body beyond the delay, and the gap to the next date. */
+function phasesOf(
+  events: Array<{ eventType?: unknown; eventTime?: unknown; activityTaskScheduledEventAttributes?: unknown }>,
+  delayMs: number,
+) {
+  const ms = (e: (typeof events)[number]) => {
+    const t = e.eventTime as { seconds?: { toNumber(): number } | number; nanos?: number } | undefined;
+    const sec = typeof t?.seconds === 'number' ? t.seconds : (t?.seconds?.toNumber() ?? 0);
+    return sec * 1000 + (t?.nanos ?? 0) / 1e6;
+  };
+  const type = (e: (typeof events)[number]) => String(e.eventType);
+  let scheduled = 0;
+  let starts: number[] = [];
+  let completes: number[] = [];
+  const dispatch: number[] = [];
+  const body: number[] = [];
+  const gap: number[] = [];
+  let lastComplete = 0;
+  for (const e of events) {
+    const t = type(e);
+    if (t === '10' || t.endsWith('ACTIVITY_TASK_SCHEDULED')) {
+      if (completes.length && !scheduled) gap.push(ms(e) - lastComplete);
+      if (!scheduled) scheduled = ms(e);
+    } else if (t === '11' || t.endsWith('ACTIVITY_TASK_STARTED')) {
+      starts.push(ms(e));
+    } else if (t === '12' || t.endsWith('ACTIVITY_TASK_COMPLETED')) {
+      completes.push(ms(e));
+      lastComplete = ms(e);
+    } else if (
+      (t === '5' || t.endsWith('WORKFLOW_TASK_COMPLETED')) &&
+      scheduled &&
+      completes.length === starts.length &&
+      starts.length
+    ) {
+      dispatch.push(Math.max(...starts) - scheduled);
+      body.push(Math.max(...completes) - scheduled - delayMs);
+      scheduled = 0;
+      starts = [];
+      completes = [];
+    }
+  }
+  const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  return { dispatchMs: avg(dispatch), lastCompletionBeyondDelayMs: avg(body), gapToNextDateMs: avg(gap) };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'tradeflow-bench-'));
 const stack = await startLocalStack({
   dataDir: dir,
@@ -62,7 +107,9 @@ async function runOnce(delayMs: number) {
     const wallMs = performance.now() - t0;
     const done = await svc.waitForJob(res.body.job_id);
     if (done.status !== 'completed') throw new Error(`job ended ${done.status}`);
+    const history = await svc.temporal.workflow.getHandle(res.body.job_id).fetchHistory();
     return {
+      phases: phasesOf(history.events ?? [], delayMs),
       wallMs,
       modelDays: done.progress.completed as number,
       rssMiB: Math.max(rssBefore, process.memoryUsage().rss) / 2 ** 20,
@@ -86,6 +133,9 @@ try {
     `${DELAY_MS} ms per agent call: wall ${(slow.wallMs / 1000).toFixed(1)} s, ideal date-sequential ${(ideal / 1000).toFixed(1)} s, ratio ${(slow.wallMs / ideal).toFixed(3)} (goal <= 1.15), ${(slow.modelDays / (slow.wallMs / 1000)).toFixed(1)} model-days/s`,
   );
   console.log(`orchestration overhead per date: ${((slow.wallMs - ideal) / dates).toFixed(1)} ms`);
+  console.log(
+    `  of which (last run's history): dispatch of a date's model-days ${slow.phases.dispatchMs.toFixed(1)} ms, last model-day done ${slow.phases.lastCompletionBeyondDelayMs.toFixed(1)} ms after schedule + delay, next date scheduled ${slow.phases.gapToNextDateMs.toFixed(1)} ms after the last completion`,
+  );
 } finally {
   await stack.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -5,8 +5,8 @@ import type { PositionRecord } from './types.js';
 const headId = (owner: string, model: string) => `${owner}|${model}`;
 
 /**
- * The head of each model's ledger: its last simulated day and the position it ended with. Kept as one
- * small document per model so the next day and the trigger's catch-up read it by key instead of
+ * The head of each model's ledger: its last simulated day and the position it ended with, written when
+ * a job ends. One small document per model, so a trigger's catch-up reads it by key instead of
  * searching trading_days (FerretDB v1 pushes down nothing but `_id` equality).
  */
 export class ModelLedgers {
@@ -17,10 +17,7 @@ export class ModelLedgers {
     return doc ? { lastDate: doc.lastDate, position: doc.position } : null;
   }
 
-  /**
-   * Sets the head to `date`. Callers advance only past the head they read: a model runs in one job at a
-   * time (model locks) and its days in order, so a plain write by key is safe and stays a fast path.
-   */
+  /** Sets the head to `date`; callers move it only forward, past the head they read. */
   async advance(owner: string, model: string, date: IsoDate, position: PositionRecord): Promise<void> {
     await this.c.modelLedgers.updateOne(
       { _id: headId(owner, model) },

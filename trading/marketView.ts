@@ -30,7 +30,10 @@ export class MarketView {
   ) {
     for (const [symbol, bars] of series) {
       const cut = lowerBound(bars, date);
-      this.past.set(symbol, Object.freeze(bars.slice(0, cut).map((b) => Object.freeze({ ...b }))));
+      // The slice holds only earlier bars; bars are immutable data, so they are frozen in place, not copied.
+      const past = bars.slice(0, cut);
+      for (const b of past) Object.freeze(b);
+      this.past.set(symbol, Object.freeze(past));
       const today = bars[cut];
       if (today && today.date === date) this.opens.set(symbol, today.open);
     }

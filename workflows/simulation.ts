@@ -143,6 +143,7 @@ export async function simulationWorkflow(input: SimulationInput): Promise<Simula
   const outcome = await CancellationScope.nonCancellable(() =>
     bookkeeping.finishSimulationJob({
       jobId,
+      owner,
       stopped: cancelled !== undefined,
       remaining: cancelled === undefined ? [] : remainingModelDays(input, cursor.dateIndex, failedModels),
     }),
