@@ -95,12 +95,21 @@ export function createSimulationActivities(deps: SimulationDeps) {
     if (!spec) throw ApplicationFailure.nonRetryable(`model '${model}' is not configured`, 'UnknownModel');
 
     const started = Date.now();
+    // Where a model-day's time goes, stored with its status: the agent versus our own bookkeeping.
+    const phases: Record<string, number> = {};
+    let mark = performance.now();
+    const lap = (name: string) => {
+      const now = performance.now();
+      phases[name] = Math.round((now - mark) * 10) / 10;
+      mark = now;
+    };
     // Running model-days are shown from the workflow's progress query; only retries are written here.
     if (ctx.info.attempt > 1) {
       await jobs.setModelDay(jobId, model, date, 'running', { startedAt: new Date(), attempts: ctx.info.attempt });
     }
 
     const previous = await startingPoint(owner, model, date);
+    lap('position');
     const start: PositionRecord = previous?.position ?? {
       cash: spec.initialCash,
       holdings: {},
@@ -108,6 +117,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
     };
     const series = await bars.load(symbols, addDays(date, -HISTORY_DAYS), date);
     const view = new MarketView(date, series);
+    lap('market');
     if (!symbols.some((s) => view.openToday(s) !== undefined)) {
       throw ApplicationFailure.nonRetryable(
         `no market data for ${date} for any of ${symbols.length} symbols`,
@@ -117,11 +127,11 @@ export function createSimulationActivities(deps: SimulationDeps) {
     const portfolio = new Portfolio({ cash: toUnits(start.cash), holdings: start.holdings });
     const desk = new TradingDesk(view, portfolio);
 
-    // LLM calls can outlast the heartbeat timeout, so the activity heartbeats on a clock while the agent works.
+    // LLM calls can outlast the heartbeat timeout, so the activity heartbeats on a clock while the agent
+    // works; none at the start, since a short model-day would pay a server round trip for nothing.
     const beat = setInterval(() => ctx.heartbeat({ model, date }), 1000);
     let run: Awaited<ReturnType<ReturnType<AgentFactory>['run']>>;
     try {
-      ctx.heartbeat({ model, date });
       run = await agents(spec).run({
         date,
         symbols,
@@ -142,6 +152,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
     } finally {
       clearInterval(beat);
     }
+    lap('agent');
 
     // The day is valued at its close, which the agent never saw; a symbol without a bar today keeps its last close.
     const closeOf = (symbol: string): number | undefined => {
@@ -173,8 +184,11 @@ export function createSimulationActivities(deps: SimulationDeps) {
       createdAt: new Date(),
     };
     // A day that was already written (a rerun after a lost ledger head) keeps its stored version.
+    lap('valuation');
     const { doc: stored, inserted } = await tradingDays.insertOnce(doc);
+    lap('write');
     await jobs.setModelDay(jobId, model, date, 'completed', {
+      phasesMs: phases,
       startedAt: new Date(started),
       completedAt: new Date(),
       durationMs: stored.durationMs,

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalStack } from '../devstack/stack.js';
+import { binariesFromEnv, startLocalStack } from '../devstack/stack.js';
 import { DAILY_H1, DAILY_H2 } from '../test/paths.js';
 import { startService } from '../test/service.js';
 import { tradingDaysBetween } from '../trading/calendar.js';
@@ -76,9 +76,11 @@ function phasesOf(
 const dir = mkdtempSync(join(tmpdir(), 'tradeflow-bench-'));
 const stack = await startLocalStack({
   dataDir: dir,
-  ...(process.env.TRADEFLOW_TEMPORAL_BIN ? { temporalBin: process.env.TRADEFLOW_TEMPORAL_BIN } : {}),
-  ...(process.env.TRADEFLOW_FERRETDB_BIN ? { ferretdbBin: process.env.TRADEFLOW_FERRETDB_BIN } : {}),
+  ...binariesFromEnv(),
   headless: true,
+  temporalInMemory: Boolean(process.env.BENCH_TEMPORAL_IN_MEMORY),
+  // An external MongoDB-protocol server to compare with the embedded FerretDB-on-SQLite.
+  ...(process.env.BENCH_MONGODB_URI ? { mongoUri: process.env.BENCH_MONGODB_URI } : {}),
 });
 
 async function runOnce(delayMs: number) {
@@ -108,8 +110,16 @@ async function runOnce(delayMs: number) {
     const done = await svc.waitForJob(res.body.job_id);
     if (done.status !== 'completed') throw new Error(`job ended ${done.status}`);
     const history = await svc.temporal.workflow.getHandle(res.body.job_id).fetchHistory();
+    const days = await svc.db.collections.modelDays.find({ jobId: res.body.job_id }).toArray();
+    const phaseTotals: Record<string, number> = {};
+    for (const d of days)
+      for (const [k, v] of Object.entries(d.phasesMs ?? {})) phaseTotals[k] = (phaseTotals[k] ?? 0) + v;
+    const activityPhases = Object.fromEntries(
+      Object.entries(phaseTotals).map(([k, v]) => [k, Math.round((v / days.length) * 10) / 10]),
+    );
     return {
       phases: phasesOf(history.events ?? [], delayMs),
+      activityPhases,
       wallMs,
       modelDays: done.progress.completed as number,
       rssMiB: Math.max(rssBefore, process.memoryUsage().rss) / 2 ** 20,
@@ -132,6 +142,7 @@ try {
   console.log(
     `${DELAY_MS} ms per agent call: wall ${(slow.wallMs / 1000).toFixed(1)} s, ideal date-sequential ${(ideal / 1000).toFixed(1)} s, ratio ${(slow.wallMs / ideal).toFixed(3)} (goal <= 1.15), ${(slow.modelDays / (slow.wallMs / 1000)).toFixed(1)} model-days/s`,
   );
+  console.log(`model-day phases, mean ms: ${JSON.stringify(slow.activityPhases)}`);
   console.log(`orchestration overhead per date: ${((slow.wallMs - ideal) / dates).toFixed(1)} ms`);
   console.log(
     `  of which (last run's history): dispatch of a date's model-days ${slow.phases.dispatchMs.toFixed(1)} ms, last model-day done ${slow.phases.lastCompletionBeyondDelayMs.toFixed(1)} ms after schedule + delay, next date scheduled ${slow.phases.gapToNextDateMs.toFixed(1)} ms after the last completion`,

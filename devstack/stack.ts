@@ -17,6 +17,8 @@ export interface LocalStackOptions {
   temporalUiPort?: number;
   mongoPort?: number;
   headless?: boolean;
+  /** Temporal keeps its state in memory only (benchmark comparisons); the default persists to SQLite. */
+  temporalInMemory?: boolean;
 }
 
 export interface LocalStack {
@@ -25,6 +27,16 @@ export interface LocalStack {
   mongoUri: string;
   processes: ManagedProcess[];
   stop(): Promise<void>;
+}
+
+/** The binaries `scripts/bootstrap.mjs` built, as it passes them to every npm command. */
+export function binariesFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<LocalStackOptions, 'temporalBin' | 'ferretdbBin'> {
+  return {
+    ...(env.TRADEFLOW_TEMPORAL_BIN ? { temporalBin: env.TRADEFLOW_TEMPORAL_BIN } : {}),
+    ...(env.TRADEFLOW_FERRETDB_BIN ? { ferretdbBin: env.TRADEFLOW_FERRETDB_BIN } : {}),
+  };
 }
 
 function requireBin(path: string | undefined, name: string, envVar: string): string {
@@ -52,7 +64,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
           args: devServerArgs({
             port,
             uiPort,
-            dbFile: join(o.dataDir, 'temporal.sqlite'),
+            ...(o.temporalInMemory ? {} : { dbFile: join(o.dataDir, 'temporal.sqlite') }),
             headless: o.headless ?? false,
             searchAttributes: SEARCH_ATTRIBUTES,
           }),

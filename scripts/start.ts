@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadSettings } from '../config/settings.js';
 import { canConnect, type ManagedProcess, startService, stopProcess } from '../devstack/processes.js';
-import { startLocalStack } from '../devstack/stack.js';
+import { binariesFromEnv, startLocalStack } from '../devstack/stack.js';
 import { connectDatabase } from '../storage/db.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -33,8 +33,7 @@ for (const [name, p] of wanted) {
 console.log('starting tradeflow…');
 const stack = await startLocalStack({
   dataDir: settings.dataDir,
-  ...(env.TRADEFLOW_TEMPORAL_BIN ? { temporalBin: env.TRADEFLOW_TEMPORAL_BIN } : {}),
-  ...(env.TRADEFLOW_FERRETDB_BIN ? { ferretdbBin: env.TRADEFLOW_FERRETDB_BIN } : {}),
+  ...binariesFromEnv(),
   ...(settings.temporal.address ? { temporalAddress: settings.temporal.address } : {}),
   ...(settings.mongo.uri ? { mongoUri: settings.mongo.uri } : {}),
   temporalPort: port('TRADEFLOW_TEMPORAL_PORT', 7233),

@@ -60,6 +60,8 @@ export interface ModelDayDoc {
   error?: string;
   attempts?: number;
   tokenUsage?: TokenUsage;
+  /** Milliseconds per phase of the last attempt: position, market, agent, valuation, write. */
+  phasesMs?: Record<string, number>;
 }
 
 export interface PositionRecord {

@@ -5,7 +5,8 @@
 export function devServerArgs(o: {
   port: number;
   uiPort: number;
-  dbFile: string;
+  /** Without a file the dev server keeps everything in memory and loses it on exit. */
+  dbFile?: string;
   headless: boolean;
   searchAttributes: ReadonlyArray<{ name: string; type: string }>;
   namespace?: string;
@@ -18,12 +19,9 @@ export function devServerArgs(o: {
     '--port',
     String(o.port),
     ...(o.headless ? ['--headless'] : ['--ui-port', String(o.uiPort)]),
-    '--db-filename',
-    o.dbFile,
-    '--sqlite-pragma',
-    'journal_mode=WAL',
-    '--sqlite-pragma',
-    'synchronous=NORMAL',
+    ...(o.dbFile
+      ? ['--db-filename', o.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL']
+      : []),
     '--namespace',
     o.namespace ?? 'default',
     '--log-level',

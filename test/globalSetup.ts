@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startLocalStack } from '../devstack/stack.js';
+import { binariesFromEnv, startLocalStack } from '../devstack/stack.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,8 +17,7 @@ export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'tradeflow-test-'));
   const stack = await startLocalStack({
     dataDir: dir,
-    ...(process.env.TRADEFLOW_TEMPORAL_BIN ? { temporalBin: process.env.TRADEFLOW_TEMPORAL_BIN } : {}),
-    ...(process.env.TRADEFLOW_FERRETDB_BIN ? { ferretdbBin: process.env.TRADEFLOW_FERRETDB_BIN } : {}),
+    ...binariesFromEnv(),
     headless: true,
   });
   project.provide('temporalAddress', stack.temporalAddress);
