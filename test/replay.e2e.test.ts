@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, STRATEGY_MODELS, startHarness } from './harness.js';
@@ -33,7 +34,7 @@ describe('workflow replay', () => {
     expect((await h.waitForJob(res.body.job_id)).status).toBe('stopped');
     const history = await h.temporal.workflow.getHandle(res.body.job_id).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, res.body.job_id);
-    if (process.env.UPDATE_HISTORIES) writeFileSync(COMMITTED, JSON.stringify(history));
+    if (process.env.UPDATE_HISTORIES) writeFileSync(COMMITTED, historyToJSON(history));
   });
 
   it('replays the committed history on the current code', async () => {
