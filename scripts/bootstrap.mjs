@@ -42,10 +42,10 @@ function ensureNpmPackages() {
   const lock = join(root, 'package-lock.json');
   const stale = !existsSync(marker) || mtime(lock) > mtime(marker) || mtime(join(root, 'package.json')) > mtime(marker);
   if (!stale && existsSync(join(binDir, 'node'))) return;
-  // A clean clone gets exactly the lock file; an existing tree is brought up to date in place.
-  const clean = existsSync(lock) && !existsSync(join(root, 'node_modules'));
-  log(`installing npm packages (npm ${clean ? 'ci' : 'install'})`);
-  mustRun('npm', [clean ? 'ci' : 'install', '--no-audit', '--no-fund']);
+  // `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages (biome, swc) out of
+  // the lock file and `npm ci` then refuses it; `npm install` still installs the locked versions.
+  log('installing npm packages');
+  mustRun('npm', ['install', '--no-audit', '--no-fund']);
 }
 
 function fileHash(paths) {

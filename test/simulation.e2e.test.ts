@@ -172,6 +172,23 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     );
   }, 120_000);
 
+  it('treats a Cancel from the Temporal Web UI like a stop: cleanup runs and the job ends stopped', async () => {
+    const res = await trigger({ start_date: '2025-06-02', end_date: '2025-06-13', models: ['slow-a'] });
+    expect(res.status).toBe(202);
+    await h.waitForJob(res.body.job_id, (b) => b.progress.completed >= 1);
+    await h.temporal.workflow.getHandle(res.body.job_id).cancel();
+    const done = await h.waitForJob(res.body.job_id);
+    expect(done.status).toBe('stopped');
+    expect(done.progress.running).toBe(0);
+    expect(done.progress.completed + done.progress.stopped).toBe(done.progress.total_model_days);
+    const desc = await h.temporal.workflow.getHandle(res.body.job_id).describe();
+    expect(desc.status.name).toBe('CANCELLED');
+    // The model is free again: its lock was released by the cleanup.
+    const next = await trigger({ start_date: '2025-06-16', end_date: '2025-06-16', models: ['slow-a'] });
+    expect(next.status).toBe(202);
+    await h.waitForJob(next.body.job_id);
+  });
+
   it('ends partial when one model fails: that model-day is failed with the error, the others complete', async () => {
     const res = await trigger({
       start_date: '2025-06-02',
