@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { binariesFromEnv, startLocalStack } from '../devstack/stack.js';
+import { DAILY_H1, DAILY_H2, SHARED_DATA } from './paths.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,6 +15,11 @@ declare module 'vitest' {
 
 /** Starts a private Temporal dev server and FerretDB on free ports for the test run. */
 export default async function setup(project: TestProject) {
+  if (!existsSync(DAILY_H1) || !existsSync(DAILY_H2)) {
+    throw new Error(
+      `the shared market data is missing at ${SHARED_DATA}: check out ../shared beside the project or set TRADEFLOW_SHARED_DATA`,
+    );
+  }
   const dir = mkdtempSync(join(tmpdir(), 'tradeflow-test-'));
   const stack = await startLocalStack({
     dataDir: dir,
