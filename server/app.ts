@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { AppDeps, AppEnv } from './context.js';
 import { ApiError, errorResponse } from './errors.js';
+import { openApiDocument } from './openapi.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { resultRoutes } from './routes/results.js';
@@ -44,6 +45,8 @@ export function createApp(deps: AppDeps) {
       ],
     }),
   );
+  const openapi = openApiDocument();
+  app.get('/openapi.json', (c) => c.json(openapi));
   app.route('/simulate', simulateRoutes(deps));
   app.route('/jobs', jobRoutes(deps));
   app.route('/results', resultRoutes(deps));

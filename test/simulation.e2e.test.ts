@@ -236,6 +236,19 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     expect((await h.api('/simulate/status/sim-nope')).status).toBe(404);
   });
 
+  it('serves an OpenAPI document generated from the request schemas', async () => {
+    const res = await h.api('/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    const trigger = res.body.paths['/simulate/trigger'].post;
+    const body = trigger.requestBody.content['application/json'].schema;
+    expect(Object.keys(body.properties)).toEqual(['start_date', 'end_date', 'models', 'symbols']);
+    expect(body.additionalProperties).toBe(false);
+    expect(Object.keys(trigger.responses)).toEqual(expect.arrayContaining(['202', '200', '400', '409', '422']));
+    const results = res.body.paths['/results'].get.parameters.map((p: any) => p.name);
+    expect(results).toEqual(expect.arrayContaining(['date', 'start_date', 'end_date', 'model', 'job_id', 'detail']));
+  });
+
   it('reports health of Temporal and MongoDB', async () => {
     const res = await h.api('/health');
     expect(res.status).toBe(200);

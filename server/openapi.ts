@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { ERROR_CODES } from './errors.js';
+import { JobsQuery, ResultsQuery, StopBody, TriggerSimulationBody } from './schemas.js';
+
+type JsonSchema = Record<string, unknown>;
+
+/** JSON Schema of what a client sends, from the same zod schemas that validate requests. */
+function inputSchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+function queryParameters(schema: z.ZodObject) {
+  const json = inputSchema(schema) as { properties: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(json.properties).map(([name, s]) => ({
+    name,
+    in: 'query',
+    required: json.required?.includes(name) ?? false,
+    schema: s,
+  }));
+}
+
+const jobIdParameter = { name: 'job_id', in: 'path', required: true, schema: { type: 'string' } };
+const json = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { type: 'object' } } },
+});
+const errors = (...codes: Array<keyof typeof ERROR_CODES>) =>
+  Object.fromEntries(
+    codes.map((code) => [
+      String(ERROR_CODES[code]),
+      { description: code, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+    ]),
+  );
+
+/** The OpenAPI 3.1 document served at `/openapi.json`. */
+export function openApiDocument() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'tradeflow',
+      version: '0.1.0',
+      description: 'AI trading-simulation jobs as Temporal durable workflows. Errors are `{ error, message, ... }`.',
+    },
+    paths: {
+      '/simulate/trigger': {
+        post: {
+          summary: 'Start a simulation, or return the same request’s job',
+          parameters: [
+            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 } },
+          ],
+          requestBody: {
+            required: false,
+            content: { 'application/json': { schema: inputSchema(TriggerSimulationBody) } },
+          },
+          responses: {
+            '202': json('a new job'),
+            '200': json('the existing job for the same request, or `status: current` when nothing is left to run'),
+            ...errors(
+              'bad_request',
+              'validation_error',
+              'conflict',
+              'unsupported_media_type',
+              'payload_too_large',
+              'service_unavailable',
+            ),
+          },
+        },
+      },
+      '/simulate/status/{job_id}': {
+        get: {
+          summary: 'Status, progress and per model-day details',
+          parameters: [jobIdParameter],
+          responses: { '200': json('job status'), ...errors('not_found') },
+        },
+      },
+      '/simulate/current': {
+        get: { summary: 'The latest job', responses: { '200': json('job status'), ...errors('not_found') } },
+      },
+      '/jobs': {
+        get: {
+          summary: 'List jobs, newest first',
+          parameters: queryParameters(JobsQuery),
+          responses: { '200': json('a page of jobs'), ...errors('bad_request') },
+        },
+      },
+      '/jobs/{job_id}': {
+        get: {
+          summary: 'Same as the status endpoint',
+          parameters: [jobIdParameter],
+          responses: { '200': json('job status'), ...errors('not_found') },
+        },
+      },
+      '/jobs/{job_id}/stop': {
+        post: {
+          summary: 'Stop a job (a new trigger of the same request resumes it)',
+          parameters: [jobIdParameter],
+          requestBody: { required: false, content: { 'application/json': { schema: inputSchema(StopBody) } } },
+          responses: { '202': json('stop requested'), ...errors('not_found', 'not_running', 'bad_request') },
+        },
+      },
+      '/results': {
+        get: {
+          summary: 'Per-day positions, trades and P&L, or daily values and period metrics over a range',
+          parameters: queryParameters(ResultsQuery),
+          responses: { '200': json('results'), ...errors('bad_request', 'validation_error') },
+        },
+      },
+      '/models': { get: { summary: 'Configured models', responses: { '200': json('models') } } },
+      '/health': {
+        get: {
+          summary: 'Temporal and MongoDB reachability',
+          responses: { '200': json('healthy'), '503': json('unhealthy') },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error', 'message'],
+          properties: { error: { type: 'string', enum: Object.keys(ERROR_CODES) }, message: { type: 'string' } },
+        },
+      },
+    },
+  };
+}
