@@ -2,6 +2,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
 import type { BarCache } from '../storage/barCache.js';
+import type { JobEvents } from '../storage/jobEvents.js';
 import type { JobStore } from '../storage/jobStore.js';
 import { countModelDays } from '../storage/jobStore.js';
 import type { ModelLedgers } from '../storage/modelLedgers.js';
@@ -27,6 +28,7 @@ export interface SimulationDeps {
   locks: ModelLocks;
   tradingDays: TradingDays;
   ledgers: ModelLedgers;
+  events: JobEvents;
   bars: BarCache;
   models: ModelRegistry;
   agents: AgentFactory;
@@ -49,7 +51,7 @@ function errorMessage(err: unknown): string {
 }
 
 export function createSimulationActivities(deps: SimulationDeps) {
-  const { jobs, locks, tradingDays, ledgers, bars, models, agents, logger } = deps;
+  const { jobs, locks, tradingDays, ledgers, events, bars, models, agents, logger } = deps;
   const heads = new Map<string, { lastDate: string; position: PositionRecord }>();
 
   async function startSimulationJob(input: {
@@ -59,7 +61,14 @@ export function createSimulationActivities(deps: SimulationDeps) {
     lastDate: string;
   }): Promise<{ bars: number }> {
     await jobs.markRunning(input.jobId);
+    await events.append(input.jobId, 'status', { status: 'running', message: 'preparing market data' }, 'running');
     const count = await bars.prepare(input.symbols, addDays(input.firstDate, -HISTORY_DAYS), input.lastDate);
+    await events.append(
+      input.jobId,
+      'log',
+      { type: 'LOG', message: `market data ready: ${count} bars for ${input.symbols.length} symbols` },
+      'bars-ready',
+    );
     return { bars: count };
   }
 
@@ -76,6 +85,32 @@ export function createSimulationActivities(deps: SimulationDeps) {
     return day ? { lastDate: day.date, position: day.endingPosition } : null;
   }
 
+  /** The day's line in the job's live log; an LLM's own words go out as `NL`, ours as `LOG`. */
+  async function announceDay(day: TradingDayDoc, fromLlm: boolean) {
+    const key = `day|${day.model}|${day.date}`;
+    if (fromLlm && day.summary) {
+      await events.append(
+        day.jobId,
+        'log',
+        { type: 'NL', model: day.model, date: day.date, message: day.summary },
+        `${key}|nl`,
+      );
+    }
+    await events.append(
+      day.jobId,
+      'log',
+      {
+        type: 'LOG',
+        model: day.model,
+        date: day.date,
+        message: `${day.model} ${day.date}: ${day.trades.length} trade(s), value ${day.endingPosition.portfolioValue} (${day.dailyPnl.profit >= 0 ? '+' : ''}${day.dailyPnl.profit})`,
+        portfolio_value: day.endingPosition.portfolioValue,
+        profit: day.dailyPnl.profit,
+      },
+      key,
+    );
+  }
+
   async function runModelDay(ref: ModelDayRef): Promise<ModelDaySummary> {
     const { jobId, owner, model, date, symbols } = ref;
     const log = logger.child({ jobId, model, date });
@@ -88,6 +123,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
           durationMs: existing.durationMs,
           attempts: ctx.info.attempt,
         });
+        await announceDay(existing, models.get(model)?.kind === 'llm');
         return summaryOf(existing, false);
       }
     }
@@ -197,6 +233,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
       error: '',
     });
     heads.set(`${owner}|${model}`, { lastDate: date, position: stored.endingPosition });
+    await announceDay(stored, spec.kind === 'llm');
     return summaryOf(stored, inserted);
   }
 
@@ -209,6 +246,18 @@ export function createSimulationActivities(deps: SimulationDeps) {
     for (const f of input.failures) {
       logger.error({ jobId: input.jobId, model: f.model, date: input.date, err: f.error }, 'model-day failed');
       await jobs.setModelDay(input.jobId, f.model, input.date, 'failed', { error: f.error, completedAt: new Date() });
+      await events.append(
+        input.jobId,
+        'log',
+        {
+          type: 'LOG',
+          level: 'error',
+          model: f.model,
+          date: input.date,
+          message: `${f.model} ${input.date} failed: ${f.error}`,
+        },
+        `failed|${f.model}|${input.date}`,
+      );
       await jobs.markModelDaysMany(
         input.jobId,
         input.laterDates.map((date) => ({ model: f.model, date })),
@@ -261,6 +310,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
       counts.failed > 0 ? `${counts.failed} model-day(s) failed` : undefined,
     );
     await locks.release(input.jobId);
+    const summary = { status, ...counts, message: `simulation ${status}` };
+    await events.append(input.jobId, status === 'failed' ? 'error' : 'completed', summary, 'finished');
     logger.info({ jobId: input.jobId, status, ...counts }, 'simulation job finished');
     return { jobId: input.jobId, status, ...counts };
   }

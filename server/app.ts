@@ -7,6 +7,7 @@ import { ApiError, errorResponse } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { logRoutes } from './routes/logs.js';
 import { resultRoutes } from './routes/results.js';
 import { simulateRoutes } from './routes/simulate.js';
 
@@ -39,6 +40,8 @@ export function createApp(deps: AppDeps) {
         'GET /jobs',
         'GET /jobs/{job_id}',
         'POST /jobs/{job_id}/stop',
+        'GET /jobs/{job_id}/logs',
+        'GET /jobs/{job_id}/logs/stream',
         'GET /results',
         'GET /models',
         'GET /health',
@@ -48,6 +51,7 @@ export function createApp(deps: AppDeps) {
   const openapi = openApiDocument();
   app.get('/openapi.json', (c) => c.json(openapi));
   app.route('/simulate', simulateRoutes(deps));
+  app.route('/jobs', logRoutes(deps));
   app.route('/jobs', jobRoutes(deps));
   app.route('/results', resultRoutes(deps));
   app.route('/health', healthRoutes(deps));

@@ -2,13 +2,17 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
 import type { Database } from '../storage/db.js';
+import type { JobEvents } from '../storage/jobEvents.js';
 import type { JobStore } from '../storage/jobStore.js';
 import type { TradingDays } from '../storage/tradingDays.js';
+import type { JobEventHub } from './eventHub.js';
 import type { SimulationService } from './simulationService.js';
 
 export interface AppDeps {
   db: Database;
   jobs: JobStore;
+  events: JobEvents;
+  eventHub: JobEventHub;
   tradingDays: TradingDays;
   models: ModelRegistry;
   simulations: SimulationService;

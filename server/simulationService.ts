@@ -3,6 +3,7 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
 import type { Settings } from '../config/settings.js';
+import type { JobEvents } from '../storage/jobEvents.js';
 import type { JobStore } from '../storage/jobStore.js';
 import type { ModelLedgers } from '../storage/modelLedgers.js';
 import type { ModelLocks } from '../storage/modelLocks.js';
@@ -27,6 +28,7 @@ import { planSimulation } from './simulationPlanner.js';
 export interface SimulationServiceDeps {
   jobs: JobStore;
   locks: ModelLocks;
+  events: JobEvents;
   ledgers: ModelLedgers;
   models: ModelRegistry;
   market: MarketDataSource;
@@ -181,6 +183,12 @@ export class SimulationService {
       await this.d.locks.release(jobId);
       throw new ApiError('service_unavailable', `Temporal is unavailable; ${message}`, { job_id: jobId });
     }
+    await this.d.events.append(
+      jobId,
+      'status',
+      { status: 'pending', message: `simulation of ${plan.totalModelDays} model-day(s) accepted` },
+      'accepted',
+    );
     return { kind: 'started', job };
   }
 
@@ -203,7 +211,14 @@ export class SimulationService {
     if (TERMINAL_JOB_STATUSES.includes(job.status)) {
       throw new ApiError('not_running', `job ${jobId} already ended with status ${job.status}`, { status: job.status });
     }
-    await this.d.jobs.setStatus(jobId, 'stopping');
+    if (await this.d.jobs.setStatus(jobId, 'stopping')) {
+      await this.d.events.append(
+        jobId,
+        'status',
+        { status: 'stopping', message: reason ?? 'stop requested' },
+        'stopping',
+      );
+    }
     try {
       await this.d.temporal.workflow
         .getHandle(job.workflowId)

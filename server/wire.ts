@@ -4,6 +4,7 @@ import type { ModelRegistry } from '../config/models.js';
 import { defaultSymbols } from '../config/services.js';
 import type { Settings } from '../config/settings.js';
 import type { Database } from '../storage/db.js';
+import { JobEvents } from '../storage/jobEvents.js';
 import { JobStore } from '../storage/jobStore.js';
 import { ModelLedgers } from '../storage/modelLedgers.js';
 import { ModelLocks } from '../storage/modelLocks.js';
@@ -12,6 +13,7 @@ import type { MarketDataSource } from '../trading/bars.js';
 import type { SimulationOptions } from '../workflows/definitions.js';
 import { createApp } from './app.js';
 import type { AppDeps } from './context.js';
+import { JobEventHub } from './eventHub.js';
 import { SimulationService } from './simulationService.js';
 
 export interface WireOptions {
@@ -30,11 +32,13 @@ export interface WireOptions {
 export function wireApp(o: WireOptions) {
   const c = o.db.collections;
   const jobs = new JobStore(c);
+  const events = new JobEvents(c);
   const tradingDays = new TradingDays(c);
   const temporal = new Client({ connection: o.connection, namespace: o.settings.temporal.namespace });
   const simulations = new SimulationService({
     jobs,
     locks: new ModelLocks(c),
+    events,
     ledgers: new ModelLedgers(c),
     models: o.models,
     market: o.market,
@@ -47,6 +51,8 @@ export function wireApp(o: WireOptions) {
   const deps: AppDeps = {
     db: o.db,
     jobs,
+    events,
+    eventHub: new JobEventHub(events),
     tradingDays,
     models: o.models,
     simulations,

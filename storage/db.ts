@@ -1,4 +1,5 @@
 import { type Collection, type Db, MongoClient } from 'mongodb';
+import type { JobEventDoc } from './jobEvents.js';
 import type { BarsDoc, JobDoc, ModelDayDoc, ModelLedgerDoc, ModelLockDoc, TradingDayDoc } from './types.js';
 
 export interface Collections {
@@ -8,6 +9,9 @@ export interface Collections {
   modelLocks: Collection<ModelLockDoc>;
   modelLedgers: Collection<ModelLedgerDoc>;
   bars: Collection<BarsDoc>;
+  jobEvents: Collection<JobEventDoc>;
+  jobEventCounters: Collection<{ _id: string; seq: number }>;
+  jobEventKeys: Collection<{ _id: string }>;
 }
 
 export interface Database {
@@ -29,6 +33,9 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
     modelLocks: db.collection<ModelLockDoc>('model_locks'),
     modelLedgers: db.collection<ModelLedgerDoc>('model_ledgers'),
     bars: db.collection<BarsDoc>('bars'),
+    jobEvents: db.collection<JobEventDoc>('job_events'),
+    jobEventCounters: db.collection<{ _id: string; seq: number }>('job_event_counters'),
+    jobEventKeys: db.collection<{ _id: string }>('job_event_keys'),
   };
   await ensureIndexes(collections);
   return { client, db, collections, close: () => client.close() };
@@ -51,6 +58,9 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
   modelLocks: [{ key: { jobId: 1 } }],
   modelLedgers: [],
   bars: [{ key: { source: 1, symbol: 1 } }],
+  jobEvents: [],
+  jobEventCounters: [],
+  jobEventKeys: [],
 };
 
 /**

@@ -45,6 +45,8 @@ export interface Harness {
   temporal: Client;
   api(path: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: any }>;
   waitForJob(jobId: string, until?: (body: any) => boolean, timeoutMs?: number): Promise<any>;
+  /** A second API instance on the same database and Temporal, as another replica would be. */
+  anotherApp(): { fetch: (req: Request) => Response | Promise<Response> };
   stop(): Promise<void>;
 }
 
@@ -155,6 +157,8 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
     temporal: deps.temporal,
     api,
     waitForJob,
+    anotherApp: () =>
+      wireApp({ settings, db, connection, temporalAddress: env.TEMPORAL_ADDRESS!, models, market, logger }).app,
     stop: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       workers?.shutdown();

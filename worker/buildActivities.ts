@@ -3,6 +3,7 @@ import { createSimulationActivities, type SimulationActivities } from '../activi
 import type { ModelRegistry } from '../config/models.js';
 import type { BarCache } from '../storage/barCache.js';
 import type { Database } from '../storage/db.js';
+import { JobEvents } from '../storage/jobEvents.js';
 import { JobStore } from '../storage/jobStore.js';
 import { ModelLedgers } from '../storage/modelLedgers.js';
 import { ModelLocks } from '../storage/modelLocks.js';
@@ -22,6 +23,7 @@ export function buildActivities(deps: {
     locks: new ModelLocks(c),
     tradingDays: new TradingDays(c),
     ledgers: new ModelLedgers(c),
+    events: new JobEvents(c),
     bars: deps.bars,
     models: deps.models,
     agents: deps.agents,

@@ -1,0 +1,69 @@
+import { MongoServerError } from 'mongodb';
+import type { Collections } from './db.js';
+
+export const JOB_EVENT_TYPES = ['log', 'status', 'completed', 'error'] as const;
+export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
+
+export interface JobEventDoc {
+  /** `${jobId}|${seq}` with seq zero-padded: every read is a lookup by key, the one query FerretDB v1 pushes down. */
+  _id: string;
+  jobId: string;
+  seq: number;
+  type: JobEventType;
+  data: Record<string, unknown>;
+  at: Date;
+}
+
+export const eventId = (jobId: string, seq: number) => `${jobId}|${String(seq).padStart(10, '0')}`;
+
+/**
+ * A job's event log, the side channel that live streams replay and tail. Sequence numbers come from a
+ * per-job counter; the unique `_id` keeps two writers from ever sharing one. An event given a `key`
+ * is written at most once, so a retried activity does not repeat its events.
+ */
+export class JobEvents {
+  constructor(private readonly c: Pick<Collections, 'jobEvents' | 'jobEventCounters' | 'jobEventKeys'>) {}
+
+  async append(jobId: string, type: JobEventType, data: Record<string, unknown>, key?: string): Promise<number | null> {
+    if (key) {
+      try {
+        await this.c.jobEventKeys.insertOne({ _id: `${jobId}|${key}` });
+      } catch (err) {
+        if (err instanceof MongoServerError && err.code === 11000) return null;
+        throw err;
+      }
+    }
+    for (;;) {
+      const counter = await this.c.jobEventCounters.findOneAndUpdate(
+        { _id: jobId },
+        { $inc: { seq: 1 } },
+        { upsert: true, returnDocument: 'after' },
+      );
+      const seq = counter?.seq ?? 1;
+      try {
+        await this.c.jobEvents.insertOne({ _id: eventId(jobId, seq), jobId, seq, type, data, at: new Date() });
+        return seq;
+      } catch (err) {
+        // Another writer took this number (the counter is not atomic everywhere): take the next one.
+        if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+      }
+    }
+  }
+
+  get(jobId: string, seq: number): Promise<JobEventDoc | null> {
+    return this.c.jobEvents.findOne({ _id: eventId(jobId, seq) });
+  }
+
+  /** The highest sequence number handed out so far (0 for none). */
+  async lastSeq(jobId: string): Promise<number> {
+    return (await this.c.jobEventCounters.findOne({ _id: jobId }))?.seq ?? 0;
+  }
+
+  /** Events after `afterSeq`, in order, at most `limit`; numbers never written (a writer died) are skipped. */
+  async page(jobId: string, afterSeq: number, limit: number): Promise<JobEventDoc[]> {
+    const last = await this.lastSeq(jobId);
+    const seqs = Array.from({ length: Math.max(0, Math.min(limit, last - afterSeq)) }, (_, i) => afterSeq + 1 + i);
+    const docs = await Promise.all(seqs.map((s) => this.get(jobId, s)));
+    return docs.filter((d): d is JobEventDoc => d !== null);
+  }
+}
