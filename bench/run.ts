@@ -8,6 +8,7 @@ import { binariesFromEnv, startLocalStack } from '../devstack/stack.js';
 import { DAILY_H1, DAILY_H2 } from '../test/paths.js';
 import { startService } from '../test/service.js';
 import { tradingDaysBetween } from '../trading/calendar.js';
+import { streamBenchmark } from './streams.js';
 
 const START = '2025-01-02';
 const END = '2025-10-30';
@@ -132,21 +133,43 @@ async function runOnce(delayMs: number) {
 try {
   const dates = tradingDaysBetween(START, END).length;
   console.log(`tradeflow benchmark: ${MODEL_COUNT} models x ${dates} trading days (${START}..${END}), 101 symbols`);
-  const fast = process.env.BENCH_ONLY_DELAY ? undefined : await runOnce(0);
+  const fast = process.env.BENCH_ONLY_DELAY || process.env.BENCH_ONLY_STREAMS ? undefined : await runOnce(0);
   if (fast)
     console.log(
       `no agent delay:   wall ${(fast.wallMs / 1000).toFixed(1)} s, ${fast.modelDays} model-days, ${(fast.modelDays / (fast.wallMs / 1000)).toFixed(1)} model-days/s, process RSS ${fast.rssMiB.toFixed(0)} MiB`,
     );
-  const slow = await runOnce(DELAY_MS);
-  const ideal = dates * DELAY_MS;
-  console.log(
-    `${DELAY_MS} ms per agent call: wall ${(slow.wallMs / 1000).toFixed(1)} s, ideal date-sequential ${(ideal / 1000).toFixed(1)} s, ratio ${(slow.wallMs / ideal).toFixed(3)} (goal <= 1.15), ${(slow.modelDays / (slow.wallMs / 1000)).toFixed(1)} model-days/s`,
-  );
-  console.log(`model-day phases, mean ms: ${JSON.stringify(slow.activityPhases)}`);
-  console.log(`orchestration overhead per date: ${((slow.wallMs - ideal) / dates).toFixed(1)} ms`);
-  console.log(
-    `  of which (last run's history): dispatch of a date's model-days ${slow.phases.dispatchMs.toFixed(1)} ms, last model-day done ${slow.phases.lastCompletionBeyondDelayMs.toFixed(1)} ms after schedule + delay, next date scheduled ${slow.phases.gapToNextDateMs.toFixed(1)} ms after the last completion`,
-  );
+  const slow = process.env.BENCH_ONLY_STREAMS ? undefined : await runOnce(DELAY_MS);
+  if (slow) {
+    const ideal = dates * DELAY_MS;
+    console.log(
+      `${DELAY_MS} ms per agent call: wall ${(slow.wallMs / 1000).toFixed(1)} s, ideal date-sequential ${(ideal / 1000).toFixed(1)} s, ratio ${(slow.wallMs / ideal).toFixed(3)} (goal <= 1.15), ${(slow.modelDays / (slow.wallMs / 1000)).toFixed(1)} model-days/s`,
+    );
+    console.log(`model-day phases, mean ms: ${JSON.stringify(slow.activityPhases)}`);
+    console.log(`orchestration overhead per date: ${((slow.wallMs - ideal) / dates).toFixed(1)} ms`);
+    console.log(
+      `  of which (last run's history): dispatch of a date's model-days ${slow.phases.dispatchMs.toFixed(1)} ms, last model-day done ${slow.phases.lastCompletionBeyondDelayMs.toFixed(1)} ms after schedule + delay, next date scheduled ${slow.phases.gapToNextDateMs.toFixed(1)} ms after the last completion`,
+    );
+  }
+  if (!process.env.BENCH_SKIP_STREAMS) {
+    const svc = await startService({
+      models: {
+        models: [{ id: 'stream-bench', strategy: 'momentum', params: { lookback: 5, decision_delay_ms: 100 } }],
+      },
+      temporalAddress: stack.temporalAddress,
+      mongoUri: stack.mongoUri,
+      env: { MARKET_DATA_FILES: `${DAILY_H1},${DAILY_H2}` },
+    });
+    try {
+      await streamBenchmark(svc, [
+        ['2025-03-03', '2025-03-07'],
+        ['2025-04-01', '2025-04-30'],
+        ['2025-05-01', '2025-05-30'],
+        ['2025-06-02', '2025-06-30'],
+      ]);
+    } finally {
+      await svc.stop();
+    }
+  }
 } finally {
   await stack.stop();
   rmSync(dir, { recursive: true, force: true });
