@@ -1,0 +1,89 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../devstack/processes.js';
+import { PROJECT_ROOT } from './paths.js';
+
+/** `npm start` as a user runs it (minus the install step): embedded Temporal, FerretDB, worker, API. */
+async function startTradeflow(dataDir: string, ports: Record<string, number>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: '',
+      MONGODB_URI: '',
+      TRADEFLOW_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => {
+    output += d;
+  });
+  child.stderr!.on('data', (d) => {
+    output += d;
+  });
+  const deadline = Date.now() + 90_000;
+  while (!output.includes('tradeflow is running')) {
+    if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}: ${output}`);
+    if (Date.now() > deadline) throw new Error(`npm start did not come up: ${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { child, output: () => output };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  return exited;
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'tradeflow-start-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('npm start', () => {
+  it('starts everything on embedded defaults, runs a job, stops cleanly, and keeps jobs across a restart', async () => {
+    const ports = {
+      PORT: await freePort(),
+      TRADEFLOW_TEMPORAL_PORT: await freePort(),
+      TRADEFLOW_TEMPORAL_UI_PORT: await freePort(),
+      TRADEFLOW_MONGO_PORT: await freePort(),
+    };
+    const api = `http://127.0.0.1:${ports.PORT}`;
+    const first = await startTradeflow(dataDir, ports);
+    expect(first.output()).toContain(`Temporal UI    http://127.0.0.1:${ports.TRADEFLOW_TEMPORAL_UI_PORT}`);
+    expect((await fetch(`http://127.0.0.1:${ports.TRADEFLOW_TEMPORAL_UI_PORT}/`)).status).toBe(200);
+    expect((await fetch(`${api}/health`)).status).toBe(200);
+
+    const res = await fetch(`${api}/simulate/trigger`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ start_date: '2026-03-02', end_date: '2026-03-06' }),
+    });
+    expect(res.status).toBe(202);
+    const { job_id } = (await res.json()) as { job_id: string };
+    let status = '';
+    for (let i = 0; i < 300 && status !== 'completed'; i++) {
+      status = ((await (await fetch(`${api}/simulate/status/${job_id}`)).json()) as { status: string }).status;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(status).toBe('completed');
+    expect(await stop(first.child)).toBe(0);
+
+    const second = await startTradeflow(dataDir, ports);
+    try {
+      const again = (await (await fetch(`${api}/simulate/status/${job_id}`)).json()) as {
+        status: string;
+        progress: { completed: number };
+      };
+      expect(again.status).toBe('completed');
+      expect(again.progress.completed).toBe(15);
+    } finally {
+      expect(await stop(second.child)).toBe(0);
+    }
+  }, 240_000);
+});
