@@ -20,6 +20,11 @@ const LlmSettings = z
     max_steps: z.number().int().min(1).max(200).default(30),
     timeout_ms: z.number().int().min(1000).max(600_000).default(120_000),
     temperature: z.number().min(0).max(2).optional(),
+    /** Dollars per million tokens, for the cost shown per job and model. */
+    pricing: z
+      .object({ prompt_per_million: z.number().min(0), completion_per_million: z.number().min(0) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -83,6 +88,7 @@ export interface LlmModel {
   maxSteps: number;
   timeoutMs: number;
   temperature?: number;
+  pricing?: { promptPerMillion: number; completionPerMillion: number };
   initialCash: number;
 }
 
@@ -178,6 +184,14 @@ export function parseModelsConfig(raw: unknown, env: NodeJS.ProcessEnv = process
         maxSteps: m.llm.max_steps,
         timeoutMs: m.llm.timeout_ms,
         ...(m.llm.temperature !== undefined ? { temperature: m.llm.temperature } : {}),
+        ...(m.llm.pricing
+          ? {
+              pricing: {
+                promptPerMillion: m.llm.pricing.prompt_per_million,
+                completionPerMillion: m.llm.pricing.completion_per_million,
+              },
+            }
+          : {}),
         initialCash,
       });
     }

@@ -145,6 +145,8 @@ export class SimulationService {
       });
     }
 
+    await this.d.jobs.rememberKey(job);
+
     const input: SimulationInput = {
       jobId,
       owner,

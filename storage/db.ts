@@ -12,6 +12,8 @@ export interface Collections {
   jobEvents: Collection<JobEventDoc>;
   jobEventCounters: Collection<{ _id: string; seq: number }>;
   jobEventKeys: Collection<{ _id: string }>;
+  /** owner|idempotency key -> the latest job started with it. */
+  jobKeys: Collection<{ _id: string; jobId: string }>;
 }
 
 export interface Database {
@@ -36,6 +38,7 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
     jobEvents: db.collection<JobEventDoc>('job_events'),
     jobEventCounters: db.collection<{ _id: string; seq: number }>('job_event_counters'),
     jobEventKeys: db.collection<{ _id: string }>('job_event_keys'),
+    jobKeys: db.collection<{ _id: string; jobId: string }>('job_keys'),
   };
   await ensureIndexes(collections);
   return { client, db, collections, close: () => client.close() };
@@ -61,6 +64,7 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
   jobEvents: [],
   jobEventCounters: [],
   jobEventKeys: [],
+  jobKeys: [],
 };
 
 /**

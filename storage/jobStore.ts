@@ -15,10 +15,19 @@ export interface JobListFilter {
 
 /** Jobs and their per-model-day status records. */
 export class JobStore {
-  constructor(private readonly c: Pick<Collections, 'jobs' | 'modelDays'>) {}
+  constructor(private readonly c: Pick<Collections, 'jobs' | 'modelDays' | 'jobKeys'>) {}
 
   async create(job: JobDoc): Promise<void> {
     await this.c.jobs.insertOne(job);
+  }
+
+  /** Makes `job` the one its idempotency key points to, once it holds its models' locks. */
+  async rememberKey(job: JobDoc): Promise<void> {
+    await this.c.jobKeys.updateOne(
+      { _id: `${job.owner}|${job.idempotencyKey}` },
+      { $set: { jobId: job._id } },
+      { upsert: true },
+    );
   }
 
   get(jobId: string): Promise<JobDoc | null> {
@@ -29,8 +38,9 @@ export class JobStore {
     await this.c.jobs.deleteOne({ _id: jobId });
   }
 
-  latestWithKey(owner: string, idempotencyKey: string): Promise<JobDoc | null> {
-    return this.c.jobs.findOne({ owner, idempotencyKey }, { sort: { createdAt: -1 } });
+  async latestWithKey(owner: string, idempotencyKey: string): Promise<JobDoc | null> {
+    const pointer = await this.c.jobKeys.findOne({ _id: `${owner}|${idempotencyKey}` });
+    return pointer ? this.get(pointer.jobId) : null;
   }
 
   latest(owner?: string): Promise<JobDoc | null> {

@@ -181,6 +181,8 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     expect(done.status).toBe('stopped');
     expect(done.progress.running).toBe(0);
     expect(done.progress.completed + done.progress.stopped).toBe(done.progress.total_model_days);
+    // The job record is final before the workflow itself closes as cancelled; wait for that too.
+    await expect(h.temporal.workflow.getHandle(res.body.job_id).result()).rejects.toThrow();
     const desc = await h.temporal.workflow.getHandle(res.body.job_id).describe();
     expect(desc.status.name).toBe('CANCELLED');
     // The model is free again: its lock was released by the cleanup.
@@ -205,6 +207,21 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     expect(done.details.filter((d: any) => d.model === 'mean-reversion' && d.status === 'completed')).toHaveLength(3);
     // Non-retryable: the provider was asked once, not five times.
     expect(llm.requests.length).toBe(1);
+  });
+
+  it('gives detailed status: steps, timings, per-model tokens and cost', async () => {
+    const jobs = await h.api('/jobs?status=partial');
+    const res = await h.api(`/jobs/${jobs.body.jobs[0].job_id}/status/detailed`);
+    expect(res.status).toBe(200);
+    expect(res.body.steps.map((s: any) => s.step)).toEqual(['accepted', 'running', 'partial']);
+    const llmModel = res.body.models.find((m: any) => m.model === 'bad-key-llm');
+    expect(llmModel.days).toMatchObject({ failed: 1, skipped: 2 });
+    expect(llmModel.last_error).toContain('401');
+    const strategy = res.body.models.find((m: any) => m.model === 'mean-reversion');
+    expect(strategy).toMatchObject({ days: { completed: 3 }, tokens: { total: 0 }, cost_usd: 0 });
+    expect(strategy.seconds.per_phase_mean).toHaveProperty('agent');
+    // The LLM model has no prices configured, so the job's cost is unknown rather than wrong.
+    expect(res.body.totals.cost_usd).toBeNull();
   });
 
   it('is a visible Temporal workflow with search attributes and a live progress query', async () => {

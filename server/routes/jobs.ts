@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { type AppDeps, type AppEnv, workflowUiLink } from '../context.js';
+import { detailedStatus } from '../detailedStatus.js';
 import { ApiError } from '../errors.js';
 import { jobSummary } from '../presenters.js';
 import { JobsQuery, StopBody } from '../schemas.js';
@@ -33,6 +34,12 @@ export function jobRoutes(deps: AppDeps) {
     const job = await deps.jobs.get(c.req.param('jobId'));
     if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${c.req.param('jobId')}`);
     return c.json(await statusOf(deps, job));
+  });
+
+  app.get('/:jobId/status/detailed', async (c) => {
+    const job = await deps.jobs.get(c.req.param('jobId'));
+    if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${c.req.param('jobId')}`);
+    return c.json(detailedStatus(job, await deps.jobs.modelDays(job._id), deps.models));
   });
 
   app.post('/:jobId/stop', async (c) => {
