@@ -15,11 +15,16 @@ function position(raw: string | undefined, what: string): number {
   return Number(raw);
 }
 
-const frame = (e: JobEventDoc) => ({
-  id: String(e.seq),
-  event: e.type,
-  data: JSON.stringify({ ...e.data, timestamp: e.at.toISOString() }),
-});
+/** Each event is encoded once, however many streams it goes to: a thousand clients share one string. */
+const encoded = new WeakMap<JobEventDoc, string>();
+function frame(e: JobEventDoc): string {
+  let text = encoded.get(e);
+  if (!text) {
+    text = `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...e.data, timestamp: e.at.toISOString() })}\n\n`;
+    encoded.set(e, text);
+  }
+  return text;
+}
 
 export function logRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
@@ -76,7 +81,7 @@ export function logRoutes(deps: AppDeps) {
         if (done) return;
         if (TERMINAL_EVENTS.has(e.type)) done = true;
         queue = queue.then(async () => {
-          await stream.writeSSE(frame(e));
+          await stream.write(frame(e));
           if (TERMINAL_EVENTS.has(e.type)) finish();
         });
       });
