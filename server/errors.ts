@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   not_found: 404,
   conflict: 409,
   not_running: 409,
+  not_retryable: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   service_unavailable: 503,

@@ -99,6 +99,51 @@ export function openApiDocument() {
           responses: { '202': json('stop requested'), ...errors('not_found', 'not_running', 'bad_request') },
         },
       },
+      '/jobs/{job_id}/retry': {
+        post: {
+          summary: 'Run what a stopped, failed or partial job left undone',
+          parameters: [jobIdParameter],
+          responses: {
+            '202': json('the resuming job'),
+            '200': json('nothing left, or the same job already running'),
+            ...errors('not_found', 'not_retryable', 'conflict'),
+          },
+        },
+      },
+      '/jobs/{job_id}/status/detailed': {
+        get: {
+          summary: 'Steps, timings, per-model tokens and cost',
+          parameters: [jobIdParameter],
+          responses: { '200': json('detailed status'), ...errors('not_found') },
+        },
+      },
+      '/jobs/{job_id}/logs': {
+        get: {
+          summary: 'A page of the job’s events',
+          parameters: [
+            jobIdParameter,
+            { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500 } },
+          ],
+          responses: { '200': json('events'), ...errors('not_found', 'bad_request') },
+        },
+      },
+      '/jobs/{job_id}/logs/stream': {
+        get: {
+          summary: 'Live events (SSE: connection, status, log, completed, error); resume with Last-Event-ID',
+          parameters: [
+            jobIdParameter,
+            { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description: 'text/event-stream',
+              content: { 'text/event-stream': { schema: { type: 'string' } } },
+            },
+            ...errors('not_found', 'bad_request'),
+          },
+        },
+      },
       '/results': {
         get: {
           summary: 'Per-day positions, trades and P&L, or daily values and period metrics over a range',

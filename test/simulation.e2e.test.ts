@@ -209,6 +209,23 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     expect(llm.requests.length).toBe(1);
   });
 
+  it('retries a stopped job through POST /jobs/{id}/retry, and refuses to retry a completed one', async () => {
+    const res = await trigger({ start_date: '2025-07-01', end_date: '2025-07-11', models: ['slow-b'] });
+    await h.waitForJob(res.body.job_id, (b) => b.progress.completed >= 1);
+    await h.api(`/jobs/${res.body.job_id}/stop`, { method: 'POST' });
+    const stopped = await h.waitForJob(res.body.job_id);
+    expect(stopped.status).toBe('stopped');
+    const retry = await h.api(`/jobs/${res.body.job_id}/retry`, { method: 'POST' });
+    expect(retry.status).toBe(202);
+    expect(retry.body.retried_job_id).toBe(res.body.job_id);
+    expect(retry.body.total_model_days).toBe(8 - stopped.progress.completed);
+    const done = await h.waitForJob(retry.body.job_id);
+    expect(done.status).toBe('completed');
+    const again = await h.api(`/jobs/${retry.body.job_id}/retry`, { method: 'POST' });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toBe('not_retryable');
+  });
+
   it('gives detailed status: steps, timings, per-model tokens and cost', async () => {
     const jobs = await h.api('/jobs?status=partial');
     const res = await h.api(`/jobs/${jobs.body.jobs[0].job_id}/status/detailed`);

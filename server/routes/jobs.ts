@@ -3,7 +3,7 @@ import { type AppDeps, type AppEnv, workflowUiLink } from '../context.js';
 import { detailedStatus } from '../detailedStatus.js';
 import { ApiError } from '../errors.js';
 import { jobSummary } from '../presenters.js';
-import { JobsQuery, StopBody } from '../schemas.js';
+import { JobsQuery, StopBody, TriggerSimulationBody } from '../schemas.js';
 import { statusOf } from '../status.js';
 import { jsonBody, parseWith } from '../validation.js';
 
@@ -40,6 +40,30 @@ export function jobRoutes(deps: AppDeps) {
     const job = await deps.jobs.get(c.req.param('jobId'));
     if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${c.req.param('jobId')}`);
     return c.json(detailedStatus(job, await deps.jobs.modelDays(job._id), deps.models));
+  });
+
+  /** Runs what a stopped, failed or partial job left undone: its own request again, which resumes it. */
+  app.post('/:jobId/retry', async (c) => {
+    const job = await deps.jobs.get(c.req.param('jobId'));
+    if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${c.req.param('jobId')}`);
+    if (!['stopped', 'failed', 'partial'].includes(job.status)) {
+      throw new ApiError(
+        'not_retryable',
+        `job ${job._id} is ${job.status}; only stopped, failed or partial jobs can be retried`,
+        {
+          status: job.status,
+        },
+      );
+    }
+    const request = TriggerSimulationBody.parse(job.request);
+    const result = await deps.simulations.trigger(c.get('owner'), request);
+    if (result.kind === 'current') {
+      return c.json({ status: 'current', message: 'nothing is left to run for this job', retried_job_id: job._id });
+    }
+    return c.json(
+      { ...jobSummary(result.job, { webUi: workflowUiLink(deps, result.job.workflowId) }), retried_job_id: job._id },
+      result.kind === 'started' ? 202 : 200,
+    );
   });
 
   app.post('/:jobId/stop', async (c) => {
