@@ -290,24 +290,39 @@ export function createSimulationActivities(deps: SimulationDeps) {
     jobId: string;
     owner: string;
     stopped: boolean;
+    /** Set when the job could not go on (e.g. its market data could not be prepared). */
+    error?: string;
     remaining: Array<{ model: string; date: string }>;
   }): Promise<SimulationOutcome> {
-    if (input.stopped) await jobs.markModelDaysMany(input.jobId, input.remaining, 'stopped', 'job stopped');
+    // Only model-days without a final record are marked: a bulk upsert that meets an ended one fails.
+    const ended = new Set(
+      (await jobs.modelDays(input.jobId))
+        .filter((d) => d.status !== 'pending' && d.status !== 'running')
+        .map((d) => `${d.model}|${d.date}`),
+    );
+    const remaining = input.remaining.filter((r) => !ended.has(`${r.model}|${r.date}`));
+    if (input.stopped) await jobs.markModelDaysMany(input.jobId, remaining, 'stopped', 'job stopped');
+    else if (input.error) {
+      logger.error({ jobId: input.jobId, err: input.error }, 'simulation job failed');
+      await jobs.markModelDaysMany(input.jobId, remaining, 'skipped', `not run: ${input.error}`);
+    }
     const days = await jobs.modelDays(input.jobId);
     const counts = countModelDays(days);
     await advanceLedgerHeads(input.owner, days);
     const status: SimulationOutcome['status'] = input.stopped
       ? 'stopped'
-      : counts.failed === 0
-        ? 'completed'
-        : counts.completed === 0
-          ? 'failed'
-          : 'partial';
+      : input.error
+        ? 'failed'
+        : counts.failed === 0
+          ? 'completed'
+          : counts.completed === 0
+            ? 'failed'
+            : 'partial';
     await jobs.finish(
       input.jobId,
       status,
       counts,
-      counts.failed > 0 ? `${counts.failed} model-day(s) failed` : undefined,
+      input.error ?? (counts.failed > 0 ? `${counts.failed} model-day(s) failed` : undefined),
     );
     await locks.release(input.jobId);
     const summary = { status, ...counts, message: `simulation ${status}` };

@@ -27,7 +27,7 @@ function connectionOptions(t: Settings['temporal'], address: string) {
   return {
     address,
     ...(t.tls ? { tls: { clientCertPair: { crt: Buffer.from(t.tls.cert), key: Buffer.from(t.tls.key) } } } : {}),
-    ...(t.apiKey ? { apiKey: t.apiKey, tls: t.tls ? undefined : true } : {}),
+    ...(t.apiKey ? { apiKey: t.apiKey, ...(t.tls ? {} : { tls: true }) } : {}),
   };
 }
 

@@ -25,7 +25,8 @@ export function detailedStatus(job: JobDoc, days: readonly ModelDayDoc[], models
       { calls: 0, prompt: 0, completion: 0 },
     );
     const phases: Record<string, number> = {};
-    for (const d of ran) for (const [k, v] of Object.entries(d.phasesMs ?? {})) phases[k] = (phases[k] ?? 0) + v;
+    const timed = ran.filter((d) => d.phasesMs);
+    for (const d of timed) for (const [k, v] of Object.entries(d.phasesMs ?? {})) phases[k] = (phases[k] ?? 0) + v;
     return {
       model,
       days: {
@@ -37,7 +38,7 @@ export function detailedStatus(job: JobDoc, days: readonly ModelDayDoc[], models
       seconds: {
         total: round(ran.reduce((n, d) => n + (d.durationMs ?? 0), 0) / 1000),
         mean_per_day: ran.length ? round(ran.reduce((n, d) => n + (d.durationMs ?? 0), 0) / ran.length / 1000) : null,
-        per_phase_mean: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round(v / ran.length / 1000)])),
+        per_phase_mean: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round(v / timed.length / 1000)])),
       },
       tokens: {
         calls: tokens.calls,

@@ -37,8 +37,15 @@ class Feed {
 
   add(sub: Subscriber): void {
     this.subs.add(sub);
-    void this.pump(sub);
+    this.pumpSafely(sub);
     if (!this.running) void this.poll();
+  }
+
+  /** A database error while catching a stream up is retried on the next event, never thrown. */
+  private pumpSafely(sub: Subscriber): void {
+    this.pump(sub).catch(() => {
+      sub.catchingUp = false;
+    });
   }
 
   private async pump(sub: Subscriber): Promise<void> {
@@ -73,17 +80,25 @@ class Feed {
     let holeSince: number | undefined;
     try {
       while (this.subs.size > 0) {
-        const doc = await this.events.get(this.jobId, this.next);
+        let doc: JobEventDoc | null;
+        try {
+          doc = await this.events.get(this.jobId, this.next);
+        } catch {
+          // The database is unreachable for a moment: wait, then poll again.
+          await sleep(this.pollMs * 10);
+          continue;
+        }
         if (doc) {
           this.buffer.push(doc);
           if (this.buffer.length > BUFFER_LIMIT) this.base = this.buffer.shift()!.seq + 1;
           this.next += 1;
           holeSince = undefined;
-          for (const sub of this.subs) void this.pump(sub);
+          for (const sub of this.subs) this.pumpSafely(sub);
           continue;
         }
         // A number handed out but not (yet) written: wait a little for its writer, then skip it.
-        if ((await this.events.lastSeq(this.jobId)) >= this.next) {
+        const last = await this.events.lastSeq(this.jobId).catch(() => 0);
+        if (last >= this.next) {
           holeSince ??= Date.now();
           if (Date.now() - holeSince > this.holeGraceMs) {
             this.next += 1;
@@ -124,9 +139,5 @@ export class JobEventHub {
     return () => {
       owner.subs.delete(sub);
     };
-  }
-
-  get activeFeeds(): number {
-    return this.feeds.size;
   }
 }

@@ -93,7 +93,12 @@ export class SimulationService {
     const key = headerKey ? `header:${headerKey}` : this.idempotencyKey(owner, body, models, symbols, end);
 
     const previous = await this.d.jobs.latestWithKey(owner, key);
-    if (previous && REUSABLE.has(previous.status)) return { kind: 'existing', job: previous };
+    if (previous && REUSABLE.has(previous.status)) {
+      // A job recorded as live whose workflow is gone (terminated, or never started) is closed, not reused.
+      if (previous.status === 'completed' || !(await this.isStale(previous._id)))
+        return { kind: 'existing', job: previous };
+      await this.abandon(previous, 'its workflow is no longer running');
+    }
 
     const lastSimulated: Record<string, string | undefined> = {};
     await Promise.all(
@@ -133,7 +138,15 @@ export class SimulationService {
       updatedAt: now,
     };
     await this.d.jobs.create(job);
-    const lock = await this.d.locks.acquire(owner, planned, jobId, key, (holder) => this.isStale(holder));
+    let lock: Awaited<ReturnType<ModelLocks['acquire']>>;
+    try {
+      lock = await this.d.locks.acquire(owner, planned, jobId, key, (holder) => this.isStale(holder));
+    } catch (err) {
+      // Deciding whether a holder is stale needs Temporal: without it, leave nothing of this attempt behind.
+      await this.d.locks.release(jobId);
+      await this.d.jobs.delete(jobId);
+      throw new ApiError('service_unavailable', `cannot check the running jobs: ${(err as Error).message}`);
+    }
     if (!lock.ok) {
       await this.d.jobs.delete(jobId);
       const holder = await this.d.jobs.get(lock.holderJobId);
@@ -194,6 +207,13 @@ export class SimulationService {
     return { kind: 'started', job };
   }
 
+  /** Ends a job whose workflow is gone, so its models are free and its record tells what happened. */
+  private async abandon(job: JobDoc, why: string, status: 'failed' | 'stopped' = 'failed'): Promise<void> {
+    this.d.logger.warn({ jobId: job._id, models: job.models }, `closing job: ${why}`);
+    await this.d.jobs.finish(job._id, status, { completed: 0, failed: 0, skipped: 0, stopped: 0, running: 0 }, why);
+    await this.d.locks.release(job._id);
+  }
+
   /** A lock is stale when its job ended, vanished, or never got a workflow (the server died in between). */
   private async isStale(jobId: string): Promise<boolean> {
     const job = await this.d.jobs.get(jobId);
@@ -227,6 +247,8 @@ export class SimulationService {
         .signal(stopSignal, { reason: reason ?? 'stopped by request' });
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // No workflow to stop it (terminated, or it never started): close the job here.
+      if (await this.isStale(jobId)) await this.abandon(job, 'stopped; its workflow was no longer running', 'stopped');
     }
     return (await this.d.jobs.get(jobId)) ?? job;
   }

@@ -36,7 +36,3 @@ export async function jsonBody(c: Context): Promise<unknown> {
     throw new ApiError('bad_request', `body is not valid JSON: ${(err as Error).message}`);
   }
 }
-
-export function queryObject(c: Context): Record<string, string> {
-  return c.req.query();
-}

@@ -19,20 +19,25 @@ export const eventId = (jobId: string, seq: number) => `${jobId}|${String(seq).p
 /**
  * A job's event log, the side channel that live streams replay and tail. Sequence numbers come from a
  * per-job counter; the unique `_id` keeps two writers from ever sharing one. An event given a `key`
- * is written at most once, so a retried activity does not repeat its events.
+ * is skipped when that key was already written, so a retried activity does not repeat its events; the
+ * key is recorded after the event, so a crash in between can repeat an event but never lose one.
  */
 export class JobEvents {
   constructor(private readonly c: Pick<Collections, 'jobEvents' | 'jobEventCounters' | 'jobEventKeys'>) {}
 
   async append(jobId: string, type: JobEventType, data: Record<string, unknown>, key?: string): Promise<number | null> {
-    if (key) {
-      try {
-        await this.c.jobEventKeys.insertOne({ _id: `${jobId}|${key}` });
-      } catch (err) {
-        if (err instanceof MongoServerError && err.code === 11000) return null;
-        throw err;
-      }
+    const keyId = key ? `${jobId}|${key}` : undefined;
+    if (keyId && (await this.c.jobEventKeys.findOne({ _id: keyId }))) return null;
+    const seq = await this.insert(jobId, type, data);
+    if (keyId) {
+      await this.c.jobEventKeys.insertOne({ _id: keyId }).catch((err: unknown) => {
+        if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+      });
     }
+    return seq;
+  }
+
+  private async insert(jobId: string, type: JobEventType, data: Record<string, unknown>): Promise<number> {
     for (;;) {
       const counter = await this.c.jobEventCounters.findOneAndUpdate(
         { _id: jobId },

@@ -1,5 +1,6 @@
 import { MongoServerError } from 'mongodb';
 import type { Collections } from './db.js';
+import type { ModelLockDoc } from './types.js';
 
 export type LockOutcome = { ok: true } | { ok: false; holderJobId: string; holderKey: string };
 
@@ -27,14 +28,22 @@ export class ModelLocks {
     for (const model of [...models].sort()) {
       const _id = lockId(owner, model);
       const doc = { _id, owner, model, jobId, idempotencyKey, acquiredAt: new Date() };
-      try {
-        await this.c.modelLocks.insertOne(doc);
+      let holder: ModelLockDoc | null = null;
+      let inserted = false;
+      // A lock released between our failed insert and the read is free: try the insert again.
+      for (let attempt = 0; attempt < 3 && !inserted && !holder; attempt++) {
+        try {
+          await this.c.modelLocks.insertOne(doc);
+          inserted = true;
+        } catch (err) {
+          if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+          holder = await this.c.modelLocks.findOne({ _id });
+        }
+      }
+      if (inserted) {
         taken.push(_id);
         continue;
-      } catch (err) {
-        if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
       }
-      const holder = await this.c.modelLocks.findOne({ _id });
       if (holder && holder.jobId !== jobId && (await isStale(holder.jobId))) {
         const r = await this.c.modelLocks.replaceOne({ _id, jobId: holder.jobId }, doc);
         if (r.modifiedCount === 1) {

@@ -39,10 +39,6 @@ export class MarketView {
     }
   }
 
-  symbols(): string[] {
-    return [...this.past.keys()];
-  }
-
   /** Full bars strictly before today, the most recent `limit` of them. */
   history(symbol: string, limit = Number.POSITIVE_INFINITY): readonly Bar[] {
     const bars = this.past.get(symbol) ?? [];

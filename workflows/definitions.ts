@@ -79,7 +79,7 @@ export interface ModelDaySummary {
   portfolioValue: number;
   profit: number;
   trades: number;
-  /** False when a retry found the day already written. */
+  /** False when the day was already in the ledger (a retry or a rerun): the stored day is returned. */
   written: boolean;
 }
 

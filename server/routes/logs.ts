@@ -89,11 +89,14 @@ export function logRoutes(deps: AppDeps) {
         queue = queue.then(() => stream.write(': keep-alive\n\n')).then(() => undefined);
       }, HEARTBEAT_MS);
       stream.onAbort(() => finish());
-      // A job that ended before events existed for it has no terminal event: close once it is drained.
-      if (TERMINAL_JOB_STATUSES.includes(job.status) && (await deps.events.lastSeq(job._id)) === 0) finish();
-      await finished;
-      clearInterval(heartbeat);
-      unsubscribe();
+      try {
+        // A job that ended before events existed for it has no terminal event: close once it is drained.
+        if (TERMINAL_JOB_STATUSES.includes(job.status) && (await deps.events.lastSeq(job._id)) === 0) finish();
+        await finished;
+      } finally {
+        clearInterval(heartbeat);
+        unsubscribe();
+      }
       await queue;
     });
   });
