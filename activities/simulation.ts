@@ -85,15 +85,19 @@ export function createSimulationActivities(deps: SimulationDeps) {
     return day ? { lastDate: day.date, position: day.endingPosition } : null;
   }
 
-  /** The day's line in the job's live log; an LLM's own words go out as `NL`, ours as `LOG`. */
-  async function announceDay(day: TradingDayDoc, fromLlm: boolean) {
-    const key = `day|${day.model}|${day.date}`;
+  /**
+   * The day's line in the job's live log; an LLM's own words go out as `NL`, ours as `LOG`. Only a
+   * retry checks for (and records) a dedup key: two fewer writes on every first attempt, at the price
+   * of a repeated line when a worker died right after announcing.
+   */
+  async function announceDay(day: TradingDayDoc, fromLlm: boolean, retry: boolean) {
+    const key = retry ? `day|${day.model}|${day.date}` : undefined;
     if (fromLlm && day.summary) {
       await events.append(
         day.jobId,
         'log',
         { type: 'NL', model: day.model, date: day.date, message: day.summary },
-        `${key}|nl`,
+        key ? `${key}|nl` : undefined,
       );
     }
     await events.append(
@@ -123,7 +127,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
           durationMs: existing.durationMs,
           attempts: ctx.info.attempt,
         });
-        await announceDay(existing, models.get(model)?.kind === 'llm');
+        await announceDay(existing, models.get(model)?.kind === 'llm', true);
         return summaryOf(existing, false);
       }
     }
@@ -223,17 +227,20 @@ export function createSimulationActivities(deps: SimulationDeps) {
     lap('valuation');
     const { doc: stored, inserted } = await tradingDays.insertOnce(doc);
     lap('write');
-    await jobs.setModelDay(jobId, model, date, 'completed', {
-      phasesMs: phases,
-      startedAt: new Date(started),
-      completedAt: new Date(),
-      durationMs: stored.durationMs,
-      tokenUsage: stored.tokenUsage,
-      attempts: ctx.info.attempt,
-      error: '',
-    });
+    // The status record and the live-log line are independent writes: send them together.
+    await Promise.all([
+      jobs.setModelDay(jobId, model, date, 'completed', {
+        phasesMs: phases,
+        startedAt: new Date(started),
+        completedAt: new Date(),
+        durationMs: stored.durationMs,
+        tokenUsage: stored.tokenUsage,
+        attempts: ctx.info.attempt,
+        error: '',
+      }),
+      announceDay(stored, spec.kind === 'llm', ctx.info.attempt > 1),
+    ]);
     heads.set(`${owner}|${model}`, { lastDate: date, position: stored.endingPosition });
-    await announceDay(stored, spec.kind === 'llm');
     return summaryOf(stored, inserted);
   }
 
