@@ -47,11 +47,7 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
 type IndexSpec = { key: Record<string, 1 | -1>; unique?: boolean };
 
 const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
-  jobs: [
-    { key: { createdAt: -1 } },
-    { key: { idempotencyKey: 1, createdAt: -1 } },
-    { key: { owner: 1, status: 1, createdAt: -1 } },
-  ],
+  jobs: [{ key: { createdAt: -1 } }, { key: { owner: 1, status: 1, createdAt: -1 } }],
   modelDays: [{ key: { jobId: 1, date: 1, model: 1 } }],
   tradingDays: [
     { key: { owner: 1, model: 1, date: 1 }, unique: true },

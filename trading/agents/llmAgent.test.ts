@@ -29,17 +29,26 @@ afterEach(async () => {
 const agentFor = (baseUrl: string, maxSteps = 5) =>
   new LlmAgent({ model: 'test-model', baseUrl, apiKey: 'k', maxSteps, timeoutMs: 5000 });
 
+type ToolCall = { name: string; arguments: unknown };
+/** A model that makes these tool calls on its first turn, then answers `final`. */
+const toolsThenFinish =
+  (
+    toolCalls: ToolCall[],
+    final: { content: string; usage?: { prompt: number; completion: number } } = { content: FINISH_SIGNAL },
+  ) =>
+  (_req: unknown, n: number) =>
+    n === 1 ? { toolCalls } : final;
+
 describe('LlmAgent over an OpenAI-compatible API', () => {
   it('trades through tool calls, records tokens, and stops at the finish signal', async () => {
-    const llm = await startFakeOpenAi((_req, n) =>
-      n === 1
-        ? {
-            toolCalls: [
-              { name: 'get_price', arguments: { symbol: 'AAPL', date: '2025-03-04' } },
-              { name: 'buy', arguments: { symbol: 'aapl', quantity: 5 } },
-            ],
-          }
-        : { content: `Bought 5 AAPL on momentum. ${FINISH_SIGNAL}`, usage: { prompt: 300, completion: 40 } },
+    const llm = await startFakeOpenAi(
+      toolsThenFinish(
+        [
+          { name: 'get_price', arguments: { symbol: 'AAPL', date: '2025-03-04' } },
+          { name: 'buy', arguments: { symbol: 'aapl', quantity: 5 } },
+        ],
+        { content: `Bought 5 AAPL on momentum. ${FINISH_SIGNAL}`, usage: { prompt: 300, completion: 40 } },
+      ),
     );
     close = llm.close;
     const ctx = context();
@@ -56,15 +65,11 @@ describe('LlmAgent over an OpenAI-compatible API', () => {
   });
 
   it("never shows the model today's close or any later day, whatever it asks", async () => {
-    const llm = await startFakeOpenAi((_req, n) =>
-      n === 1
-        ? {
-            toolCalls: [
-              { name: 'get_price', arguments: { symbol: 'AAPL', date: '2025-03-05' } },
-              { name: 'get_price', arguments: { symbol: 'AAPL', date: '2025-03-06' } },
-            ],
-          }
-        : { content: FINISH_SIGNAL },
+    const llm = await startFakeOpenAi(
+      toolsThenFinish([
+        { name: 'get_price', arguments: { symbol: 'AAPL', date: '2025-03-05' } },
+        { name: 'get_price', arguments: { symbol: 'AAPL', date: '2025-03-06' } },
+      ]),
     );
     close = llm.close;
     await agentFor(llm.baseUrl).run(context());
@@ -76,11 +81,7 @@ describe('LlmAgent over an OpenAI-compatible API', () => {
   });
 
   it('tells the model why an order was refused', async () => {
-    const llm = await startFakeOpenAi((_req, n) =>
-      n === 1
-        ? { toolCalls: [{ name: 'buy', arguments: { symbol: 'AAPL', quantity: 100 } }] }
-        : { content: FINISH_SIGNAL },
-    );
+    const llm = await startFakeOpenAi(toolsThenFinish([{ name: 'buy', arguments: { symbol: 'AAPL', quantity: 100 } }]));
     close = llm.close;
     await agentFor(llm.baseUrl).run(context());
     const tool = JSON.parse(llm.requests[1]!.messages.find((m) => m.role === 'tool')!.content!);
