@@ -109,7 +109,12 @@ function ensureDebianPackage(binary, pkg) {
 }
 
 const command = process.argv[2] ?? 'start';
-const scripts = { start: 'scripts/start.ts', test: 'scripts/test.ts', bench: 'bench/run.ts' };
+const scripts = {
+  start: 'scripts/start.ts',
+  test: 'scripts/test.ts',
+  bench: 'bench/run.ts',
+  'sandbox-image': 'scripts/build-sandbox-image.ts',
+};
 if (!scripts[command]) {
   log(`unknown command '${command}'; use one of ${Object.keys(scripts).join(', ')}`);
   process.exit(2);
@@ -118,10 +123,18 @@ if (!scripts[command]) {
 ensureNpmPackages();
 const env = { ...process.env, PATH: `${binDir}${delimiter}${process.env.PATH ?? ''}` };
 // Tests always run their own private Temporal and FerretDB; start and bench use them unless told otherwise.
-const needsLocal = command !== 'start';
-if (needsLocal || !process.env.TEMPORAL_ADDRESS) env.TRADEFLOW_TEMPORAL_BIN = ensureTemporalCli();
-if (needsLocal || !process.env.MONGODB_URI) env.TRADEFLOW_FERRETDB_BIN = ensureFerretDb();
-if (command === 'test') ensureDebianPackage('docker-compose', 'docker-compose');
+const needsLocal = command === 'test' || command === 'bench';
+const runsServices = command !== 'sandbox-image';
+if (runsServices && (needsLocal || !process.env.TEMPORAL_ADDRESS)) env.TRADEFLOW_TEMPORAL_BIN = ensureTemporalCli();
+if (runsServices && (needsLocal || !process.env.MONGODB_URI)) env.TRADEFLOW_FERRETDB_BIN = ensureFerretDb();
+if (command === 'test') {
+  ensureDebianPackage('docker-compose', 'docker-compose');
+  // The sandbox tests run analysis containers through Podman's Docker-compatible API (runc: crun
+  // fails on this kernel's cgroups); pdftotext checks the text layer of generated PDF reports.
+  ensureDebianPackage('podman', 'podman');
+  ensureDebianPackage('runc', 'runc');
+  ensureDebianPackage('pdftotext', 'poppler-utils');
+}
 
 const node24 = join(binDir, 'node');
 process.exit(run(node24, ['--import', 'tsx', scripts[command], ...process.argv.slice(3)], { env }));
