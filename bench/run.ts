@@ -8,6 +8,7 @@ import { binariesFromEnv, startLocalStack } from '../devstack/stack.js';
 import { DAILY_H1, DAILY_H2 } from '../test/paths.js';
 import { startService } from '../test/service.js';
 import { tradingDaysBetween } from '../trading/calendar.js';
+import { analysisBenchmark } from './analysis.js';
 import { streamBenchmark } from './streams.js';
 
 const START = '2025-01-02';
@@ -150,6 +151,7 @@ try {
       `  of which (last run's history): dispatch of a date's model-days ${slow.phases.dispatchMs.toFixed(1)} ms, last model-day done ${slow.phases.lastCompletionBeyondDelayMs.toFixed(1)} ms after schedule + delay, next date scheduled ${slow.phases.gapToNextDateMs.toFixed(1)} ms after the last completion`,
     );
   }
+  if (!process.env.BENCH_SKIP_ANALYSIS) await analysisBenchmark(stack, `${DAILY_H1},${DAILY_H2}`);
   if (!process.env.BENCH_SKIP_STREAMS) {
     const svc = await startService({
       models: {

@@ -25,6 +25,16 @@ const Env = z.object({
   SIMULATION_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   TASK_QUEUE_PREFIX: z.string().default(''),
+  SANDBOX_MODE: z.enum(['process', 'docker']).default('process'),
+  DOCKER_HOST: z.string().optional(),
+  SANDBOX_IMAGE: z.string().optional(),
+  SANDBOX_MEMORY_MB: z.coerce.number().int().min(64).max(65536).default(1024),
+  SANDBOX_CPUS: z.coerce.number().min(0.1).max(64).default(1),
+  SANDBOX_NETWORK: z.string().optional(),
+  SANDBOX_STOP_GRACE_S: z.coerce.number().min(0).max(600).default(10),
+  ANALYSIS_TIMEOUT_S: z.coerce.number().int().min(5).max(86_400).default(1800),
+  ANALYSIS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  ANALYSIS_BENCHMARK: z.string().default('QQQ'),
 });
 
 export interface Settings {
@@ -48,7 +58,19 @@ export interface Settings {
   maxSimulationDays: number;
   simulationConcurrency: number;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
-  taskQueues: { orchestrator: string; simulation: string };
+  taskQueues: { orchestrator: string; simulation: string; analysis: string };
+  sandbox: {
+    mode: 'process' | 'docker';
+    dockerHost?: string;
+    /** Unset: the worker builds the pipeline image from local parts at start. */
+    image?: string;
+    memoryMb: number;
+    cpus: number;
+    /** Unset: no network at all inside containers. */
+    network?: string;
+    stopGraceMs: number;
+  };
+  analysis: { timeoutMs: number; concurrency: number; benchmark: string };
 }
 
 function list(v: string | undefined): string[] | undefined {
@@ -102,6 +124,21 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     taskQueues: {
       orchestrator: `${e.TASK_QUEUE_PREFIX}orchestrator`,
       simulation: `${e.TASK_QUEUE_PREFIX}simulation`,
+      analysis: `${e.TASK_QUEUE_PREFIX}analysis`,
+    },
+    sandbox: {
+      mode: e.SANDBOX_MODE,
+      ...(e.DOCKER_HOST ? { dockerHost: e.DOCKER_HOST } : {}),
+      ...(e.SANDBOX_IMAGE ? { image: e.SANDBOX_IMAGE } : {}),
+      memoryMb: e.SANDBOX_MEMORY_MB,
+      cpus: e.SANDBOX_CPUS,
+      ...(e.SANDBOX_NETWORK && e.SANDBOX_NETWORK !== 'none' ? { network: e.SANDBOX_NETWORK } : {}),
+      stopGraceMs: e.SANDBOX_STOP_GRACE_S * 1000,
+    },
+    analysis: {
+      timeoutMs: e.ANALYSIS_TIMEOUT_S * 1000,
+      concurrency: e.ANALYSIS_CONCURRENCY,
+      benchmark: e.ANALYSIS_BENCHMARK.toUpperCase(),
     },
   };
 }

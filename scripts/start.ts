@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadSettings } from '../config/settings.js';
+import { type DockerApi, ensureDockerApi } from '../devstack/podman.js';
 import { canConnect, type ManagedProcess, startService, stopProcess } from '../devstack/processes.js';
 import { binariesFromEnv, startLocalStack } from '../devstack/stack.js';
 import { connectDatabase } from '../storage/db.js';
@@ -44,8 +45,15 @@ const stack = await startLocalStack({
 const db = await connectDatabase(stack.mongoUri, settings.mongo.db);
 await db.close();
 
+// Docker sandbox mode needs an engine API: DOCKER_HOST, a Docker daemon, or a Podman service started here.
+let dockerApi: DockerApi | undefined;
+if (settings.sandbox.mode === 'docker' && !settings.sandbox.dockerHost) {
+  dockerApi = await ensureDockerApi({ dir: `${settings.dataDir}/podman`, log: (m) => console.log(m) });
+}
+
 const childEnv = {
   ...env,
+  ...(dockerApi ? { DOCKER_HOST: `unix://${dockerApi.socketPath}` } : {}),
   TEMPORAL_ADDRESS: stack.temporalAddress,
   MONGODB_URI: stack.mongoUri,
   ...(stack.temporalUiUrl ? { TEMPORAL_UI_URL: stack.temporalUiUrl } : {}),
@@ -61,6 +69,7 @@ async function shutdown(code: number) {
   console.log('stopping tradeflow…');
   if (server) await server.stop();
   await stopProcess(worker, 15_000);
+  await dockerApi?.stop();
   await stack.stop();
   process.exit(code);
 }

@@ -5,6 +5,7 @@ import { requestId } from 'hono/request-id';
 import type { AppDeps, AppEnv } from './context.js';
 import { ApiError, errorResponse } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { analysisRoutes } from './routes/analysis.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { logRoutes } from './routes/logs.js';
@@ -34,6 +35,13 @@ export function createApp(deps: AppDeps) {
     c.json({
       service: 'tradeflow',
       endpoints: [
+        'POST /run',
+        'POST /jobs',
+        'GET /jobs/{job_id}/result',
+        'GET /jobs/{job_id}/files',
+        'GET /jobs/{job_id}/files/{path}',
+        'GET /jobs/{job_id}/download/{artifact}',
+        'GET /batches/{batch_id}',
         'POST /simulate/trigger',
         'GET /simulate/status/{job_id}',
         'GET /simulate/current',
@@ -51,6 +59,7 @@ export function createApp(deps: AppDeps) {
   const openapi = openApiDocument();
   app.get('/openapi.json', (c) => c.json(openapi));
   app.route('/simulate', simulateRoutes(deps));
+  app.route('/', analysisRoutes(deps));
   app.route('/jobs', logRoutes(deps));
   app.route('/jobs', jobRoutes(deps));
   app.route('/results', resultRoutes(deps));

@@ -5,6 +5,7 @@ import type { Database } from '../storage/db.js';
 import type { JobEvents } from '../storage/jobEvents.js';
 import type { JobStore } from '../storage/jobStore.js';
 import type { TradingDays } from '../storage/tradingDays.js';
+import type { AnalysisService } from './analysisService.js';
 import type { JobEventHub } from './eventHub.js';
 import type { SimulationService } from './simulationService.js';
 
@@ -16,6 +17,9 @@ export interface AppDeps {
   tradingDays: TradingDays;
   models: ModelRegistry;
   simulations: SimulationService;
+  analyses: AnalysisService;
+  /** Where analysis runs keep their folders (shared with the workers that run them). */
+  dataDir: string;
   temporal: Client;
   temporalAddress: string;
   /** Base URL of the Temporal Web UI, for links to each job's workflow. */

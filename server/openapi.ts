@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
-import { JobsQuery, ResultsQuery, StopBody, TriggerSimulationBody } from './schemas.js';
+import {
+  JobsQuery,
+  ResultsQuery,
+  RunAnalysisBody,
+  StopBody,
+  TradingAgentsJobBody,
+  TriggerSimulationBody,
+} from './schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -40,9 +47,66 @@ export function openApiDocument() {
     info: {
       title: 'tradeflow',
       version: '0.1.0',
-      description: 'AI trading-simulation jobs as Temporal durable workflows. Errors are `{ error, message, ... }`.',
+      description:
+        'AI trading-analysis and trading-simulation jobs as Temporal durable workflows. Errors are `{ error, message, ... }`.',
     },
     paths: {
+      '/run': {
+        post: {
+          summary: 'Start an analysis of one ticker, or a batch (`tickers`) as child workflows',
+          requestBody: { required: true, content: { 'application/json': { schema: inputSchema(RunAnalysisBody) } } },
+          responses: {
+            '202': json('the job (or `batch_id`, `job_ids`, `jobs` for a batch)'),
+            ...errors('bad_request', 'validation_error', 'unknown_ticker', 'unknown_model', 'service_unavailable'),
+          },
+        },
+      },
+      '/jobs/{job_id}/result': {
+        get: {
+          summary: 'TradingAgents-shaped result: decision, final_state, analyst reports',
+          parameters: [jobIdParameter],
+          responses: { '200': json('result'), ...errors('not_found', 'not_completed') },
+        },
+      },
+      '/jobs/{job_id}/files': {
+        get: {
+          summary: 'The run’s manifest: every file with size and SHA-256',
+          parameters: [jobIdParameter],
+          responses: { '200': json('files'), ...errors('not_found') },
+        },
+      },
+      '/jobs/{job_id}/files/{path}': {
+        get: {
+          summary: 'One file of the run, by its manifest path (nothing outside the run is served)',
+          parameters: [jobIdParameter, { name: 'path', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'the file; ETag is its SHA-256' },
+            ...errors('not_found', 'file_not_available'),
+          },
+        },
+      },
+      '/jobs/{job_id}/download/{artifact}': {
+        get: {
+          summary:
+            'A named artifact: financial-model, professional-report, professional-report-markdown, financial-summary, news-summary, price-adjustment, execution-log, all-results (tar); `?format=pdf` renders markdown as PDF',
+          parameters: [
+            jobIdParameter,
+            { name: 'artifact', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'format', in: 'query', required: false, schema: { enum: ['pdf'] } },
+          ],
+          responses: {
+            '200': { description: 'the file' },
+            ...errors('not_found', 'file_not_available', 'validation_error'),
+          },
+        },
+      },
+      '/batches/{batch_id}': {
+        get: {
+          summary: 'A batch’s jobs and counts per status',
+          parameters: [{ name: 'batch_id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': json('batch'), ...errors('not_found') },
+        },
+      },
       '/simulate/trigger': {
         post: {
           summary: 'Start a simulation, or return the same request’s job',
@@ -82,6 +146,17 @@ export function openApiDocument() {
           summary: 'List jobs, newest first',
           parameters: queryParameters(JobsQuery),
           responses: { '200': json('a page of jobs'), ...errors('bad_request') },
+        },
+        post: {
+          summary: 'TradingAgents job API: ticker + date -> decision (an analysis job)',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: inputSchema(TradingAgentsJobBody) } },
+          },
+          responses: {
+            '202': json('{ job_id, status, created_at, ticker, date }'),
+            ...errors('bad_request', 'validation_error', 'unknown_ticker', 'unknown_model', 'service_unavailable'),
+          },
         },
       },
       '/jobs/{job_id}': {

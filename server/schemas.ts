@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ANALYSTS, PIPELINES } from '../analysis/contract.js';
 import { JOB_STATUSES } from '../storage/types.js';
 import { isIsoDate } from '../trading/calendar.js';
 
@@ -44,10 +45,64 @@ export const ResultsQuery = z
 
 export const JobsQuery = z
   .object({
-    kind: z.enum(['simulation']).optional(),
+    kind: z.enum(['simulation', 'analysis']).optional(),
     status: z.enum(JOB_STATUSES).optional(),
     model: z.string().min(1).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   })
   .strict();
+
+const AnalysisOptions = {
+  company: z.string().min(1).max(200).optional(),
+  pipeline: z.enum(PIPELINES).default('comprehensive'),
+  date: IsoDateString.optional(),
+  query: z.string().max(2000).optional(),
+  email: z.string().max(320).optional(),
+  /** `deterministic` (offline agents) or the id of an LLM model from GET /models. */
+  llm: z.string().min(1).max(100).default('deterministic'),
+  analysts: z.array(z.enum(ANALYSTS)).min(1).max(4).optional(),
+  debate_rounds: z.number().int().min(1).max(5).default(1),
+  risk_rounds: z.number().int().min(1).max(3).default(1),
+  /** The job's own time limit; the sandbox is killed past it (capped by ANALYSIS_TIMEOUT_S). */
+  timeout_s: z.number().int().min(5).max(86_400).optional(),
+};
+
+/** `POST /run`: one ticker, or `tickers` for a batch run as child workflows. */
+export const RunAnalysisBody = z
+  .object({
+    ticker: TickerSymbol.optional(),
+    tickers: z.array(TickerSymbol).min(1).max(50).optional(),
+    ...AnalysisOptions,
+  })
+  .strict()
+  .refine((b) => (b.ticker ? 1 : 0) + (b.tickers ? 1 : 0) === 1, { message: 'give exactly one of ticker or tickers' });
+export type RunAnalysisBody = z.infer<typeof RunAnalysisBody>;
+
+/** `POST /jobs`: TradingAgents' shape (ticker + date -> decision). */
+export const TradingAgentsJobBody = z
+  .object({
+    ticker: z
+      .string()
+      .min(1)
+      .max(10)
+      .regex(/^[A-Za-z0-9.^=-]+$/, 'a ticker symbol such as AAPL')
+      .transform((s) => s.toUpperCase()),
+    date: IsoDateString,
+    config: z
+      .object({
+        llm_provider: z.string().optional(),
+        deep_think_llm: z.string().optional(),
+        quick_think_llm: z.string().optional(),
+        max_debate_rounds: z.number().int().min(1).max(5).optional(),
+        max_risk_discuss_rounds: z.number().int().min(1).max(3).optional(),
+        selected_analysts: z
+          .array(z.enum(['market', 'social', 'news', 'fundamentals']))
+          .min(1)
+          .optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type TradingAgentsJobBody = z.infer<typeof TradingAgentsJobBody>;

@@ -10,7 +10,8 @@ import { ModelLedgers } from '../storage/modelLedgers.js';
 import { ModelLocks } from '../storage/modelLocks.js';
 import { TradingDays } from '../storage/tradingDays.js';
 import type { MarketDataSource } from '../trading/bars.js';
-import type { SimulationOptions } from '../workflows/definitions.js';
+import type { AnalysisOptions, SimulationOptions } from '../workflows/definitions.js';
+import { AnalysisService } from './analysisService.js';
 import { createApp } from './app.js';
 import type { AppDeps } from './context.js';
 import { JobEventHub } from './eventHub.js';
@@ -26,6 +27,7 @@ export interface WireOptions {
   market: MarketDataSource;
   logger: Logger;
   simulationOptions?: Partial<SimulationOptions>;
+  analysisOptions?: Partial<AnalysisOptions>;
 }
 
 /** Builds the HTTP app on real clients; `server/main.ts`, the tests and the benchmark all use it. */
@@ -48,7 +50,22 @@ export function wireApp(o: WireOptions) {
     logger: o.logger,
     ...(o.simulationOptions ? { simulationOptions: o.simulationOptions } : {}),
   });
+  const analyses = new AnalysisService({
+    jobs,
+    events,
+    models: o.models,
+    market: o.market,
+    // Any symbol the source holds can be analysed, not only the default simulation universe.
+    defaultSymbols: () => o.market.defaultSymbols(),
+    closedUniverse: o.settings.marketData.source !== 'yahoo',
+    temporal,
+    settings: o.settings,
+    logger: o.logger,
+    ...(o.analysisOptions ? { analysisOptions: o.analysisOptions } : {}),
+  });
   const deps: AppDeps = {
+    analyses,
+    dataDir: o.settings.dataDir,
     db: o.db,
     jobs,
     events,

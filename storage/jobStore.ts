@@ -1,7 +1,7 @@
 import type { Filter } from 'mongodb';
 import type { IsoDate } from '../trading/calendar.js';
 import type { Collections } from './db.js';
-import type { JobDoc, JobStatus, ModelDayCounts, ModelDayDoc, ModelDayStatus } from './types.js';
+import type { AnalysisJobInfo, JobDoc, JobStatus, ModelDayCounts, ModelDayDoc, ModelDayStatus } from './types.js';
 import { TERMINAL_JOB_STATUSES } from './types.js';
 
 export const modelDayId = (jobId: string, model: string, date: IsoDate) => `${jobId}|${model}|${date}`;
@@ -11,6 +11,7 @@ export interface JobListFilter {
   kind?: string;
   status?: JobStatus;
   model?: string;
+  batchId?: string;
 }
 
 /** Jobs and their per-model-day status records. */
@@ -53,6 +54,7 @@ export class JobStore {
     if (filter.kind) q.kind = filter.kind as JobDoc['kind'];
     if (filter.status) q.status = filter.status;
     if (filter.model) q.models = filter.model;
+    if (filter.batchId) q['analysis.batchId'] = filter.batchId;
     const [jobs, total] = await Promise.all([
       this.c.jobs.find(q, { sort: { createdAt: -1 }, skip: offset, limit, projection: { plan: 0 } }).toArray(),
       this.c.jobs.countDocuments(q),
@@ -68,6 +70,31 @@ export class JobStore {
       { $set: { ...extra, status, updatedAt: now } },
     );
     return r.modifiedCount > 0;
+  }
+
+  /** Sets fields of an analysis job's `analysis` block without touching its status. */
+  async updateAnalysis(jobId: string, patch: Partial<AnalysisJobInfo>): Promise<void> {
+    const set: Record<string, unknown> = { updatedAt: new Date() };
+    for (const [k, v] of Object.entries(patch)) if (v !== undefined) set[`analysis.${k}`] = v;
+    await this.c.jobs.updateOne({ _id: jobId }, { $set: set });
+  }
+
+  /** Puts an ended analysis job back to pending for another run; the previous run's outcome is cleared. */
+  async resetForRetry(jobId: string, runs: number): Promise<void> {
+    await this.c.jobs.updateOne(
+      { _id: jobId },
+      {
+        $set: { status: 'pending', updatedAt: new Date(), 'analysis.runs': runs, 'analysis.stage': 'queued' },
+        $unset: {
+          completedAt: '',
+          error: '',
+          'analysis.errorType': '',
+          'analysis.manifest': '',
+          'analysis.usage': '',
+          'analysis.exitCode': '',
+        },
+      },
+    );
   }
 
   async markRunning(jobId: string): Promise<void> {

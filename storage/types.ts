@@ -1,15 +1,67 @@
+import type { AnalysisManifest, Analyst, LlmUsage, Pipeline } from '../analysis/contract.js';
 import type { TokenUsage } from '../trading/agents/types.js';
 import type { IsoDate } from '../trading/calendar.js';
 import type { Trade } from '../trading/portfolio.js';
 
-export const JOB_STATUSES = ['pending', 'running', 'completed', 'partial', 'failed', 'stopping', 'stopped'] as const;
+export const JOB_STATUSES = [
+  'pending',
+  'running',
+  'completed',
+  'partial',
+  'failed',
+  'llm_timeout',
+  'stopping',
+  'stopped',
+] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
-export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['completed', 'partial', 'failed', 'stopped'];
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['completed', 'partial', 'failed', 'llm_timeout', 'stopped'];
+/** Statuses `POST /jobs/{id}/retry` accepts. */
+export const RETRYABLE_JOB_STATUSES: readonly JobStatus[] = ['failed', 'llm_timeout', 'stopped', 'partial'];
 
 export const MODEL_DAY_STATUSES = ['pending', 'running', 'completed', 'failed', 'skipped', 'stopped'] as const;
 export type ModelDayStatus = (typeof MODEL_DAY_STATUSES)[number];
 
-export type JobKind = 'simulation';
+export type JobKind = 'simulation' | 'analysis';
+
+/** Why an analysis job failed, for clients that branch on it (TradingAgents' `error_type`). */
+export type AnalysisErrorType =
+  | 'timeout'
+  | 'oom'
+  | 'llm_error'
+  | 'llm_timeout'
+  | 'data_error'
+  | 'sandbox_error'
+  | 'pipeline_error';
+
+export interface AnalysisJobInfo {
+  ticker: string;
+  company: string;
+  pipeline: Pipeline;
+  asOf: IsoDate;
+  query?: string;
+  analysts: Analyst[];
+  debateRounds: number;
+  riskRounds: number;
+  /** `deterministic` or a configured LLM model id. */
+  llm: string;
+  sandbox: 'process' | 'docker';
+  /** The run folder, relative to the data directory. */
+  runDir: string;
+  batchId?: string;
+  /** The pipeline's progress: its current stage, from the stage lines it prints. */
+  stage?: string;
+  attempts?: number;
+  /** 1, then one more per `POST /jobs/{id}/retry`: event keys are per run so a retry's events are not skipped. */
+  runs: number;
+  /** The limit the request asked for, if any. */
+  timeoutMs?: number;
+  errorType?: AnalysisErrorType;
+  exitCode?: number | null;
+  manifest?: AnalysisManifest;
+  usage?: LlmUsage;
+  /** Milliseconds from starting the sandbox to its first output line. */
+  firstOutputMs?: number | null;
+}
 
 /** What a simulation job will run: models start at different dates when they catch up from different days. */
 export interface SimulationPlan {
@@ -38,6 +90,8 @@ export interface JobDoc {
   error?: string;
   /** Counts written when the job ends; live counts come from model_days. */
   summary?: ModelDayCounts;
+  /** Analysis jobs only. */
+  analysis?: AnalysisJobInfo;
 }
 
 export interface ModelDayCounts {

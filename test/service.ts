@@ -9,14 +9,16 @@ import { createLogger } from '../config/logger.js';
 import { parseModelsConfig } from '../config/models.js';
 import { createMarketSource } from '../config/services.js';
 import { loadSettings, type Settings } from '../config/settings.js';
+import type { SandboxRunner } from '../sandbox/types.js';
 import { wireApp } from '../server/wire.js';
 import { BarCache } from '../storage/barCache.js';
 import { connectDatabase, type Database } from '../storage/db.js';
 import { createAgentFactory } from '../trading/agents/factory.js';
-import { buildActivities } from '../worker/buildActivities.js';
+import { analysisDepsFrom, buildActivities } from '../worker/buildActivities.js';
 import { createWorkers, installQuietRuntime, type Workers } from '../worker/createWorkers.js';
+import { sandboxRunnerFor } from '../worker/sandboxRunner.js';
 import { workflowsPath } from '../worker/workflowsPath.js';
-import type { SimulationOptions } from '../workflows/definitions.js';
+import type { AnalysisOptions, SimulationOptions } from '../workflows/definitions.js';
 import { DAILY_H1, DAILY_H2 } from './paths.js';
 
 let bundle: Promise<{ code: string }> | undefined;
@@ -35,6 +37,7 @@ export interface HarnessOptions {
   /** False when the test runs its own worker processes (crash tests). */
   worker?: boolean;
   simulationConcurrency?: number;
+  analysisOptions?: Partial<AnalysisOptions>;
 }
 
 export interface Harness {
@@ -88,13 +91,17 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
     market,
     logger,
     ...(o.simulationOptions ? { simulationOptions: o.simulationOptions } : {}),
+    ...(o.analysisOptions ? { analysisOptions: o.analysisOptions } : {}),
   });
 
+  let runner: SandboxRunner | undefined;
   let workers: Workers | undefined;
   let workerRun: Promise<void> | undefined;
   let workerConnection: NativeConnection | undefined;
   if (o.worker !== false) {
     workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
+    // The scope keeps each test file's orphan cleanup away from other files' containers.
+    runner = (await sandboxRunnerFor(settings.sandbox, logger, settings.taskQueues.analysis)).runner;
     workers = await createWorkers({
       connection: workerConnection,
       namespace: settings.temporal.namespace,
@@ -105,8 +112,10 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
         models,
         agents: createAgentFactory(env),
         logger,
+        analysis: analysisDepsFrom(settings, runner),
       }),
       simulationConcurrency: o.simulationConcurrency ?? 16,
+      analysisConcurrency: settings.analysis.concurrency,
       workflowBundle: await workflowBundle(),
     });
     workerRun = workers.run();

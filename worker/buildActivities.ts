@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
+import { type AnalysisActivities, createAnalysisActivities } from '../activities/analysis.js';
 import { createSimulationActivities, type SimulationActivities } from '../activities/simulation.js';
 import type { ModelRegistry } from '../config/models.js';
+import type { Settings } from '../config/settings.js';
+import type { SandboxRunner } from '../sandbox/types.js';
 import type { BarCache } from '../storage/barCache.js';
 import type { Database } from '../storage/db.js';
 import { JobEvents } from '../storage/jobEvents.js';
@@ -16,9 +19,24 @@ export function buildActivities(deps: {
   models: ModelRegistry;
   agents: AgentFactory;
   logger: Logger;
-}): SimulationActivities {
+  analysis: {
+    runner: SandboxRunner;
+    dataDir: string;
+    limits: { memoryMb: number; cpus: number; timeoutMs: number };
+    network: string | null;
+    benchmark: string;
+  };
+}): SimulationActivities & AnalysisActivities {
   const c = deps.db.collections;
-  return createSimulationActivities({
+  const analysis = createAnalysisActivities({
+    jobs: new JobStore(c),
+    events: new JobEvents(c),
+    bars: deps.bars,
+    models: deps.models,
+    logger: deps.logger,
+    ...deps.analysis,
+  });
+  const simulation = createSimulationActivities({
     jobs: new JobStore(c),
     locks: new ModelLocks(c),
     tradingDays: new TradingDays(c),
@@ -29,4 +47,20 @@ export function buildActivities(deps: {
     agents: deps.agents,
     logger: deps.logger,
   });
+  return { ...simulation, ...analysis };
+}
+
+/** The analysis activities' settings, as the worker process and the tests both wire them. */
+export function analysisDepsFrom(settings: Settings, runner: SandboxRunner) {
+  return {
+    runner,
+    dataDir: settings.dataDir,
+    limits: {
+      memoryMb: settings.sandbox.memoryMb,
+      cpus: settings.sandbox.cpus,
+      timeoutMs: settings.analysis.timeoutMs,
+    },
+    network: settings.sandbox.network ?? null,
+    benchmark: settings.analysis.benchmark,
+  };
 }

@@ -1,4 +1,5 @@
 import { DefaultLogger, makeTelemetryFilterString, type NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { AnalysisActivities } from '../activities/analysis.js';
 import type { SimulationActivities } from '../activities/simulation.js';
 import type { Settings } from '../config/settings.js';
 import { workflowsPath } from './workflowsPath.js';
@@ -19,7 +20,9 @@ export interface WorkerSetup {
   connection: NativeConnection;
   namespace: string;
   taskQueues: Settings['taskQueues'];
-  activities: SimulationActivities;
+  activities: SimulationActivities & AnalysisActivities;
+  /** Sandboxes run at once by this process: each is a whole pipeline (a process or a container). */
+  analysisConcurrency: number;
   /** Model-days run at once by this process; LLM-bound models want more, CPU-bound strategies fewer. */
   simulationConcurrency: number;
   /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
@@ -34,11 +37,11 @@ export interface Workers {
 }
 
 /**
- * One process, two task queues: `orchestrator` runs workflows and their bookkeeping, `simulation` runs
- * model-days, so the number of agents running at once is set apart from everything else.
+ * One process, three task queues: `orchestrator` runs workflows and their bookkeeping, `simulation` runs
+ * model-days and `analysis` runs sandboxes, so each kind of heavy work has its own concurrency.
  */
 export async function createWorkers(s: WorkerSetup): Promise<Workers> {
-  const { runModelDay, ...bookkeeping } = s.activities;
+  const { runModelDay, runAnalysisSandbox, ...bookkeeping } = s.activities;
   const common = { connection: s.connection, namespace: s.namespace, shutdownGraceTime: '10s' } as const;
   const orchestrator = await Worker.create({
     ...common,
@@ -53,13 +56,20 @@ export async function createWorkers(s: WorkerSetup): Promise<Workers> {
     activities: { runModelDay },
     maxConcurrentActivityTaskExecutions: s.simulationConcurrency,
   });
+  const analysis = await Worker.create({
+    ...common,
+    taskQueue: s.taskQueues.analysis,
+    activities: { runAnalysisSandbox },
+    maxConcurrentActivityTaskExecutions: s.analysisConcurrency,
+  });
+  const all = [orchestrator, simulation, analysis];
   return {
     run: async () => {
-      await Promise.all([orchestrator.run(), simulation.run()]);
+      await Promise.all(all.map((w) => w.run()));
     },
-    running: () => orchestrator.getState() === 'RUNNING' && simulation.getState() === 'RUNNING',
+    running: () => all.every((w) => w.getState() === 'RUNNING'),
     shutdown: () => {
-      for (const w of [orchestrator, simulation]) if (w.getState() === 'RUNNING') w.shutdown();
+      for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
     },
   };
 }

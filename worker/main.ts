@@ -7,9 +7,11 @@ import { connectTemporalWorker, createMarketSource } from '../config/services.js
 import { loadSettings } from '../config/settings.js';
 import { BarCache } from '../storage/barCache.js';
 import { connectDatabase } from '../storage/db.js';
+import { JobStore } from '../storage/jobStore.js';
 import { createAgentFactory } from '../trading/agents/factory.js';
-import { buildActivities } from './buildActivities.js';
+import { analysisDepsFrom, buildActivities } from './buildActivities.js';
 import { createWorkers, installQuietRuntime } from './createWorkers.js';
+import { sandboxRunnerFor } from './sandboxRunner.js';
 
 const settings = loadSettings();
 const logger = createLogger(settings.logLevel, 'tradeflow-worker');
@@ -21,12 +23,19 @@ if (!settings.temporal.address || !settings.mongo.uri) {
 installQuietRuntime();
 const db = await connectDatabase(settings.mongo.uri, settings.mongo.db);
 const source = createMarketSource(settings.marketData);
+const { runner } = await sandboxRunnerFor(settings.sandbox, logger, settings.taskQueues.analysis);
+// Sandboxes of jobs that already ended were left by a worker that died: remove them. A job still
+// running keeps its sandbox until its retried activity replaces it.
+const { jobs: live } = await new JobStore(db.collections).list({ kind: 'analysis', status: 'running' }, 1000, 0);
+const removed = await runner.cleanupOrphans(new Set(live.map((j) => j._id)));
+if (removed.length) logger.warn({ removed }, 'removed orphaned sandboxes');
 const activities = buildActivities({
   db,
   bars: new BarCache(db.collections, source),
   models: await loadModelsConfig(settings.modelsPath),
   agents: createAgentFactory(),
   logger,
+  analysis: analysisDepsFrom(settings, runner),
 });
 const connection = await connectTemporalWorker(settings.temporal, settings.temporal.address);
 const workers = await createWorkers({
@@ -35,8 +44,12 @@ const workers = await createWorkers({
   taskQueues: settings.taskQueues,
   activities,
   simulationConcurrency: settings.simulationConcurrency,
+  analysisConcurrency: settings.analysis.concurrency,
 });
-logger.info({ taskQueues: settings.taskQueues, temporal: settings.temporal.address }, 'worker running');
+logger.info(
+  { taskQueues: settings.taskQueues, temporal: settings.temporal.address, sandbox: runner.mode },
+  'worker running',
+);
 // Containers have no port to probe on a worker: it touches a file while its pollers run instead.
 const healthFile = process.env.WORKER_HEALTH_FILE;
 const health = healthFile

@@ -94,3 +94,47 @@ export type SimulationOutcome = {
 
 /** Error types the model-day activity raises that no retry can fix. */
 export const NON_RETRYABLE_ERRORS = ['AgentConfigurationError', 'MissingMarketData', 'UnknownModel'];
+
+export interface AnalysisProgress {
+  jobId: string;
+  phase: 'preparing' | 'running' | 'stopping' | 'finishing' | 'done';
+}
+
+export const analysisProgressQuery = defineQuery<AnalysisProgress>('analysisProgress');
+
+export interface AnalysisOptions {
+  /** Task queue of the workers that host sandboxes (they need the Docker API or may spawn processes). */
+  sandboxTaskQueue: string;
+  /** The job's own limit: the sandbox is killed when it runs longer. */
+  timeoutMs: number;
+  /** A sandbox whose worker stops heartbeating for this long is run again elsewhere. */
+  heartbeatTimeoutMs: number;
+  /** Attempts for infrastructure failures (worker lost, engine unreachable); a pipeline failure is final. */
+  maxAttempts: number;
+}
+
+export interface AnalysisInput {
+  jobId: string;
+  owner: string;
+  options: AnalysisOptions;
+}
+
+export interface AnalysisRunOutcome {
+  status: 'completed' | 'failed' | 'llm_timeout';
+  errorType?: string;
+  error?: string;
+}
+
+export interface AnalysisOutcome {
+  jobId: string;
+  status: 'completed' | 'failed' | 'llm_timeout' | 'stopped';
+  error?: string;
+}
+
+export interface AnalysisBatchInput {
+  batchId: string;
+  jobs: Array<AnalysisInput & { workflowId: string }>;
+}
+
+/** Raised by the sandbox activity for failures no retry can fix. */
+export const NON_RETRYABLE_ANALYSIS_ERRORS = ['MissingMarketData', 'AnalysisJobMissing'];

@@ -1,1 +1,2 @@
+export { analysisBatchWorkflow, analysisWorkflow } from './analysis.js';
 export { simulationWorkflow } from './simulation.js';

@@ -14,13 +14,7 @@ import {
 import type { SimulationActivities } from '../activities/simulation.js';
 import type { SimulationCursor, SimulationInput, SimulationOutcome, SimulationProgress } from './definitions.js';
 import { NON_RETRYABLE_ERRORS, progressQuery, stopSignal } from './definitions.js';
-
-function failureMessage(err: unknown): string {
-  let e: unknown = err;
-  // An activity failure wraps the activity's own error as its cause; that message is what users need.
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(err);
-}
+import { failureMessage } from './failures.js';
 
 /**
  * A multi-model trading simulation: dates run in sequence, the models of each date in parallel, one

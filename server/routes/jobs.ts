@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { analysisDetailedStatus, analysisJobStatus } from '../analysisPresenter.js';
 import { type AppDeps, type AppEnv, workflowUiLink } from '../context.js';
 import { detailedStatus } from '../detailedStatus.js';
 import { ApiError } from '../errors.js';
@@ -23,7 +24,11 @@ export function jobRoutes(deps: AppDeps) {
       q.offset,
     );
     return c.json({
-      jobs: jobs.map((j) => jobSummary(j, { webUi: workflowUiLink(deps, j.workflowId) })),
+      jobs: jobs.map((j) =>
+        j.kind === 'analysis'
+          ? analysisJobStatus(j, { webUi: workflowUiLink(deps, j.workflowId) })
+          : jobSummary(j, { webUi: workflowUiLink(deps, j.workflowId) }),
+      ),
       total,
       limit: q.limit,
       offset: q.offset,
@@ -33,12 +38,15 @@ export function jobRoutes(deps: AppDeps) {
   app.get('/:jobId', async (c) => {
     const job = await deps.jobs.get(c.req.param('jobId'));
     if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${c.req.param('jobId')}`);
+    if (job.kind === 'analysis') return c.json(analysisJobStatus(job, { webUi: workflowUiLink(deps, job.workflowId) }));
     return c.json(await statusOf(deps, job));
   });
 
   app.get('/:jobId/status/detailed', async (c) => {
     const job = await deps.jobs.get(c.req.param('jobId'));
     if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${c.req.param('jobId')}`);
+    if (job.kind === 'analysis')
+      return c.json(analysisDetailedStatus(job, { webUi: workflowUiLink(deps, job.workflowId) }));
     return c.json(detailedStatus(job, await deps.jobs.modelDays(job._id), deps.models));
   });
 
@@ -46,6 +54,13 @@ export function jobRoutes(deps: AppDeps) {
   app.post('/:jobId/retry', async (c) => {
     const job = await deps.jobs.get(c.req.param('jobId'));
     if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${c.req.param('jobId')}`);
+    if (job.kind === 'analysis') {
+      const again = await deps.analyses.retry(job);
+      return c.json(
+        { ...analysisJobStatus(again, { webUi: workflowUiLink(deps, again.workflowId) }), retried_job_id: job._id },
+        202,
+      );
+    }
     if (!['stopped', 'failed', 'partial'].includes(job.status)) {
       throw new ApiError(
         'not_retryable',
@@ -72,6 +87,15 @@ export function jobRoutes(deps: AppDeps) {
     if (!existing || existing.owner !== c.get('owner'))
       throw new ApiError('not_found', `no job ${c.req.param('jobId')}`);
     const job = await deps.simulations.stop(existing._id, reason);
+    if (job.kind === 'analysis') {
+      return c.json(
+        {
+          ...analysisJobStatus(job),
+          message: 'stop requested: the sandbox gets SIGTERM, then a kill after the grace period',
+        },
+        202,
+      );
+    }
     return c.json({ ...jobSummary(job), message: 'stop requested: running model-days finish or are cancelled' }, 202);
   });
 

@@ -1,0 +1,98 @@
+import {
+  ActivityCancellationType,
+  CancellationScope,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+} from '@temporalio/workflow';
+import type { AnalysisActivities } from '../activities/analysis.js';
+import {
+  type AnalysisBatchInput,
+  type AnalysisInput,
+  type AnalysisOutcome,
+  type AnalysisProgress,
+  type AnalysisRunOutcome,
+  analysisProgressQuery,
+  NON_RETRYABLE_ANALYSIS_ERRORS,
+  stopSignal,
+} from './definitions.js';
+import { failureMessage } from './failures.js';
+
+/**
+ * One analysis job: the pipeline runs in a sandbox (child process or container) inside a single
+ * long activity that streams its log; a stop (signal or the Web UI's Cancel) cancels that activity,
+ * whose sandbox gets SIGTERM, a grace period, then a kill, before the job is recorded as stopped.
+ */
+export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisOutcome> {
+  const { jobId, options } = input;
+  const progress: AnalysisProgress = { jobId, phase: 'preparing' };
+  setHandler(analysisProgressQuery, () => progress);
+
+  const bookkeeping = proxyActivities<AnalysisActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
+  });
+  const { runAnalysisSandbox } = proxyActivities<AnalysisActivities>({
+    taskQueue: options.sandboxTaskQueue,
+    // The activity enforces the job's own timeout by killing the sandbox; this bound is a backstop.
+    startToCloseTimeout: options.timeoutMs + 120_000,
+    heartbeatTimeout: options.heartbeatTimeoutMs,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: '2s',
+      maximumInterval: '1 minute',
+      maximumAttempts: options.maxAttempts,
+      nonRetryableErrorTypes: NON_RETRYABLE_ANALYSIS_ERRORS,
+    },
+  });
+
+  const run = new CancellationScope();
+  let stopReason: string | undefined;
+  setHandler(stopSignal, (req) => {
+    stopReason = req?.reason ?? 'stopped by user';
+    progress.phase = 'stopping';
+    run.cancel();
+  });
+
+  let outcome: AnalysisRunOutcome | 'stopped';
+  try {
+    outcome = await run.run(async () => {
+      progress.phase = 'running';
+      return runAnalysisSandbox({ jobId, timeoutMs: options.timeoutMs });
+    });
+  } catch (err) {
+    if (isCancellation(err)) {
+      outcome = 'stopped';
+      stopReason ??= 'cancelled from Temporal';
+    } else {
+      outcome = { status: 'failed', errorType: 'sandbox_error', error: failureMessage(err) };
+    }
+  }
+  progress.phase = 'finishing';
+  // The job is recorded even when the workflow itself is being cancelled.
+  const result = await CancellationScope.nonCancellable(() =>
+    bookkeeping.finishAnalysisJob({
+      jobId,
+      ...(outcome === 'stopped' ? { status: 'stopped' as const, error: stopReason } : outcome),
+    }),
+  );
+  progress.phase = 'done';
+  return result;
+}
+
+/** Several tickers in one request: one child workflow per job, so each can be watched, stopped and retried alone. */
+export async function analysisBatchWorkflow(input: AnalysisBatchInput): Promise<AnalysisOutcome[]> {
+  const children = await Promise.all(
+    input.jobs.map(({ workflowId, ...job }) =>
+      startChild(analysisWorkflow, {
+        workflowId,
+        args: [job],
+        // A child outlives a cancelled batch only to record its own end; stopping is per job.
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      }),
+    ),
+  );
+  return Promise.all(children.map((c) => c.result()));
+}
