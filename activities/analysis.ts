@@ -296,11 +296,12 @@ export function createAnalysisActivities(d: AnalysisActivityDeps) {
       | AnalysisErrorType
       | undefined;
     const now = new Date();
+    // The error type lands before the status: a client that sees the final status sees its reason too.
+    await d.jobs.updateAnalysis(job._id, { stage: 'done', ...(errorType ? { errorType } : {}) });
     await d.jobs.setStatus(job._id, input.status, {
       completedAt: now,
       ...(input.error ? { error: input.error } : {}),
     });
-    await d.jobs.updateAnalysis(job._id, { stage: 'done', ...(errorType ? { errorType } : {}) });
     const result = job.analysis.manifest?.result;
     const files = job.analysis.manifest?.files.map((f) => f.path) ?? [];
     if (input.status === 'completed') {
