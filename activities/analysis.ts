@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import {
   ANALYSIS_CONTRACT_VERSION,
@@ -14,13 +14,16 @@ import {
   type PipelineLogLine,
 } from '../analysis/contract.js';
 import { apiKeyFor, type ModelRegistry } from '../config/models.js';
+import { jobEvents, type LogEventData } from '../jobs/events.js';
+import { jobFailure } from '../jobs/failures.js';
+import { type AnalysisErrorType, type AnalysisJob, type AnalysisJobSeed, analysisJobRecord } from '../jobs/records.js';
 import type { SandboxJob, SandboxOutcome, SandboxRunner } from '../sandbox/types.js';
 import type { BarCache } from '../storage/barCache.js';
-import type { JobEvents } from '../storage/jobEvents.js';
+import type { JobEventLog } from '../storage/jobEvents.js';
 import type { JobStore } from '../storage/jobStore.js';
-import type { AnalysisErrorType, JobDoc } from '../storage/types.js';
 import { addDays } from '../trading/calendar.js';
 import type { AnalysisOutcome, AnalysisRunOutcome } from '../workflows/definitions.js';
+import { createJobRecorder } from './jobRecorder.js';
 
 /** Calendar days of history handed to the pipeline: enough for 200-day averages and a year of returns. */
 const HISTORY_DAYS = 420;
@@ -28,7 +31,7 @@ const HEARTBEAT_MS = 2_000;
 
 export interface AnalysisActivityDeps {
   jobs: JobStore;
-  events: JobEvents;
+  events: JobEventLog;
   bars: BarCache;
   models: ModelRegistry;
   runner: SandboxRunner;
@@ -41,16 +44,14 @@ export interface AnalysisActivityDeps {
 }
 
 function llmSpecFor(
-  job: JobDoc,
+  job: AnalysisJob,
   models: ModelRegistry,
   env: NodeJS.ProcessEnv,
 ): { spec: LlmSpec; env: Record<string, string> } {
-  const name = job.analysis!.llm;
+  const name = job.analysis.llm;
   if (name === 'deterministic') return { spec: { mode: 'deterministic' }, env: {} };
   const model = models.get(name);
-  if (model?.kind !== 'llm') {
-    throw ApplicationFailure.nonRetryable(`model ${name} is not a configured LLM model`, 'AnalysisJobMissing');
-  }
+  if (model?.kind !== 'llm') throw jobFailure('UnknownModel', `model ${name} is not a configured LLM model`);
   // The key travels as an environment variable of the sandbox only, never in job.json.
   const key = apiKeyFor(model, env);
   return {
@@ -111,9 +112,10 @@ export function outcomeOf(
 
 export function createAnalysisActivities(d: AnalysisActivityDeps) {
   const env = d.env ?? process.env;
+  const recorder = createJobRecorder(d);
 
-  async function prepareRunFolder(job: JobDoc, runDir: string): Promise<SandboxJob> {
-    const a = job.analysis!;
+  async function prepareRunFolder(job: AnalysisJob, runDir: string): Promise<SandboxJob> {
+    const a = job.analysis;
     // A rerun (retry, or a worker lost mid-run) starts from an empty folder: no stale artifact survives.
     await rm(runDir, { recursive: true, force: true });
     await mkdir(join(runDir, INPUT_DIR), { recursive: true });
@@ -123,7 +125,7 @@ export function createAnalysisActivities(d: AnalysisActivityDeps) {
     const series = await d.bars.load(symbols, from, a.asOf);
     const main = series.get(a.ticker) ?? [];
     if (main.length === 0) {
-      throw ApplicationFailure.nonRetryable(`no market data for ${a.ticker} up to ${a.asOf}`, 'MissingMarketData');
+      throw jobFailure('MissingMarketData', `no market data for ${a.ticker} up to ${a.asOf}`);
     }
     await writeFile(join(runDir, INPUT_DIR, 'bars.json'), JSON.stringify({ symbol: a.ticker, bars: main }));
     const bench = series.get(d.benchmark);
@@ -172,25 +174,29 @@ export function createAnalysisActivities(d: AnalysisActivityDeps) {
    * Runs the pipeline in the sandbox and streams its output into the job's event log. Heartbeats carry
    * the cancellation: a stop aborts the sandbox (SIGTERM, grace, kill) and this activity ends cancelled.
    */
-  async function runAnalysisSandbox(input: { jobId: string; timeoutMs?: number }): Promise<AnalysisRunOutcome> {
+  async function runAnalysisSandbox(input: {
+    jobId: string;
+    /** Absent in workflows started before runs were passed: the job's current run. */
+    run?: number;
+    timeoutMs?: number;
+  }): Promise<AnalysisRunOutcome> {
     const ctx = Context.current();
-    const job = await d.jobs.get(input.jobId);
-    if (!job?.analysis) throw ApplicationFailure.nonRetryable(`no analysis job ${input.jobId}`, 'AnalysisJobMissing');
+    const job = await analysisJob(input.jobId);
     const a = job.analysis;
+    const run = input.run ?? a.runs;
     const attempt = ctx.info.attempt;
-    const log = d.logger.child({ jobId: job._id, model: a.llm, date: a.asOf, ticker: a.ticker });
-    // A stop may already have moved the job to `stopping`; that status stays.
-    if (job.status === 'pending') await d.jobs.setStatus(job._id, 'running', { startedAt: new Date() });
-    await d.jobs.updateAnalysis(job._id, { attempts: attempt, stage: 'preparing' });
-    await d.events.append(
-      job._id,
-      'status',
-      {
-        status: 'running',
-        message: attempt > 1 ? `attempt ${attempt}: preparing the run folder` : 'preparing the run folder',
-      },
-      `running|${a.runs ?? 1}|${attempt}`,
-    );
+    const log = d.logger.child({ jobId: job._id, model: a.llm, date: a.asOf, ticker: a.ticker, run });
+    // A stop may already have moved the job to `stopping`; the lifecycle keeps it there.
+    await recorder.move('analysis', job._id, 'running', {
+      run,
+      fields: { startedAt: new Date() },
+      event: jobEvents.running(
+        run,
+        attempt,
+        attempt > 1 ? `attempt ${attempt}: preparing the run folder` : 'preparing the run folder',
+      ),
+    });
+    await d.jobs.updateAnalysis(job._id, run, { attempts: attempt, stage: 'preparing' });
     const runDir = join(d.dataDir, a.runDir);
     const limits = { ...d.limits, ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}) };
     const sandboxJob = { ...(await prepareRunFolder(job, runDir)), limits };
@@ -206,7 +212,7 @@ export function createAnalysisActivities(d: AnalysisActivityDeps) {
       if (stream === 'stderr') {
         stderrTail.push(line);
         if (stderrTail.length > 20) stderrTail.shift();
-        enqueue(() => d.events.append(job._id, 'log', { type: 'LOG', stream: 'stderr', message: line }));
+        enqueue(() => d.events.append(job._id, jobEvents.log({ type: 'LOG', stream: 'stderr', message: line })));
         return;
       }
       let parsed: PipelineLogLine | null = null;
@@ -216,16 +222,16 @@ export function createAnalysisActivities(d: AnalysisActivityDeps) {
       } catch {
         // Not a contract line (e.g. a library printing to stdout): kept as a system line.
       }
-      const data = parsed
+      const data: LogEventData = parsed
         ? { type: parsed.t, message: parsed.msg, ...(parsed.step ? { step: parsed.step } : {}) }
         : { type: 'LOG', message: line };
-      enqueue(() => d.events.append(job._id, 'log', data));
+      enqueue(() => d.events.append(job._id, jobEvents.log(data)));
       if (parsed?.stage) {
         stage = parsed.stage;
         const current = stage;
         enqueue(async () => {
-          await d.jobs.updateAnalysis(job._id, { stage: current });
-          await d.events.append(job._id, 'status', { status: 'running', message: `STAGE: ${current}`, stage: current });
+          await d.jobs.updateAnalysis(job._id, run, { stage: current });
+          await d.events.append(job._id, jobEvents.stage(current));
         });
       }
       ctx.heartbeat({ stage });
@@ -244,10 +250,10 @@ export function createAnalysisActivities(d: AnalysisActivityDeps) {
           onStarted: ({ sandboxId }) => {
             log.info({ sandboxId, mode: d.runner.mode }, 'sandbox started');
             enqueue(() =>
-              d.events.append(job._id, 'log', {
-                type: 'LOG',
-                message: `sandbox ${d.runner.mode} ${sandboxId} started`,
-              }),
+              d.events.append(
+                job._id,
+                jobEvents.log({ type: 'LOG', message: `sandbox ${d.runner.mode} ${sandboxId} started` }),
+              ),
             );
           },
         },
@@ -262,10 +268,13 @@ export function createAnalysisActivities(d: AnalysisActivityDeps) {
       await chain;
     }
     if (result.stopped) {
-      await d.events.append(job._id, 'log', {
-        type: 'LOG',
-        message: `sandbox stopped after ${result.durationMs} ms (exit ${result.exitCode ?? result.signal})`,
-      });
+      await d.events.append(
+        job._id,
+        jobEvents.log({
+          type: 'LOG',
+          message: `sandbox stopped after ${result.durationMs} ms (exit ${result.exitCode ?? result.signal})`,
+        }),
+      );
       throw new CancelledFailure('stopped');
     }
     const manifest = await readManifest(runDir, job._id);
@@ -275,7 +284,7 @@ export function createAnalysisActivities(d: AnalysisActivityDeps) {
     }
     if (outcome.status !== 'completed')
       log.error({ outcome, exitCode: result.exitCode }, 'analysis pipeline did not complete');
-    await d.jobs.updateAnalysis(job._id, {
+    await d.jobs.updateAnalysis(job._id, run, {
       stage,
       exitCode: result.exitCode,
       firstOutputMs: result.firstOutputMs,
@@ -286,61 +295,91 @@ export function createAnalysisActivities(d: AnalysisActivityDeps) {
 
   async function finishAnalysisJob(input: {
     jobId: string;
+    run?: number;
     status: AnalysisOutcome['status'];
     errorType?: string;
     error?: string;
   }): Promise<AnalysisOutcome> {
-    const job = await d.jobs.get(input.jobId);
-    if (!job?.analysis) throw ApplicationFailure.nonRetryable(`no analysis job ${input.jobId}`, 'AnalysisJobMissing');
+    const job = await analysisJob(input.jobId);
+    const run = input.run ?? job.analysis.runs;
     const errorType = (input.errorType ?? (input.status === 'llm_timeout' ? 'llm_timeout' : undefined)) as
       | AnalysisErrorType
       | undefined;
-    const now = new Date();
-    // The error type lands before the status: a client that sees the final status sees its reason too.
-    await d.jobs.updateAnalysis(job._id, { stage: 'done', ...(errorType ? { errorType } : {}) });
-    await d.jobs.setStatus(job._id, input.status, {
-      completedAt: now,
-      ...(input.error ? { error: input.error } : {}),
-    });
+    await d.jobs.updateAnalysis(job._id, run, { stage: 'done' });
     const result = job.analysis.manifest?.result;
     const files = job.analysis.manifest?.files.map((f) => f.path) ?? [];
-    if (input.status === 'completed') {
-      await d.events.append(
-        job._id,
-        'completed',
-        {
-          status: 'completed',
-          message: result?.summary ?? 'analysis completed',
-          ...(result
-            ? { decision: result.decision, rating: result.rating, target_price: result.targetPrice ?? null }
-            : {}),
-          files,
-        },
-        `finished|${job.analysis.runs ?? 1}`,
-      );
-    } else if (input.status === 'stopped') {
-      await d.events.append(
-        job._id,
-        'completed',
-        { status: 'stopped', message: `Analysis stopped: ${input.error ?? 'by user'}` },
-        `finished|${job.analysis.runs ?? 1}`,
-      );
-    } else {
+    const failed = input.status !== 'completed' && input.status !== 'stopped';
+    if (failed) {
       d.logger.error(
-        { jobId: job._id, model: job.analysis.llm, date: job.analysis.asOf, errorType, err: input.error },
+        { jobId: job._id, model: job.analysis.llm, date: job.analysis.asOf, run, errorType, err: input.error },
         'analysis job failed',
       );
-      await d.events.append(
-        job._id,
-        'error',
-        { status: input.status, error_type: errorType ?? null, message: input.error ?? input.status },
-        `finished|${job.analysis.runs ?? 1}`,
-      );
     }
+    const event = jobEvents.finished(
+      run,
+      input.status === 'completed'
+        ? {
+            status: 'completed',
+            message: result?.summary ?? 'analysis completed',
+            ...(result
+              ? { decision: result.decision, rating: result.rating, target_price: result.targetPrice ?? null }
+              : {}),
+            files,
+          }
+        : input.status === 'stopped'
+          ? { status: 'stopped', message: `Analysis stopped: ${input.error ?? 'by user'}` }
+          : { status: input.status, error_type: errorType ?? null, message: input.error ?? input.status },
+      failed,
+    );
+    // The error type lands with the status, in one write: a client that sees the end sees its reason.
+    await recorder.move('analysis', job._id, input.status, {
+      run,
+      fields: {
+        completedAt: new Date(),
+        ...(input.error ? { error: input.error } : {}),
+        ...(errorType ? { errorType } : {}),
+      },
+      event,
+    });
     return { jobId: job._id, status: input.status, ...(input.error ? { error: input.error } : {}) };
   }
 
-  return { runAnalysisSandbox, finishAnalysisJob };
+  /**
+   * Opens run `run` of a job before its sandbox is queued: the first run writes the job's record if the
+   * API could not, a later run (a retry) moves the ended job back to pending, keeping the ended run in
+   * its history. Either way the run's `accepted` event tells the job's streams.
+   */
+  async function beginAnalysisRun(input: {
+    jobId: string;
+    owner: string;
+    run: number;
+    seed: AnalysisJobSeed;
+  }): Promise<void> {
+    if (input.run === 1) {
+      await d.jobs.insertIfAbsent(analysisJobRecord(input));
+    } else if (!(await d.jobs.rerun(input.jobId, input.run))) {
+      const job = await analysisJob(input.jobId);
+      // A retried attempt of this activity finds its own run already open.
+      if (job.analysis.runs !== input.run) {
+        throw jobFailure(
+          'JobMissing',
+          `job ${input.jobId} cannot start run ${input.run}: it is ${job.status}, run ${job.analysis.runs}`,
+        );
+      }
+    }
+    await d.events.append(
+      input.jobId,
+      jobEvents.accepted(input.run, input.run === 1 ? 'Analysis queued' : `retry ${input.run - 1} queued`),
+    );
+  }
+
+  async function analysisJob(jobId: string): Promise<AnalysisJob> {
+    const job = await d.jobs.get(jobId);
+    if (job?.kind !== 'analysis') throw jobFailure('JobMissing', `no analysis job ${jobId}`);
+    return job;
+  }
+
+  return { beginAnalysisRun, runAnalysisSandbox, finishAnalysisJob };
 }
 
 export type AnalysisActivities = ReturnType<typeof createAnalysisActivities>;

@@ -1,8 +1,11 @@
-import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
+import { jobEvents, modelDayEventKey } from '../jobs/events.js';
+import { jobFailure } from '../jobs/failures.js';
+import { type SimulationJobSeed, simulationJobRecord } from '../jobs/records.js';
 import type { BarCache } from '../storage/barCache.js';
-import type { JobEvents } from '../storage/jobEvents.js';
+import type { JobEventLog } from '../storage/jobEvents.js';
 import type { JobStore } from '../storage/jobStore.js';
 import { countModelDays } from '../storage/jobStore.js';
 import type { ModelLedgers } from '../storage/modelLedgers.js';
@@ -19,6 +22,7 @@ import { percentChange, toDollars, toUnits } from '../trading/money.js';
 import { Portfolio } from '../trading/portfolio.js';
 import { TradingDesk } from '../trading/tradingDesk.js';
 import type { ModelDayRef, ModelDaySummary, SimulationOutcome } from '../workflows/definitions.js';
+import { createJobRecorder } from './jobRecorder.js';
 
 /** Calendar days of history loaded before a job's first date, for signals and the agents' price look-ups. */
 export const HISTORY_DAYS = 180;
@@ -28,7 +32,7 @@ export interface SimulationDeps {
   locks: ModelLocks;
   tradingDays: TradingDays;
   ledgers: ModelLedgers;
-  events: JobEvents;
+  events: JobEventLog;
   bars: BarCache;
   models: ModelRegistry;
   agents: AgentFactory;
@@ -53,21 +57,50 @@ function errorMessage(err: unknown): string {
 export function createSimulationActivities(deps: SimulationDeps) {
   const { jobs, locks, tradingDays, ledgers, events, bars, models, agents, logger } = deps;
   const heads = new Map<string, { lastDate: string; position: PositionRecord }>();
+  const recorder = createJobRecorder({ jobs, events, logger });
 
   async function startSimulationJob(input: {
     jobId: string;
     symbols: string[];
     firstDate: string;
     lastDate: string;
+    /** The job's creation data: its record is written here if the API could not write it after the start. */
+    register?: {
+      owner: string;
+      models: string[];
+      dates: string[];
+      modelStart: Record<string, number>;
+      seed: SimulationJobSeed;
+    };
   }): Promise<{ bars: number }> {
-    await jobs.markRunning(input.jobId);
-    await events.append(input.jobId, 'status', { status: 'running', message: 'preparing market data' }, 'running');
+    if (input.register) {
+      const { owner, models, dates, modelStart, seed } = input.register;
+      const job = simulationJobRecord({
+        jobId: input.jobId,
+        owner,
+        models,
+        symbols: input.symbols,
+        dates,
+        modelStart,
+        seed,
+      });
+      await jobs.insertIfAbsent(job);
+      await events.append(
+        input.jobId,
+        jobEvents.accepted(1, `simulation of ${job.totalModelDays} model-day(s) accepted`),
+      );
+    }
+    await recorder.move('simulation', input.jobId, 'running', {
+      fields: { startedAt: new Date() },
+      event: jobEvents.running(1, 1, 'preparing market data'),
+    });
     const count = await bars.prepare(input.symbols, addDays(input.firstDate, -HISTORY_DAYS), input.lastDate);
     await events.append(
       input.jobId,
-      'log',
-      { type: 'LOG', message: `market data ready: ${count} bars for ${input.symbols.length} symbols` },
-      'bars-ready',
+      jobEvents.log(
+        { type: 'LOG', message: `market data ready: ${count} bars for ${input.symbols.length} symbols` },
+        modelDayEventKey.barsReady,
+      ),
     );
     return { bars: count };
   }
@@ -91,27 +124,29 @@ export function createSimulationActivities(deps: SimulationDeps) {
    * of a repeated line when a worker died right after announcing.
    */
   async function announceDay(day: TradingDayDoc, fromLlm: boolean, retry: boolean) {
-    const key = retry ? `day|${day.model}|${day.date}` : undefined;
+    const key = retry ? modelDayEventKey.day(day.model, day.date) : undefined;
     if (fromLlm && day.summary) {
       await events.append(
         day.jobId,
-        'log',
-        { type: 'NL', model: day.model, date: day.date, message: day.summary },
-        key ? `${key}|nl` : undefined,
+        jobEvents.log(
+          { type: 'NL', model: day.model, date: day.date, message: day.summary },
+          key ? `${key}|nl` : undefined,
+        ),
       );
     }
     await events.append(
       day.jobId,
-      'log',
-      {
-        type: 'LOG',
-        model: day.model,
-        date: day.date,
-        message: `${day.model} ${day.date}: ${day.trades.length} trade(s), value ${day.endingPosition.portfolioValue} (${day.dailyPnl.profit >= 0 ? '+' : ''}${day.dailyPnl.profit})`,
-        portfolio_value: day.endingPosition.portfolioValue,
-        profit: day.dailyPnl.profit,
-      },
-      key,
+      jobEvents.log(
+        {
+          type: 'LOG',
+          model: day.model,
+          date: day.date,
+          message: `${day.model} ${day.date}: ${day.trades.length} trade(s), value ${day.endingPosition.portfolioValue} (${day.dailyPnl.profit >= 0 ? '+' : ''}${day.dailyPnl.profit})`,
+          portfolio_value: day.endingPosition.portfolioValue,
+          profit: day.dailyPnl.profit,
+        },
+        key,
+      ),
     );
   }
 
@@ -132,7 +167,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
       }
     }
     const spec = models.get(model);
-    if (!spec) throw ApplicationFailure.nonRetryable(`model '${model}' is not configured`, 'UnknownModel');
+    if (!spec) throw jobFailure('UnknownModel', `model '${model}' is not configured`);
 
     const started = Date.now();
     // Where a model-day's time goes, stored with its status: the agent versus our own bookkeeping.
@@ -159,10 +194,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
     const view = new MarketView(date, series);
     lap('market');
     if (!symbols.some((s) => view.openToday(s) !== undefined)) {
-      throw ApplicationFailure.nonRetryable(
-        `no market data for ${date} for any of ${symbols.length} symbols`,
-        'MissingMarketData',
-      );
+      throw jobFailure('MissingMarketData', `no market data for ${date} for any of ${symbols.length} symbols`);
     }
     const portfolio = new Portfolio({ cash: toUnits(start.cash), holdings: start.holdings });
     const desk = new TradingDesk(view, portfolio);
@@ -185,9 +217,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
       const message = errorMessage(err);
       log.warn({ err: message, attempt: ctx.info.attempt }, 'model-day attempt failed');
       await jobs.setModelDay(jobId, model, date, 'running', { error: message, attempts: ctx.info.attempt });
-      if (err instanceof AgentConfigurationError)
-        throw ApplicationFailure.nonRetryable(message, 'AgentConfigurationError');
-      if (err instanceof LlmUnavailableError) throw ApplicationFailure.retryable(message, 'LlmUnavailable');
+      if (err instanceof AgentConfigurationError) throw jobFailure('AgentConfigurationError', message);
+      if (err instanceof LlmUnavailableError) throw jobFailure('LlmUnavailable', message);
       throw err;
     } finally {
       clearInterval(beat);
@@ -255,15 +286,16 @@ export function createSimulationActivities(deps: SimulationDeps) {
       await jobs.setModelDay(input.jobId, f.model, input.date, 'failed', { error: f.error, completedAt: new Date() });
       await events.append(
         input.jobId,
-        'log',
-        {
-          type: 'LOG',
-          level: 'error',
-          model: f.model,
-          date: input.date,
-          message: `${f.model} ${input.date} failed: ${f.error}`,
-        },
-        `failed|${f.model}|${input.date}`,
+        jobEvents.log(
+          {
+            type: 'LOG',
+            level: 'error',
+            model: f.model,
+            date: input.date,
+            message: `${f.model} ${input.date} failed: ${f.error}`,
+          },
+          modelDayEventKey.failed(f.model, input.date),
+        ),
       );
       await jobs.markModelDaysMany(
         input.jobId,
@@ -300,14 +332,24 @@ export function createSimulationActivities(deps: SimulationDeps) {
     /** Set when the job could not go on (e.g. its market data could not be prepared). */
     error?: string;
     remaining: Array<{ model: string; date: string }>;
+    /** Every planned model-day without a final record is remaining (a job whose workflow vanished). */
+    remainingFromPlan?: boolean;
   }): Promise<SimulationOutcome> {
+    const job = await jobs.get(input.jobId);
+    let remainingDays = input.remaining;
+    if (input.remainingFromPlan && job?.kind === 'simulation') {
+      const { dates, modelStart } = job.plan;
+      remainingDays = job.models.flatMap((model) =>
+        dates.slice(modelStart[model] ?? 0).map((date) => ({ model, date })),
+      );
+    }
     // Only model-days without a final record are marked: a bulk upsert that meets an ended one fails.
     const ended = new Set(
       (await jobs.modelDays(input.jobId))
         .filter((d) => d.status !== 'pending' && d.status !== 'running')
         .map((d) => `${d.model}|${d.date}`),
     );
-    const remaining = input.remaining.filter((r) => !ended.has(`${r.model}|${r.date}`));
+    const remaining = remainingDays.filter((r) => !ended.has(`${r.model}|${r.date}`));
     if (input.stopped) await jobs.markModelDaysMany(input.jobId, remaining, 'stopped', 'job stopped');
     else if (input.error) {
       logger.error({ jobId: input.jobId, err: input.error }, 'simulation job failed');
@@ -325,15 +367,21 @@ export function createSimulationActivities(deps: SimulationDeps) {
           : counts.completed === 0
             ? 'failed'
             : 'partial';
-    await jobs.finish(
-      input.jobId,
-      status,
-      counts,
-      input.error ?? (counts.failed > 0 ? `${counts.failed} model-day(s) failed` : undefined),
-    );
+    const error = input.error ?? (counts.failed > 0 ? `${counts.failed} model-day(s) failed` : undefined);
+    const moved = await recorder.move('simulation', input.jobId, status, {
+      fields: { summary: counts, completedAt: new Date(), ...(error ? { error } : {}) },
+      event: jobEvents.finished(1, { status, ...counts, message: `simulation ${status}` }, status === 'failed'),
+    });
     await locks.release(input.jobId);
-    const summary = { status, ...counts, message: `simulation ${status}` };
-    await events.append(input.jobId, status === 'failed' ? 'error' : 'completed', summary, 'finished');
+    if (!moved) {
+      // Ended already (e.g. closed as abandoned): its recorded outcome stands.
+      const final = await jobs.get(input.jobId);
+      const recorded = final?.kind === 'simulation' ? final.status : status;
+      logger.warn({ jobId: input.jobId, outcome: status, recorded }, 'simulation job had already ended');
+      if (recorded === 'completed' || recorded === 'partial' || recorded === 'failed' || recorded === 'stopped') {
+        return { jobId: input.jobId, status: recorded, ...counts };
+      }
+    }
     logger.info({ jobId: input.jobId, status, ...counts }, 'simulation job finished');
     return { jobId: input.jobId, status, ...counts };
   }

@@ -1,15 +1,18 @@
-import type { JobDoc } from '../storage/types.js';
+import type { z } from '@hono/zod-openapi';
+import { ANALYSIS_LIFECYCLE } from '../jobs/lifecycle.js';
+import type { AnalysisJob } from '../jobs/records.js';
+import type { AnalysisDetailedStatus, AnalysisJobStatus } from './responses.js';
 import { NAMED_ARTIFACTS } from './runFiles.js';
 
 const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
 
-export function analysisJobStatus(job: JobDoc, links: { webUi?: string } = {}) {
-  const a = job.analysis!;
+export function analysisJobStatus(job: AnalysisJob, links: { webUi?: string } = {}): z.infer<typeof AnalysisJobStatus> {
+  const a = job.analysis;
   const manifest = a.manifest;
   const result = manifest?.result;
   const paths = new Set(manifest?.files.map((f) => f.path) ?? []);
   const downloads = Object.fromEntries(
-    Object.entries(NAMED_ARTIFACTS)
+    [...NAMED_ARTIFACTS]
       .filter(([, p]) => paths.has(p(a.ticker)))
       .map(([name]) => [name, `/jobs/${job._id}/download/${name}`]),
   );
@@ -35,7 +38,7 @@ export function analysisJobStatus(job: JobDoc, links: { webUi?: string } = {}) {
     run_time_s: job.startedAt && end ? Math.round((end.getTime() - job.startedAt.getTime()) / 100) / 10 : null,
     error: job.error ?? null,
     error_type: a.errorType ?? null,
-    retryable: ['failed', 'llm_timeout', 'stopped'].includes(job.status),
+    retryable: ANALYSIS_LIFECYCLE.isRetryable(job.status),
     retry_count: (a.runs ?? 1) - 1,
     attempts: a.attempts ?? 0,
     result: result
@@ -80,8 +83,11 @@ export function analysisJobStatus(job: JobDoc, links: { webUi?: string } = {}) {
 }
 
 /** The steps the pipeline reported, with their timings, and token/cost totals. */
-export function analysisDetailedStatus(job: JobDoc, links: { webUi?: string } = {}) {
-  const m = job.analysis?.manifest;
+export function analysisDetailedStatus(
+  job: AnalysisJob,
+  links: { webUi?: string } = {},
+): z.infer<typeof AnalysisDetailedStatus> {
+  const m = job.analysis.manifest;
   return {
     ...analysisJobStatus(job, links),
     steps:
@@ -91,13 +97,10 @@ export function analysisDetailedStatus(job: JobDoc, links: { webUi?: string } = 
         finished_at: s.finishedAt,
         duration_ms: s.durationMs,
       })) ?? [],
-    exit_code: job.analysis?.exitCode ?? null,
-    first_output_ms: job.analysis?.firstOutputMs ?? null,
+    exit_code: job.analysis.exitCode ?? null,
+    first_output_ms: job.analysis.firstOutputMs ?? null,
     files_available: Object.fromEntries(
-      Object.entries(NAMED_ARTIFACTS).map(([name, p]) => [
-        name,
-        m?.files.some((f) => f.path === p(job.analysis!.ticker)) ?? false,
-      ]),
+      [...NAMED_ARTIFACTS].map(([name, p]) => [name, m?.files.some((f) => f.path === p(job.analysis.ticker)) ?? false]),
     ),
   };
 }

@@ -1,15 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { ANALYSTS, type Analyst, type Pipeline } from '../analysis/contract.js';
 import type { ModelRegistry } from '../config/models.js';
 import type { Settings } from '../config/settings.js';
-import type { JobEvents } from '../storage/jobEvents.js';
+import { ANALYSIS_LIFECYCLE } from '../jobs/lifecycle.js';
+import {
+  type AnalysisJob,
+  type AnalysisJobSeed,
+  analysisJobRecord,
+  analysisSpecOf,
+  analysisWorkflowId,
+} from '../jobs/records.js';
 import type { JobStore } from '../storage/jobStore.js';
-import type { JobDoc } from '../storage/types.js';
-import { RETRYABLE_JOB_STATUSES } from '../storage/types.js';
 import type { MarketDataSource } from '../trading/bars.js';
 import { todayInNewYork } from '../trading/calendar.js';
+import { analysisBatchWorkflow, analysisWorkflow } from '../workflows/analysis.js';
 import {
   type AnalysisInput,
   type AnalysisOptions,
@@ -37,7 +43,6 @@ export interface AnalysisRequest {
 
 export interface AnalysisServiceDeps {
   jobs: JobStore;
-  events: JobEvents;
   models: ModelRegistry;
   market: MarketDataSource;
   defaultSymbols: () => Promise<string[]>;
@@ -55,14 +60,16 @@ const safeSegment = (s: string) => s.replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 
 export class AnalysisService {
   constructor(private readonly d: AnalysisServiceDeps) {}
 
-  private options(): AnalysisOptions {
-    return {
+  /** The workflow's options; a job's own time limit is capped by the service's. */
+  private options(ownTimeoutMs?: number): AnalysisOptions {
+    const options = {
       sandboxTaskQueue: this.d.settings.taskQueues.analysis,
       timeoutMs: this.d.settings.analysis.timeoutMs,
       heartbeatTimeoutMs: 30_000,
       maxAttempts: 3,
       ...this.d.analysisOptions,
     };
+    return { ...options, timeoutMs: ownTimeoutMs ? Math.min(ownTimeoutMs, options.timeoutMs) : options.timeoutMs };
   }
 
   /** Checks what a request names against what exists, so a bad one is a 422 now, not a failed job later. */
@@ -100,44 +107,41 @@ export class AnalysisService {
     return defaultDate;
   }
 
-  private newJob(owner: string, r: AnalysisRequest, asOf: string, batchId?: string): JobDoc {
+  private seedOf(
+    owner: string,
+    r: AnalysisRequest,
+    asOf: string,
+    batchId?: string,
+  ): AnalysisInput & { seed: AnalysisJobSeed } {
     const jobId = randomUUID();
-    const now = this.d.now?.() ?? new Date();
     return {
-      _id: jobId,
-      kind: 'analysis',
+      jobId,
       owner,
-      status: 'pending',
-      idempotencyKey: jobId,
-      models: [r.llm],
-      symbols: [r.ticker],
-      dateRange: { start: asOf, end: asOf },
-      plan: { dates: [asOf], modelStart: {} },
-      totalModelDays: 0,
-      request: r.raw,
-      workflowId: `analysis-${jobId}`,
-      createdAt: now,
-      updatedAt: now,
-      analysis: {
-        ticker: r.ticker,
-        company: r.company ?? r.ticker,
-        pipeline: r.pipeline,
-        asOf,
-        ...(r.query ? { query: r.query } : {}),
-        analysts: r.analysts ?? [...ANALYSTS],
-        debateRounds: r.debateRounds,
-        riskRounds: r.riskRounds,
-        llm: r.llm,
-        sandbox: this.d.settings.sandbox.mode,
-        runDir: `analysis/${safeSegment(owner)}/${r.ticker}/${asOf}_${jobId}`,
-        ...(batchId ? { batchId } : {}),
-        runs: 1,
-        ...(r.timeoutS ? { timeoutMs: r.timeoutS * 1000 } : {}),
+      run: 1,
+      options: this.options(r.timeoutS ? r.timeoutS * 1000 : undefined),
+      seed: {
+        spec: {
+          ticker: r.ticker,
+          company: r.company ?? r.ticker,
+          pipeline: r.pipeline,
+          asOf,
+          ...(r.query ? { query: r.query } : {}),
+          analysts: r.analysts ?? [...ANALYSTS],
+          debateRounds: r.debateRounds,
+          riskRounds: r.riskRounds,
+          llm: r.llm,
+          sandbox: this.d.settings.sandbox.mode,
+          runDir: `analysis/${safeSegment(owner)}/${r.ticker}/${asOf}_${jobId}`,
+          ...(batchId ? { batchId } : {}),
+          ...(r.timeoutS ? { timeoutMs: r.timeoutS * 1000 } : {}),
+        },
+        request: r.raw,
+        createdAt: (this.d.now?.() ?? new Date()).toISOString(),
       },
     };
   }
 
-  private workflowOptions(job: JobDoc) {
+  private workflowOptions(job: AnalysisJob) {
     return {
       workflowId: job.workflowId,
       taskQueue: this.d.settings.taskQueues.orchestrator,
@@ -147,62 +151,54 @@ export class AnalysisService {
         { key: MODELS, value: job.models },
         { key: SYMBOLS, value: job.symbols },
       ],
+      staticSummary: `${job.analysis.pipeline} analysis of ${job.analysis.ticker} as of ${job.analysis.asOf}`,
     };
   }
 
-  private input(job: JobDoc): AnalysisInput {
-    const options = this.options();
-    const own = job.analysis?.timeoutMs;
-    return {
-      jobId: job._id,
-      owner: job.owner,
-      options: { ...options, timeoutMs: own ? Math.min(own, options.timeoutMs) : options.timeoutMs },
-    };
-  }
-
-  /** One job per ticker; several tickers run as children of one batch workflow. */
-  async start(owner: string, requests: readonly AnalysisRequest[]): Promise<{ jobs: JobDoc[]; batchId?: string }> {
+  /**
+   * One job per ticker; several tickers run as children of one batch workflow. The records are written
+   * once the workflows exist, so a failed start leaves nothing behind.
+   */
+  async start(owner: string, requests: readonly AnalysisRequest[]): Promise<{ jobs: AnalysisJob[]; batchId?: string }> {
     const defaultDate = await this.validate(requests);
     const batchId = requests.length > 1 ? `batch-${randomUUID()}` : undefined;
-    const jobs = requests.map((r) => this.newJob(owner, r, r.date ?? defaultDate, batchId));
-    for (const job of jobs) await this.d.jobs.create(job);
+    const inputs = requests.map((r) => this.seedOf(owner, r, r.date ?? defaultDate, batchId));
+    const jobs = inputs.map((i) => analysisJobRecord(i));
     try {
       if (batchId) {
-        await this.d.temporal.workflow.start('analysisBatchWorkflow', {
+        await this.d.temporal.workflow.start(analysisBatchWorkflow, {
           workflowId: batchId,
           taskQueue: this.d.settings.taskQueues.orchestrator,
-          args: [{ batchId, jobs: jobs.map((j) => ({ ...this.input(j), workflowId: j.workflowId })) }],
+          args: [{ batchId, jobs: inputs.map((i) => ({ ...i, workflowId: analysisWorkflowId(i.jobId) })) }],
           typedSearchAttributes: [
             { key: JOB_KIND, value: 'analysis-batch' },
             { key: USER_ID, value: owner },
-            { key: SYMBOLS, value: jobs.map((j) => j.symbols[0]!) },
+            { key: SYMBOLS, value: jobs.map((j) => j.analysis.ticker) },
           ],
         });
       } else {
-        await this.d.temporal.workflow.start('analysisWorkflow', {
+        await this.d.temporal.workflow.start(analysisWorkflow, {
           ...this.workflowOptions(jobs[0]!),
-          args: [this.input(jobs[0]!)],
+          args: [inputs[0]!],
         });
       }
     } catch (err) {
-      for (const job of jobs) await this.d.jobs.delete(job._id);
       throw new ApiError('service_unavailable', `cannot start the analysis workflow: ${(err as Error).message}`);
     }
-    for (const job of jobs) {
-      await this.d.events.append(job._id, 'status', { status: 'pending', message: 'Analysis queued' }, 'queued|1');
-    }
+    for (const job of jobs) await this.d.jobs.insertIfAbsent(job);
     return { jobs, ...(batchId ? { batchId } : {}) };
   }
 
-  /** Runs a failed, timed-out or stopped analysis again under the same job id (and the same live stream). */
-  async retry(job: JobDoc): Promise<JobDoc> {
-    if (!RETRYABLE_JOB_STATUSES.includes(job.status) || job.status === 'partial') {
+  /**
+   * Runs an ended analysis again under the same job id (and the same live stream): a new run of its
+   * workflow, whose first activity moves the job back to pending and keeps the ended run in its history.
+   */
+  async retry(job: AnalysisJob): Promise<{ run: number }> {
+    if (!ANALYSIS_LIFECYCLE.isRetryable(job.status)) {
       throw new ApiError(
         'not_retryable',
-        `job ${job._id} is ${job.status}; only failed, llm_timeout or stopped analysis jobs can be retried`,
-        {
-          status: job.status,
-        },
+        `job ${job._id} is ${job.status}; only ${ANALYSIS_LIFECYCLE.retryable.join(', ')} analysis jobs can be retried`,
+        { status: job.status },
       );
     }
     // The previous run's workflow records the job's end just before it closes: let it close first.
@@ -213,22 +209,23 @@ export class AnalysisService {
         .catch(() => undefined),
       new Promise((r) => setTimeout(r, 10_000).unref()),
     ]);
-    const runs = (job.analysis?.runs ?? 1) + 1;
-    await this.d.jobs.resetForRetry(job._id, runs);
+    const run = job.analysis.runs + 1;
+    const spec = analysisSpecOf(job.analysis);
+    const input: AnalysisInput = {
+      jobId: job._id,
+      owner: job.owner,
+      run,
+      options: this.options(spec.timeoutMs),
+      seed: { spec, request: job.request, createdAt: job.createdAt.toISOString() },
+    };
     try {
-      await this.d.temporal.workflow.start('analysisWorkflow', {
-        ...this.workflowOptions(job),
-        args: [this.input(job)],
-      });
+      await this.d.temporal.workflow.start(analysisWorkflow, { ...this.workflowOptions(job), args: [input] });
     } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new ApiError('conflict', `job ${job._id} is being retried already`, { status: job.status });
+      }
       throw new ApiError('service_unavailable', `cannot start the analysis workflow: ${(err as Error).message}`);
     }
-    await this.d.events.append(
-      job._id,
-      'status',
-      { status: 'pending', message: `retry ${runs - 1} queued` },
-      `queued|${runs}`,
-    );
-    return (await this.d.jobs.get(job._id)) ?? job;
+    return { run };
   }
 }

@@ -1,22 +1,32 @@
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { AppDeps, AppEnv } from './context.js';
-import { ApiError, errorResponse } from './errors.js';
-import { openApiDocument } from './openapi.js';
-import { analysisRoutes } from './routes/analysis.js';
-import { healthRoutes } from './routes/health.js';
+import { ApiError, asApiError, ErrorBody, errorResponse } from './errors.js';
+import { jsonBodies } from './middleware/jsonBodies.js';
 import { jobRoutes } from './routes/jobs.js';
-import { logRoutes } from './routes/logs.js';
 import { resultRoutes } from './routes/results.js';
+import { runRoutes } from './routes/run.js';
 import { simulateRoutes } from './routes/simulate.js';
+import { systemRoutes } from './routes/system.js';
+import { validationHook } from './validation.js';
 
 /** Until accounts exist every job belongs to `local`; the owner is stored so isolation needs no migration. */
 export const LOCAL_OWNER = 'local';
 
+const OPENAPI_INFO = {
+  openapi: '3.1.0',
+  info: {
+    title: 'tradeflow',
+    version: '0.1.0',
+    description:
+      'AI trading-analysis and trading-simulation jobs as Temporal durable workflows. Errors are `{ error, message, ... }` with the codes of the `Error` schema.',
+  },
+};
+
 export function createApp(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestId());
   app.use(
     bodyLimit({
@@ -26,66 +36,26 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+  app.use(jsonBodies());
   app.use(async (c, next) => {
     c.set('owner', LOCAL_OWNER);
     await next();
   });
 
-  app.get('/', (c) =>
-    c.json({
-      service: 'tradeflow',
-      endpoints: [
-        'POST /run',
-        'POST /jobs',
-        'GET /jobs/{job_id}/result',
-        'GET /jobs/{job_id}/files',
-        'GET /jobs/{job_id}/files/{path}',
-        'GET /jobs/{job_id}/download/{artifact}',
-        'GET /batches/{batch_id}',
-        'POST /simulate/trigger',
-        'GET /simulate/status/{job_id}',
-        'GET /simulate/current',
-        'GET /jobs',
-        'GET /jobs/{job_id}',
-        'POST /jobs/{job_id}/stop',
-        'GET /jobs/{job_id}/logs',
-        'GET /jobs/{job_id}/logs/stream',
-        'GET /results',
-        'GET /models',
-        'GET /health',
-      ],
-    }),
-  );
-  const openapi = openApiDocument();
-  app.get('/openapi.json', (c) => c.json(openapi));
   app.route('/simulate', simulateRoutes(deps));
-  app.route('/', analysisRoutes(deps));
-  app.route('/jobs', logRoutes(deps));
+  app.route('/', runRoutes(deps));
   app.route('/jobs', jobRoutes(deps));
   app.route('/results', resultRoutes(deps));
-  app.route('/health', healthRoutes(deps));
-  app.route('/healthz', healthRoutes(deps));
-  app.get('/models', (c) =>
-    c.json({
-      models: deps.models.list().map((m) =>
-        m.kind === 'strategy'
-          ? { id: m.id, kind: m.kind, strategy: m.strategy, params: m.params, initial_cash: m.initialCash }
-          : {
-              id: m.id,
-              kind: m.kind,
-              model: m.model,
-              base_url: m.baseUrl,
-              max_steps: m.maxSteps,
-              initial_cash: m.initialCash,
-            },
-      ),
-    }),
+  app.route(
+    '/',
+    systemRoutes(deps, () => endpoints(app)),
   );
+  app.openAPIRegistry.register('Error', ErrorBody);
+  app.doc31('/openapi.json', OPENAPI_INFO);
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
-    if (err instanceof ApiError) return errorResponse(c, err);
-    if (err instanceof HTTPException) return c.json({ error: 'bad_request', message: err.message }, err.status);
+    if (err instanceof HTTPException) return errorResponse(c, asApiError(err));
     deps.logger.error({ err, path: c.req.path, requestId: c.get('requestId') }, 'unhandled error');
     return c.json(
       { error: 'internal_error', message: 'internal error; see the server log', request_id: c.get('requestId') },
@@ -93,4 +63,14 @@ export function createApp(deps: AppDeps) {
     );
   });
   return app;
+}
+
+/** Every documented route, as `METHOD /path`: the index lists what the OpenAPI document holds. */
+function endpoints(app: OpenAPIHono<AppEnv>): string[] {
+  const doc = app.getOpenAPI31Document(OPENAPI_INFO);
+  return Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
+    Object.keys(item ?? {})
+      .filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
+      .map((m) => `${m.toUpperCase()} ${path}`),
+  );
 }

@@ -1,23 +1,26 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
-import type { Database } from '../storage/db.js';
-import type { JobEvents } from '../storage/jobEvents.js';
+import type { JobDoc } from '../jobs/records.js';
+import type { JobEventLog } from '../storage/jobEvents.js';
 import type { JobStore } from '../storage/jobStore.js';
-import type { TradingDays } from '../storage/tradingDays.js';
+import type { TradingDayReader } from '../storage/tradingDays.js';
 import type { AnalysisService } from './analysisService.js';
 import type { JobEventHub } from './eventHub.js';
+import type { JobControl } from './jobControl.js';
 import type { SimulationService } from './simulationService.js';
 
 export interface AppDeps {
-  db: Database;
+  /** Answers when the database does (the health check). */
+  pingDatabase(): Promise<unknown>;
   jobs: JobStore;
-  events: JobEvents;
+  events: JobEventLog;
   eventHub: JobEventHub;
-  tradingDays: TradingDays;
+  tradingDays: TradingDayReader;
   models: ModelRegistry;
   simulations: SimulationService;
   analyses: AnalysisService;
+  control: JobControl;
   /** Where analysis runs keep their folders (shared with the workers that run them). */
   dataDir: string;
   temporal: Client;
@@ -29,10 +32,15 @@ export interface AppDeps {
 }
 
 export interface AppEnv {
-  Variables: { owner: string };
+  Variables: { owner: string; requestId: string };
 }
 
-export function workflowUiLink(deps: AppDeps, workflowId: string): string | undefined {
+/** Routes under `/jobs/{jobId}`: the owned-job middleware has loaded the job. */
+export interface JobEnv {
+  Variables: AppEnv['Variables'] & { job: JobDoc };
+}
+
+export function workflowUiLink(deps: Pick<AppDeps, 'temporalUiUrl' | 'namespace'>, workflowId: string) {
   if (!deps.temporalUiUrl) return undefined;
   return `${deps.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }

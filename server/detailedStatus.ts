@@ -1,5 +1,8 @@
+import type { z } from '@hono/zod-openapi';
 import type { ModelRegistry } from '../config/models.js';
-import type { JobDoc, ModelDayDoc } from '../storage/types.js';
+import type { SimulationJob } from '../jobs/records.js';
+import type { ModelDayDoc } from '../storage/types.js';
+import type { SimulationDetailedStatus } from './responses.js';
 
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -12,7 +15,11 @@ function costOf(models: ModelRegistry, model: string, prompt: number, completion
 }
 
 /** Per-model steps, timings and token/cost totals of a job, for `GET /jobs/{id}/status/detailed`. */
-export function detailedStatus(job: JobDoc, days: readonly ModelDayDoc[], models: ModelRegistry) {
+export function simulationDetailedStatus(
+  job: SimulationJob,
+  days: readonly ModelDayDoc[],
+  models: ModelRegistry,
+): z.infer<typeof SimulationDetailedStatus> {
   const perModel = job.models.map((model) => {
     const mine = days.filter((d) => d.model === model);
     const ran = mine.filter((d) => d.durationMs !== undefined);

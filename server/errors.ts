@@ -1,41 +1,80 @@
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-/** Every error a client can cause, with its HTTP status; the body is `{ error, message, ...details }`. */
+/** Every error a client can cause, with its HTTP status: the one table. The body is `{ error, message, ...details }`. */
 export const ERROR_CODES = {
+  // The first code of each status is the one Hono's own errors of that status map to.
   bad_request: 400,
-  validation_error: 422,
-  unknown_model: 422,
-  unknown_ticker: 422,
-  not_completed: 409,
-  file_not_available: 404,
   not_found: 404,
   conflict: 409,
-  not_running: 409,
-  not_retryable: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
-  service_unavailable: 503,
+  validation_error: 422,
   internal_error: 500,
+  service_unavailable: 503,
+  file_not_available: 404,
+  not_completed: 409,
+  not_running: 409,
+  not_retryable: 409,
+  unknown_model: 422,
+  unknown_ticker: 422,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+const CODES = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
 
-export class ApiError extends Error {
+/** The error body every route documents (OpenAPI component `Error`). */
+export const ErrorBody = z
+  .object({
+    error: z.enum(CODES),
+    message: z.string(),
+  })
+  .catchall(z.unknown())
+  .openapi('Error');
+
+/** Hono's HTTPException with a machine-readable code; its status comes from the table above. */
+export class ApiError extends HTTPException {
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
-    super(message);
+    super(ERROR_CODES[code], { message });
     this.name = 'ApiError';
   }
+}
 
-  get status(): ContentfulStatusCode {
-    return ERROR_CODES[this.code];
-  }
+/** Hono's own HTTP errors (a malformed JSON body, an unsupported media type) in our vocabulary. */
+export function asApiError(err: HTTPException): ApiError {
+  if (err instanceof ApiError) return err;
+  const code = (Object.keys(ERROR_CODES) as ErrorCode[]).find((k) => ERROR_CODES[k] === err.status) ?? 'bad_request';
+  return new ApiError(code, err.message || code);
 }
 
 export function errorResponse(c: Context, err: ApiError) {
-  return c.json({ error: err.code, message: err.message, ...err.details }, err.status);
+  return c.json({ error: err.code, message: err.message, ...err.details }, err.status as ContentfulStatusCode);
 }
+
+/** OpenAPI responses for the errors a route can answer with, grouped by status. */
+export function errorResponses(...codes: ErrorCode[]) {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(ERROR_CODES[code], [...(byStatus.get(ERROR_CODES[code]) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, names]) => [
+      status,
+      { description: names.join(', '), content: { 'application/json': { schema: ErrorBody } } },
+    ]),
+  ) as Record<number, { description: string; content: { 'application/json': { schema: typeof ErrorBody } } }>;
+}
+
+/** What starting an analysis can answer, by `POST /run` or `POST /jobs` alike. */
+export const ANALYSIS_START_ERRORS = errorResponses(
+  'bad_request',
+  'validation_error',
+  'unknown_ticker',
+  'unknown_model',
+  'unsupported_media_type',
+  'service_unavailable',
+);

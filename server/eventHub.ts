@@ -1,12 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobEventDoc, JobEvents } from '../storage/jobEvents.js';
+import type { JobEventDoc, JobEventLog } from '../storage/jobEvents.js';
 
-type Deliver = (event: JobEventDoc) => void;
+export interface StreamSink {
+  /** Called with every event after the subscriber's position, in order, once. */
+  deliver(event: JobEventDoc): void;
+  /** Called when the job has ended and nothing is left to deliver: the stream should close. */
+  end(): void;
+}
 
-interface Subscriber {
+interface Subscriber extends StreamSink {
   cursor: number;
-  deliver: Deliver;
   catchingUp: boolean;
+}
+
+export interface JobEventHubOptions {
+  pollMs: number;
+  holeGraceMs: number;
+  /** How often an idle feed asks whether its job has ended (one read per job, not per stream). */
+  endCheckMs: number;
 }
 
 const BUFFER_LIMIT = 5000;
@@ -26,9 +37,9 @@ class Feed {
   constructor(
     private readonly jobId: string,
     startAfter: number,
-    private readonly events: JobEvents,
-    private readonly pollMs: number,
-    private readonly holeGraceMs: number,
+    private readonly events: JobEventLog,
+    private readonly o: JobEventHubOptions,
+    private readonly isEnded: (jobId: string) => Promise<boolean>,
     private readonly onIdle: () => void,
   ) {
     this.base = startAfter + 1;
@@ -75,9 +86,15 @@ class Feed {
     sub.deliver(e);
   }
 
+  private endSub(sub: Subscriber): void {
+    this.subs.delete(sub);
+    sub.end();
+  }
+
   private async poll(): Promise<void> {
     this.running = true;
     let holeSince: number | undefined;
+    let lastEndCheck = Date.now();
     try {
       while (this.subs.size > 0) {
         let doc: JobEventDoc | null;
@@ -85,7 +102,7 @@ class Feed {
           doc = await this.events.get(this.jobId, this.next);
         } catch {
           // The database is unreachable for a moment: wait, then poll again.
-          await sleep(this.pollMs * 10);
+          await sleep(this.o.pollMs * 10);
           continue;
         }
         if (doc) {
@@ -100,13 +117,23 @@ class Feed {
         const last = await this.events.lastSeq(this.jobId).catch(() => 0);
         if (last >= this.next) {
           holeSince ??= Date.now();
-          if (Date.now() - holeSince > this.holeGraceMs) {
+          if (Date.now() - holeSince > this.o.holeGraceMs) {
             this.next += 1;
             holeSince = undefined;
             continue;
           }
+        } else if (Date.now() - lastEndCheck >= this.o.endCheckMs) {
+          // Nothing new: a job that has ended will send nothing more, so its streams end instead of waiting.
+          lastEndCheck = Date.now();
+          if (await this.isEnded(this.jobId).catch(() => false)) {
+            // Its last events may have landed between the two reads: deliver them first.
+            if ((await this.events.lastSeq(this.jobId).catch(() => last)) < this.next) {
+              for (const sub of [...this.subs]) if (!sub.catchingUp) this.endSub(sub);
+            }
+            continue;
+          }
         }
-        await sleep(this.pollMs);
+        await sleep(this.o.pollMs);
       }
     } finally {
       this.running = false;
@@ -117,27 +144,42 @@ class Feed {
 
 export class JobEventHub {
   private readonly feeds = new Map<string, Feed>();
+  private readonly o: JobEventHubOptions;
 
+  /** `isEnded` tells whether a job has ended (then its idle streams close). */
   constructor(
-    private readonly events: JobEvents,
-    private readonly options: { pollMs: number; holeGraceMs: number } = { pollMs: 50, holeGraceMs: 2000 },
-  ) {}
+    private readonly events: JobEventLog,
+    private readonly isEnded: (jobId: string) => Promise<boolean>,
+    options: Partial<JobEventHubOptions> = {},
+  ) {
+    this.o = { pollMs: 50, holeGraceMs: 2000, endCheckMs: 1000, ...options };
+  }
 
   /** Delivers every event of `jobId` after `afterSeq`; returns the function that stops delivery. */
-  subscribe(jobId: string, afterSeq: number, deliver: Deliver): () => void {
+  subscribe(jobId: string, afterSeq: number, sink: StreamSink): () => void {
     let feed = this.feeds.get(jobId);
     if (!feed) {
-      const created = new Feed(jobId, afterSeq, this.events, this.options.pollMs, this.options.holeGraceMs, () => {
+      const created = new Feed(jobId, afterSeq, this.events, this.o, this.isEnded, () => {
         if (this.feeds.get(jobId) === created && created.subs.size === 0) this.feeds.delete(jobId);
       });
       this.feeds.set(jobId, created);
       feed = created;
     }
-    const sub: Subscriber = { cursor: afterSeq, deliver, catchingUp: false };
+    const sub: Subscriber = {
+      cursor: afterSeq,
+      deliver: (e) => sink.deliver(e),
+      end: () => sink.end(),
+      catchingUp: false,
+    };
     feed.add(sub);
     const owner = feed;
     return () => {
       owner.subs.delete(sub);
     };
+  }
+
+  /** Feeds polling now (one per job with streams): what an idle server should have none of. */
+  get activeFeeds(): number {
+    return this.feeds.size;
   }
 }

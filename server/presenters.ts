@@ -1,5 +1,8 @@
+import type { z } from '@hono/zod-openapi';
+import type { SimulationJob } from '../jobs/records.js';
 import { countModelDays } from '../storage/jobStore.js';
-import type { JobDoc, ModelDayDoc, TradingDayDoc } from '../storage/types.js';
+import type { ModelDayDoc, TradingDayDoc } from '../storage/types.js';
+import type { SimulationJobStatus, SimulationJobSummary, TradingDayFull, TradingDayMinimal } from './responses.js';
 
 const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
 const seconds = (ms: number | undefined) => (ms === undefined ? null : Math.round(ms) / 1000);
@@ -8,7 +11,7 @@ export interface Links {
   webUi?: string;
 }
 
-export function jobSummary(job: JobDoc, links: Links = {}) {
+export function simulationSummary(job: SimulationJob, links: Links = {}): z.infer<typeof SimulationJobSummary> {
   return {
     job_id: job._id,
     kind: job.kind,
@@ -37,7 +40,12 @@ export interface LiveProgress {
   currentModels: string[];
 }
 
-export function jobStatus(job: JobDoc, days: readonly ModelDayDoc[], links: Links = {}, live?: LiveProgress) {
+export function simulationStatus(
+  job: SimulationJob,
+  days: readonly ModelDayDoc[],
+  links: Links = {},
+  live?: LiveProgress,
+): z.infer<typeof SimulationJobStatus> {
   const counts = countModelDays(days);
   const ended = new Set(days.filter((d) => d.status !== 'running').map((d) => `${d.model}|${d.date}`));
   const liveDate = live?.currentDate;
@@ -58,7 +66,7 @@ export function jobStatus(job: JobDoc, days: readonly ModelDayDoc[], links: Link
   const done = counts.completed + counts.failed + counts.skipped + counts.stopped;
   const end = job.completedAt ?? (job.status === 'pending' ? undefined : new Date());
   return {
-    ...jobSummary(job, links),
+    ...simulationSummary(job, links),
     symbols: job.symbols,
     progress: {
       total_model_days: job.totalModelDays,
@@ -92,7 +100,7 @@ function positions(p: TradingDayDoc['endingPosition']) {
   return { ...p.holdings, CASH: p.cash };
 }
 
-export function tradingDayMinimal(d: TradingDayDoc) {
+export function tradingDayMinimal(d: TradingDayDoc): z.infer<typeof TradingDayMinimal> {
   return {
     date: d.date,
     model: d.model,
@@ -116,7 +124,7 @@ export function tradingDayMinimal(d: TradingDayDoc) {
   };
 }
 
-export function tradingDayFull(d: TradingDayDoc) {
+export function tradingDayFull(d: TradingDayDoc): z.infer<typeof TradingDayFull> {
   return {
     ...tradingDayMinimal(d),
     starting_position: { ...positions(d.startingPosition), portfolio_value: d.startingPosition.portfolioValue },

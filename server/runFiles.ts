@@ -5,22 +5,25 @@ import { Readable } from 'node:stream';
 import { create as createTar } from 'tar';
 import type { ManifestFile } from '../analysis/contract.js';
 import { MANIFEST_FILE } from '../analysis/contract.js';
-import type { JobDoc } from '../storage/types.js';
+import type { AnalysisJob } from '../jobs/records.js';
 import { ApiError } from './errors.js';
 
-/** Named downloads (api-runner's names) and the manifest path each one means. */
-export const NAMED_ARTIFACTS: Record<string, (ticker: string) => string> = {
-  'financial-model': (t) => `models/${t}_financial_model.xlsx`,
-  'professional-report': (t) => `reports/${t}_Professional_Analysis_Report.pdf`,
-  'professional-report-markdown': (t) => `reports/${t}_Professional_Analysis_Report.md`,
-  'financial-summary': (t) => `summaries/${t}_financial_summary.md`,
-  'news-summary': (t) => `summaries/${t}_news_summary.md`,
-  'price-adjustment': (t) => `models/${t}_price_adjustment_explanation.md`,
-  'execution-log': () => 'info.log',
-};
+/**
+ * Named downloads (api-runner's names) and the manifest path each one means. A Map: the name comes from
+ * the request, and a plain object would answer `__proto__` or `valueOf` with something that is not a path.
+ */
+export const NAMED_ARTIFACTS: ReadonlyMap<string, (ticker: string) => string> = new Map([
+  ['financial-model', (t: string) => `models/${t}_financial_model.xlsx`],
+  ['professional-report', (t: string) => `reports/${t}_Professional_Analysis_Report.pdf`],
+  ['professional-report-markdown', (t: string) => `reports/${t}_Professional_Analysis_Report.md`],
+  ['financial-summary', (t: string) => `summaries/${t}_financial_summary.md`],
+  ['news-summary', (t: string) => `summaries/${t}_news_summary.md`],
+  ['price-adjustment', (t: string) => `models/${t}_price_adjustment_explanation.md`],
+  ['execution-log', () => 'info.log'],
+]);
 
-export function runDirOf(dataDir: string, job: JobDoc): string {
-  return resolve(dataDir, job.analysis!.runDir);
+export function runDirOf(dataDir: string, job: AnalysisJob): string {
+  return resolve(dataDir, job.analysis.runDir);
 }
 
 function inside(root: string, candidate: string): boolean {
@@ -35,10 +38,10 @@ function inside(root: string, candidate: string): boolean {
  */
 export async function resolveRunFile(
   dataDir: string,
-  job: JobDoc,
+  job: AnalysisJob,
   path: string,
 ): Promise<{ full: string; entry: ManifestFile }> {
-  const manifest = job.analysis?.manifest;
+  const manifest = job.analysis.manifest;
   if (!manifest) throw new ApiError('file_not_available', `job ${job._id} has no files yet (status ${job.status})`);
   const entry = manifest.files.find((f) => f.path === path);
   if (!entry) {
@@ -64,9 +67,9 @@ export function fileStream(full: string): ReadableStream<Uint8Array> {
 }
 
 /** A tar of the run's manifest files (and the manifest), each checked like a single download. */
-export async function runTar(dataDir: string, job: JobDoc): Promise<ReadableStream<Uint8Array>> {
+export async function runTar(dataDir: string, job: AnalysisJob): Promise<ReadableStream<Uint8Array>> {
   const files: string[] = [];
-  for (const f of job.analysis?.manifest?.files ?? [])
+  for (const f of job.analysis.manifest?.files ?? [])
     files.push((await resolveRunFile(dataDir, job, f.path)).entry.path);
   const root = runDirOf(dataDir, job);
   const manifestPath = join(root, MANIFEST_FILE);

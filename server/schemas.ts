@@ -1,7 +1,9 @@
-import { z } from 'zod';
+import { z } from '@hono/zod-openapi';
 import { ANALYSTS, PIPELINES } from '../analysis/contract.js';
-import { JOB_STATUSES } from '../storage/types.js';
+import { JOB_KINDS, JOB_STATUSES } from '../jobs/lifecycle.js';
 import { isIsoDate } from '../trading/calendar.js';
+
+// Request schemas: each validates a request and documents it in the OpenAPI document.
 
 export const IsoDateString = z.string().refine(isIsoDate, { message: 'must be a real date as YYYY-MM-DD' });
 
@@ -45,7 +47,7 @@ export const ResultsQuery = z
 
 export const JobsQuery = z
   .object({
-    kind: z.enum(['simulation', 'analysis']).optional(),
+    kind: z.enum(JOB_KINDS).optional(),
     status: z.enum(JOB_STATUSES).optional(),
     model: z.string().min(1).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -106,3 +108,23 @@ export const TradingAgentsJobBody = z
   })
   .strict();
 export type TradingAgentsJobBody = z.infer<typeof TradingAgentsJobBody>;
+
+export const JobIdParams = z.object({
+  jobId: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: 'jobId', in: 'path' }, example: 'sim-6f1c…' }),
+});
+
+export const LogsQuery = z
+  .object({
+    after: z
+      .string()
+      .regex(/^\d{1,10}$/, 'an event id (a whole number)')
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+export const DownloadQuery = z.object({ format: z.enum(['pdf']).optional() }).strict();

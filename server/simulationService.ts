@@ -1,14 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
 import type { Settings } from '../config/settings.js';
-import type { JobEvents } from '../storage/jobEvents.js';
+import { isTerminalStatus, SIMULATION_LIFECYCLE } from '../jobs/lifecycle.js';
+import { type SimulationJob, type SimulationJobSeed, simulationJobRecord } from '../jobs/records.js';
 import type { JobStore } from '../storage/jobStore.js';
 import type { ModelLedgers } from '../storage/modelLedgers.js';
 import type { ModelLocks } from '../storage/modelLocks.js';
-import type { JobDoc } from '../storage/types.js';
-import { TERMINAL_JOB_STATUSES } from '../storage/types.js';
+import type { ModelLockDoc } from '../storage/types.js';
 import type { MarketDataSource } from '../trading/bars.js';
 import { nextTradingDay, todayInNewYork } from '../trading/calendar.js';
 import {
@@ -18,22 +19,23 @@ import {
   type SimulationInput,
   type SimulationOptions,
   SYMBOLS,
-  stopSignal,
   USER_ID,
 } from '../workflows/definitions.js';
+import { simulationWorkflow } from '../workflows/simulation.js';
 import { ApiError } from './errors.js';
+import type { JobControl } from './jobControl.js';
 import type { TriggerSimulationBody } from './schemas.js';
 import { planSimulation } from './simulationPlanner.js';
 
 export interface SimulationServiceDeps {
   jobs: JobStore;
   locks: ModelLocks;
-  events: JobEvents;
   ledgers: ModelLedgers;
   models: ModelRegistry;
   market: MarketDataSource;
   defaultSymbols: () => Promise<string[]>;
   temporal: Client;
+  control: JobControl;
   settings: Pick<Settings, 'maxSimulationDays' | 'taskQueues'>;
   logger: Logger;
   /** Overrides for workflow timeouts (tests shorten heartbeats to see crash recovery quickly). */
@@ -42,13 +44,18 @@ export interface SimulationServiceDeps {
 }
 
 export type TriggerResult =
-  | { kind: 'started'; job: JobDoc }
-  | { kind: 'existing'; job: JobDoc }
+  | { kind: 'started'; job: SimulationJob }
+  | { kind: 'existing'; job: SimulationJob }
   | { kind: 'current'; lastSimulationDate: string | null; nextTradingDay: string; models: string[] };
 
-/** Jobs that are still going or that finished cleanly answer a repeated trigger; others are resumed by it. */
-const REUSABLE = new Set(['pending', 'running', 'stopping', 'completed']);
+/** How long a trigger waits for a twin request's job record (written just after its workflow starts). */
+const TWIN_RECORD_WAIT_MS = 5_000;
 
+/**
+ * Starts simulations: checks the request, plans the dates, takes the models' locks and starts the
+ * workflow, then writes the job's record (the workflow's first activity writes it too if this process
+ * dies in between). Statuses are the workflow's business: nothing here moves one.
+ */
 export class SimulationService {
   constructor(private readonly d: SimulationServiceDeps) {}
 
@@ -83,21 +90,20 @@ export class SimulationService {
       throw new ApiError(
         'validation_error',
         `end_date ${body.end_date} is after the last day with market data (${latest})`,
-        {
-          latest_market_date: latest,
-        },
+        { latest_market_date: latest },
       );
     }
     const end = body.end_date ?? latest;
     const symbols = [...new Set(body.symbols ?? (await this.d.defaultSymbols()))].sort();
     const key = headerKey ? `header:${headerKey}` : this.idempotencyKey(owner, body, models, symbols, end);
 
-    const previous = await this.d.jobs.latestWithKey(owner, key);
-    if (previous && REUSABLE.has(previous.status)) {
-      // A job recorded as live whose workflow is gone (terminated, or never started) is closed, not reused.
-      if (previous.status === 'completed' || !(await this.isStale(previous._id)))
+    const previous = (await this.d.jobs.keyHolder(owner, key))?.job;
+    if (previous?.kind === 'simulation' && SIMULATION_LIFECYCLE.isReusable(previous.status)) {
+      // A job recorded as live whose workflow is gone is closed, not reused.
+      if (previous.status === 'completed' || !(await this.unavailable(() => this.d.control.isAbandoned(previous)))) {
         return { kind: 'existing', job: previous };
-      await this.abandon(previous, 'its workflow is no longer running');
+      }
+      await this.d.control.closeAbandoned(previous, 'failed', 'its workflow is no longer running');
     }
 
     const lastSimulated: Record<string, string | undefined> = {};
@@ -118,48 +124,29 @@ export class SimulationService {
       return { kind: 'current', lastSimulationDate: last, nextTradingDay: nextTradingDay(last ?? end), models };
     }
 
-    const now = new Date();
     const jobId = `sim-${randomUUID()}`;
     const planned = Object.keys(plan.modelStart);
-    const job: JobDoc = {
-      _id: jobId,
-      kind: 'simulation',
-      owner,
-      status: 'pending',
-      idempotencyKey: key,
-      models: planned,
-      symbols,
-      dateRange: { start: plan.dates[Math.min(...Object.values(plan.modelStart))]!, end },
-      plan: { dates: plan.dates, modelStart: plan.modelStart },
-      totalModelDays: plan.totalModelDays,
-      request: body,
-      workflowId: jobId,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await this.d.jobs.create(job);
-    let lock: Awaited<ReturnType<ModelLocks['acquire']>>;
-    try {
-      lock = await this.d.locks.acquire(owner, planned, jobId, key, (holder) => this.isStale(holder));
-    } catch (err) {
-      // Deciding whether a holder is stale needs Temporal: without it, leave nothing of this attempt behind.
+    const lock = await this.unavailable(() =>
+      this.d.locks.acquire(owner, planned, jobId, key, (holder) => this.holderIsOver(holder)),
+    ).catch(async (err) => {
       await this.d.locks.release(jobId);
-      await this.d.jobs.delete(jobId);
-      throw new ApiError('service_unavailable', `cannot check the running jobs: ${(err as Error).message}`);
-    }
+      throw err;
+    });
     if (!lock.ok) {
-      await this.d.jobs.delete(jobId);
+      if (lock.holderKey === key) {
+        // The same request, a moment earlier: that job is this one.
+        const twin = await this.waitForRecord(lock.holderJobId);
+        if (twin?.kind === 'simulation') return { kind: 'existing', job: twin };
+      }
       const holder = await this.d.jobs.get(lock.holderJobId);
-      if (holder && lock.holderKey === key) return { kind: 'existing', job: holder };
       throw new ApiError('conflict', `another simulation over the same models is running: ${lock.holderJobId}`, {
         current_job_id: lock.holderJobId,
-        current_date_range: holder?.dateRange ?? null,
+        current_date_range: holder?.kind === 'simulation' ? holder.dateRange : null,
         current_models: holder?.models ?? [],
       });
     }
 
-    await this.d.jobs.rememberKey(job);
-
+    const seed: SimulationJobSeed = { idempotencyKey: key, request: body, createdAt: new Date().toISOString() };
     const input: SimulationInput = {
       jobId,
       owner,
@@ -172,9 +159,11 @@ export class SimulationService {
         modelDayTaskQueue: this.d.settings.taskQueues.simulation,
         ...this.d.simulationOptions,
       },
+      seed,
     };
+    const job = simulationJobRecord({ ...input, seed });
     try {
-      await this.d.temporal.workflow.start('simulationWorkflow', {
+      await this.d.temporal.workflow.start(simulationWorkflow, {
         workflowId: jobId,
         taskQueue: this.d.settings.taskQueues.orchestrator,
         args: [input],
@@ -187,69 +176,50 @@ export class SimulationService {
         staticSummary: `simulation of ${planned.join(', ')} over ${job.dateRange.start}..${end}`,
       });
     } catch (err) {
-      const message = `could not start the workflow: ${(err as Error).message}`;
-      this.d.logger.error({ jobId, models: planned, err: (err as Error).message }, 'workflow start failed');
-      await this.d.jobs.finish(
-        jobId,
-        'failed',
-        { completed: 0, failed: 0, skipped: 0, stopped: 0, running: 0 },
-        message,
-      );
+      const message = (err as Error).message;
+      this.d.logger.error({ jobId, models: planned, err: message }, 'workflow start failed');
       await this.d.locks.release(jobId);
-      throw new ApiError('service_unavailable', `Temporal is unavailable; ${message}`, { job_id: jobId });
+      throw new ApiError('service_unavailable', `Temporal is unavailable; could not start the workflow: ${message}`);
     }
-    await this.d.events.append(
-      jobId,
-      'status',
-      { status: 'pending', message: `simulation of ${plan.totalModelDays} model-day(s) accepted` },
-      'accepted',
-    );
-    return { kind: 'started', job };
+    await this.d.jobs.insertIfAbsent(job);
+    await this.d.jobs.rememberKey(owner, key, jobId);
+    return { kind: 'started', job: ((await this.d.jobs.get(jobId)) as SimulationJob | null) ?? job };
   }
 
-  /** Ends a job whose workflow is gone, so its models are free and its record tells what happened. */
-  private async abandon(job: JobDoc, why: string, status: 'failed' | 'stopped' = 'failed'): Promise<void> {
-    this.d.logger.warn({ jobId: job._id, models: job.models }, `closing job: ${why}`);
-    await this.d.jobs.finish(job._id, status, { completed: 0, failed: 0, skipped: 0, stopped: 0, running: 0 }, why);
-    await this.d.locks.release(job._id);
+  /**
+   * Whether a lock's holder is done with it: its job ended, or its workflow is gone. A holder with no
+   * record yet is a trigger between its lock and its record, unless its workflow never appeared.
+   */
+  private async holderIsOver(holder: ModelLockDoc): Promise<boolean> {
+    const job = await this.d.jobs.get(holder.jobId);
+    if (job) {
+      if (isTerminalStatus(job)) return true;
+      if (!(await this.d.control.isAbandoned(job))) return false;
+      await this.d.control.closeAbandoned(job, 'failed', 'its workflow is no longer running');
+      return true;
+    }
+    const state = await this.d.control.workflowState(holder.jobId);
+    if (state === 'running') return false;
+    if (state === 'closed') return true;
+    return (this.d.now?.() ?? new Date()).getTime() - holder.acquiredAt.getTime() > 60_000;
   }
 
-  /** A lock is stale when its job ended, vanished, or never got a workflow (the server died in between). */
-  private async isStale(jobId: string): Promise<boolean> {
-    const job = await this.d.jobs.get(jobId);
-    if (!job || TERMINAL_JOB_STATUSES.includes(job.status)) return true;
+  private async waitForRecord(jobId: string) {
+    const deadline = Date.now() + TWIN_RECORD_WAIT_MS;
+    for (;;) {
+      const job = await this.d.jobs.get(jobId);
+      if (job || Date.now() > deadline) return job;
+      await sleep(50);
+    }
+  }
+
+  /** Deciding whether a job is over needs Temporal: without it, the request cannot be answered. */
+  private async unavailable<T>(f: () => Promise<T>): Promise<T> {
     try {
-      const desc = await this.d.temporal.workflow.getHandle(job.workflowId).describe();
-      return desc.status.name !== 'RUNNING';
+      return await f();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return Date.now() - job.createdAt.getTime() > 60_000;
-      throw err;
+      if (err instanceof ApiError) throw err;
+      throw new ApiError('service_unavailable', `cannot check the running jobs: ${(err as Error).message}`);
     }
-  }
-
-  async stop(jobId: string, reason?: string): Promise<JobDoc> {
-    const job = await this.d.jobs.get(jobId);
-    if (!job) throw new ApiError('not_found', `no job ${jobId}`);
-    if (TERMINAL_JOB_STATUSES.includes(job.status)) {
-      throw new ApiError('not_running', `job ${jobId} already ended with status ${job.status}`, { status: job.status });
-    }
-    if (await this.d.jobs.setStatus(jobId, 'stopping')) {
-      await this.d.events.append(
-        jobId,
-        'status',
-        { status: 'stopping', message: reason ?? 'stop requested' },
-        'stopping',
-      );
-    }
-    try {
-      await this.d.temporal.workflow
-        .getHandle(job.workflowId)
-        .signal(stopSignal, { reason: reason ?? 'stopped by request' });
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      // No workflow to stop it (terminated, or it never started): close the job here.
-      if (await this.isStale(jobId)) await this.abandon(job, 'stopped; its workflow was no longer running', 'stopped');
-    }
-    return (await this.d.jobs.get(jobId)) ?? job;
   }
 }

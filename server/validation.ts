@@ -1,4 +1,5 @@
-import type { Context } from 'hono';
+import type { Hook } from '@hono/zod-openapi';
+import type { Env } from 'hono';
 import type { z } from 'zod';
 import { ApiError } from './errors.js';
 
@@ -12,27 +13,18 @@ function describe(issues: readonly z.core.$ZodIssue[]): string {
     .join('; ');
 }
 
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    throw new ApiError('bad_request', `invalid ${what}: ${describe(r.error.issues)}`, {
-      issues: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
-    });
-  }
-  return r.data;
-}
+const TARGETS: Record<string, string> = {
+  json: 'request body',
+  query: 'query',
+  param: 'path',
+  header: 'header',
+};
 
-/** Reads a JSON body: an empty body is `{}`, anything that is not a JSON object is a 400 that says so. */
-export async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (!text.trim()) return {};
-  const type = c.req.header('content-type') ?? '';
-  if (type && !type.includes('json')) {
-    throw new ApiError('unsupported_media_type', `send JSON with Content-Type: application/json, not '${type}'`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ApiError('bad_request', `body is not valid JSON: ${(err as Error).message}`);
-  }
-}
+/** A request the route's schema refuses is a 400 that says which field and why. */
+export const validationHook = (result: Parameters<Hook<unknown, Env, string, void>>[0]): void => {
+  if (result.success) return;
+  const issues = result.error.issues;
+  throw new ApiError('bad_request', `invalid ${TARGETS[result.target] ?? result.target}: ${describe(issues)}`, {
+    issues: issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
+  });
+};

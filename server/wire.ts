@@ -3,9 +3,10 @@ import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
 import { defaultSymbols } from '../config/services.js';
 import type { Settings } from '../config/settings.js';
+import { isTerminalStatus } from '../jobs/lifecycle.js';
 import type { Database } from '../storage/db.js';
 import { JobEvents } from '../storage/jobEvents.js';
-import { JobStore } from '../storage/jobStore.js';
+import { MongoJobStore } from '../storage/jobStore.js';
 import { ModelLedgers } from '../storage/modelLedgers.js';
 import { ModelLocks } from '../storage/modelLocks.js';
 import { TradingDays } from '../storage/tradingDays.js';
@@ -15,6 +16,7 @@ import { AnalysisService } from './analysisService.js';
 import { createApp } from './app.js';
 import type { AppDeps } from './context.js';
 import { JobEventHub } from './eventHub.js';
+import { JobControl } from './jobControl.js';
 import { SimulationService } from './simulationService.js';
 
 export interface WireOptions {
@@ -33,26 +35,25 @@ export interface WireOptions {
 /** Builds the HTTP app on real clients; `server/main.ts`, the tests and the benchmark all use it. */
 export function wireApp(o: WireOptions) {
   const c = o.db.collections;
-  const jobs = new JobStore(c);
+  const jobs = new MongoJobStore(c);
   const events = new JobEvents(c);
-  const tradingDays = new TradingDays(c);
   const temporal = new Client({ connection: o.connection, namespace: o.settings.temporal.namespace });
+  const control = new JobControl({ jobs, temporal, taskQueue: o.settings.taskQueues.orchestrator, logger: o.logger });
   const simulations = new SimulationService({
     jobs,
     locks: new ModelLocks(c),
-    events,
     ledgers: new ModelLedgers(c),
     models: o.models,
     market: o.market,
     defaultSymbols: () => defaultSymbols(o.settings.marketData, o.market),
     temporal,
+    control,
     settings: o.settings,
     logger: o.logger,
     ...(o.simulationOptions ? { simulationOptions: o.simulationOptions } : {}),
   });
   const analyses = new AnalysisService({
     jobs,
-    events,
     models: o.models,
     market: o.market,
     // Any symbol the source holds can be analysed, not only the default simulation universe.
@@ -64,13 +65,17 @@ export function wireApp(o: WireOptions) {
     ...(o.analysisOptions ? { analysisOptions: o.analysisOptions } : {}),
   });
   const deps: AppDeps = {
+    pingDatabase: () => o.db.db.command({ ping: 1 }),
     analyses,
+    control,
     dataDir: o.settings.dataDir,
-    db: o.db,
     jobs,
     events,
-    eventHub: new JobEventHub(events),
-    tradingDays,
+    eventHub: new JobEventHub(events, async (jobId) => {
+      const job = await jobs.get(jobId);
+      return job !== null && isTerminalStatus(job);
+    }),
+    tradingDays: new TradingDays(c),
     models: o.models,
     simulations,
     temporal,

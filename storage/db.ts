@@ -1,6 +1,7 @@
 import { type Collection, type Db, MongoClient } from 'mongodb';
+import type { JobDoc } from '../jobs/records.js';
 import type { JobEventDoc } from './jobEvents.js';
-import type { BarsDoc, JobDoc, ModelDayDoc, ModelLedgerDoc, ModelLockDoc, TradingDayDoc } from './types.js';
+import type { BarsDoc, ModelDayDoc, ModelLedgerDoc, ModelLockDoc, TradingDayDoc } from './types.js';
 
 export interface Collections {
   jobs: Collection<JobDoc>;

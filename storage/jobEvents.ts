@@ -1,8 +1,6 @@
 import { MongoServerError } from 'mongodb';
+import type { JobEventDraft, JobEventType } from '../jobs/events.js';
 import type { Collections } from './db.js';
-
-export const JOB_EVENT_TYPES = ['log', 'status', 'completed', 'error'] as const;
-export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 
 export interface JobEventDoc {
   /** `${jobId}|${seq}` with seq zero-padded: every read is a lookup by key, the one query FerretDB v1 pushes down. */
@@ -22,13 +20,23 @@ export const eventId = (jobId: string, seq: number) => `${jobId}|${String(seq).p
  * is skipped when that key was already written, so a retried activity does not repeat its events; the
  * key is recorded after the event, so a crash in between can repeat an event but never lose one.
  */
-export class JobEvents {
+export interface JobEventLog {
+  /** Appends an event; returns its sequence number, or null when its key was already written. */
+  append(jobId: string, event: JobEventDraft): Promise<number | null>;
+  get(jobId: string, seq: number): Promise<JobEventDoc | null>;
+  /** The highest sequence number handed out so far (0 for none). */
+  lastSeq(jobId: string): Promise<number>;
+  /** Events after `afterSeq`, in order, at most `limit`; numbers never written (a writer died) are skipped. */
+  page(jobId: string, afterSeq: number, limit: number): Promise<JobEventDoc[]>;
+}
+
+export class JobEvents implements JobEventLog {
   constructor(private readonly c: Pick<Collections, 'jobEvents' | 'jobEventCounters' | 'jobEventKeys'>) {}
 
-  async append(jobId: string, type: JobEventType, data: Record<string, unknown>, key?: string): Promise<number | null> {
-    const keyId = key ? `${jobId}|${key}` : undefined;
+  async append(jobId: string, event: JobEventDraft): Promise<number | null> {
+    const keyId = event.key ? `${jobId}|${event.key}` : undefined;
     if (keyId && (await this.c.jobEventKeys.findOne({ _id: keyId }))) return null;
-    const seq = await this.insert(jobId, type, data);
+    const seq = await this.insert(jobId, event.type, event.data as unknown as Record<string, unknown>);
     if (keyId) {
       await this.c.jobEventKeys.insertOne({ _id: keyId }).catch((err: unknown) => {
         if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
@@ -59,12 +67,10 @@ export class JobEvents {
     return this.c.jobEvents.findOne({ _id: eventId(jobId, seq) });
   }
 
-  /** The highest sequence number handed out so far (0 for none). */
   async lastSeq(jobId: string): Promise<number> {
     return (await this.c.jobEventCounters.findOne({ _id: jobId }))?.seq ?? 0;
   }
 
-  /** Events after `afterSeq`, in order, at most `limit`; numbers never written (a writer died) are skipped. */
   async page(jobId: string, afterSeq: number, limit: number): Promise<JobEventDoc[]> {
     const last = await this.lastSeq(jobId);
     const seqs = Array.from({ length: Math.max(0, Math.min(limit, last - afterSeq)) }, (_, i) => afterSeq + 1 + i);

@@ -14,7 +14,7 @@ export class ModelLocks {
   constructor(private readonly c: Pick<Collections, 'modelLocks'>) {}
 
   /**
-   * Takes every model's lock for the job or none. `isStale` says whether a holder job is over
+   * Takes every model's lock for the job or none. `isStale` says whether a holder's job is over
    * (ended, or never started after a crash), in which case its lock is taken over.
    */
   async acquire(
@@ -22,7 +22,7 @@ export class ModelLocks {
     models: readonly string[],
     jobId: string,
     idempotencyKey: string,
-    isStale: (holderJobId: string) => Promise<boolean>,
+    isStale: (holder: ModelLockDoc) => Promise<boolean>,
   ): Promise<LockOutcome> {
     const taken: string[] = [];
     for (const model of [...models].sort()) {
@@ -44,7 +44,7 @@ export class ModelLocks {
         taken.push(_id);
         continue;
       }
-      if (holder && holder.jobId !== jobId && (await isStale(holder.jobId))) {
+      if (holder && holder.jobId !== jobId && (await isStale(holder))) {
         const r = await this.c.modelLocks.replaceOne({ _id, jobId: holder.jobId }, doc);
         if (r.modifiedCount === 1) {
           taken.push(_id);

@@ -5,8 +5,24 @@ import type { TradingDayDoc } from './types.js';
 
 export const tradingDayId = (owner: string, model: string, date: IsoDate) => `${owner}|${model}|${date}`;
 
+export interface TradingDayQuery {
+  owner: string;
+  models?: string[];
+  from: IsoDate;
+  to: IsoDate;
+  jobId?: string;
+  /** With the agent's reasoning steps (large). */
+  full: boolean;
+}
+
+/** What the results API reads. */
+export interface TradingDayReader {
+  /** Days in [from, to], by date then model. */
+  find(query: TradingDayQuery): Promise<TradingDayDoc[]>;
+}
+
 /** Each model's ledger, one document per trading day, continuous across jobs. */
-export class TradingDays {
+export class TradingDays implements TradingDayReader {
   constructor(private readonly c: Pick<Collections, 'tradingDays'>) {}
 
   get(owner: string, model: string, date: IsoDate): Promise<TradingDayDoc | null> {
@@ -31,14 +47,7 @@ export class TradingDays {
     }
   }
 
-  find(query: {
-    owner: string;
-    models?: string[];
-    from: IsoDate;
-    to: IsoDate;
-    jobId?: string;
-    full: boolean;
-  }): Promise<TradingDayDoc[]> {
+  find(query: TradingDayQuery): Promise<TradingDayDoc[]> {
     return this.c.tradingDays
       .find(
         {

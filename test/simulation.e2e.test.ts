@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tradingDaysBetween } from '../trading/calendar.js';
-import { JOB_KIND, MODELS, progressQuery } from '../workflows/definitions.js';
+import { JOB_KIND, MODELS, simulationProgressQuery } from '../workflows/definitions.js';
 import { startFakeOpenAi } from './fakeOpenAi.js';
 import { type Harness, STRATEGY_MODELS, startHarness } from './harness.js';
 import { DAILY_H1 } from './paths.js';
@@ -248,7 +248,7 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     const desc = await handle.describe();
     expect(desc.typedSearchAttributes.get(JOB_KIND)).toBe('simulation');
     expect(desc.typedSearchAttributes.get(MODELS)).toEqual(['momentum']);
-    const progress = await handle.query(progressQuery);
+    const progress = await handle.query(simulationProgressQuery);
     expect(progress).toMatchObject({ phase: 'done', completed: 2, totalModelDays: 2 });
     expect(res.body.links.temporal_ui).toContain(`/workflows/${res.body.job_id}`);
   });

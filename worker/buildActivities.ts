@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type AnalysisActivities, createAnalysisActivities } from '../activities/analysis.js';
+import { createJobActivities, type JobActivities } from '../activities/jobs.js';
 import { createSimulationActivities, type SimulationActivities } from '../activities/simulation.js';
 import type { ModelRegistry } from '../config/models.js';
 import type { Settings } from '../config/settings.js';
@@ -7,7 +8,7 @@ import type { SandboxRunner } from '../sandbox/types.js';
 import type { BarCache } from '../storage/barCache.js';
 import type { Database } from '../storage/db.js';
 import { JobEvents } from '../storage/jobEvents.js';
-import { JobStore } from '../storage/jobStore.js';
+import { MongoJobStore } from '../storage/jobStore.js';
 import { ModelLedgers } from '../storage/modelLedgers.js';
 import { ModelLocks } from '../storage/modelLocks.js';
 import { TradingDays } from '../storage/tradingDays.js';
@@ -26,29 +27,33 @@ export function buildActivities(deps: {
     network: string | null;
     benchmark: string;
   };
-}): SimulationActivities & AnalysisActivities {
+}): WorkerActivities {
   const c = deps.db.collections;
+  const jobs = new MongoJobStore(c);
+  const events = new JobEvents(c);
   const analysis = createAnalysisActivities({
-    jobs: new JobStore(c),
-    events: new JobEvents(c),
+    jobs,
+    events,
     bars: deps.bars,
     models: deps.models,
     logger: deps.logger,
     ...deps.analysis,
   });
   const simulation = createSimulationActivities({
-    jobs: new JobStore(c),
+    jobs,
     locks: new ModelLocks(c),
     tradingDays: new TradingDays(c),
     ledgers: new ModelLedgers(c),
-    events: new JobEvents(c),
+    events,
     bars: deps.bars,
     models: deps.models,
     agents: deps.agents,
     logger: deps.logger,
   });
-  return { ...simulation, ...analysis };
+  return { ...simulation, ...analysis, ...createJobActivities({ jobs, events, logger: deps.logger }) };
 }
+
+export type WorkerActivities = SimulationActivities & AnalysisActivities & JobActivities;
 
 /** The analysis activities' settings, as the worker process and the tests both wire them. */
 export function analysisDepsFrom(settings: Settings, runner: SandboxRunner) {

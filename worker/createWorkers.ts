@@ -1,7 +1,6 @@
 import { DefaultLogger, makeTelemetryFilterString, type NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import type { AnalysisActivities } from '../activities/analysis.js';
-import type { SimulationActivities } from '../activities/simulation.js';
 import type { Settings } from '../config/settings.js';
+import type { WorkerActivities } from './buildActivities.js';
 import { workflowsPath } from './workflowsPath.js';
 
 let runtimeInstalled = false;
@@ -20,7 +19,7 @@ export interface WorkerSetup {
   connection: NativeConnection;
   namespace: string;
   taskQueues: Settings['taskQueues'];
-  activities: SimulationActivities & AnalysisActivities;
+  activities: WorkerActivities;
   /** Sandboxes run at once by this process: each is a whole pipeline (a process or a container). */
   analysisConcurrency: number;
   /** Model-days run at once by this process; LLM-bound models want more, CPU-bound strategies fewer. */

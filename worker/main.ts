@@ -7,7 +7,7 @@ import { connectTemporalWorker, createMarketSource } from '../config/services.js
 import { loadSettings } from '../config/settings.js';
 import { BarCache } from '../storage/barCache.js';
 import { connectDatabase } from '../storage/db.js';
-import { JobStore } from '../storage/jobStore.js';
+import { MongoJobStore } from '../storage/jobStore.js';
 import { createAgentFactory } from '../trading/agents/factory.js';
 import { analysisDepsFrom, buildActivities } from './buildActivities.js';
 import { createWorkers, installQuietRuntime } from './createWorkers.js';
@@ -26,7 +26,7 @@ const source = createMarketSource(settings.marketData);
 const { runner } = await sandboxRunnerFor(settings.sandbox, logger, settings.taskQueues.analysis);
 // Sandboxes of jobs that already ended were left by a worker that died: remove them. A job still
 // running keeps its sandbox until its retried activity replaces it.
-const { jobs: live } = await new JobStore(db.collections).list({ kind: 'analysis', status: 'running' }, 1000, 0);
+const { jobs: live } = await new MongoJobStore(db.collections).list({ kind: 'analysis', status: 'running' }, 1000, 0);
 const removed = await runner.cleanupOrphans(new Set(live.map((j) => j._id)));
 if (removed.length) logger.warn({ removed }, 'removed orphaned sandboxes');
 const activities = buildActivities({

@@ -3,11 +3,14 @@ import {
   CancellationScope,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
 } from '@temporalio/workflow';
 import type { AnalysisActivities } from '../activities/analysis.js';
+import type { JobActivities } from '../activities/jobs.js';
+import { NON_RETRYABLE_FAILURES } from '../jobs/failures.js';
 import {
   type AnalysisBatchInput,
   type AnalysisInput,
@@ -15,7 +18,6 @@ import {
   type AnalysisProgress,
   type AnalysisRunOutcome,
   analysisProgressQuery,
-  NON_RETRYABLE_ANALYSIS_ERRORS,
   stopSignal,
 } from './definitions.js';
 import { failureMessage } from './failures.js';
@@ -30,7 +32,7 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisOu
   const progress: AnalysisProgress = { jobId, phase: 'preparing' };
   setHandler(analysisProgressQuery, () => progress);
 
-  const bookkeeping = proxyActivities<AnalysisActivities>({
+  const bookkeeping = proxyActivities<AnalysisActivities & JobActivities>({
     startToCloseTimeout: '1 minute',
     retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
   });
@@ -44,23 +46,39 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisOu
       initialInterval: '2s',
       maximumInterval: '1 minute',
       maximumAttempts: options.maxAttempts,
-      nonRetryableErrorTypes: NON_RETRYABLE_ANALYSIS_ERRORS,
+      nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
     },
   });
 
-  const run = new CancellationScope();
+  // Patched: histories from before runs were opened by the workflow have no such step.
+  if (input.seed && patched('open-run')) {
+    const seed = input.seed;
+    await CancellationScope.nonCancellable(() =>
+      bookkeeping.beginAnalysisRun({ jobId, owner: input.owner, run: input.run ?? 1, seed }),
+    );
+  }
+  const runArgs = input.run !== undefined ? { run: input.run } : {};
+
+  const work = new CancellationScope();
   let stopReason: string | undefined;
+  let stopRecorded: Promise<unknown> | undefined;
   setHandler(stopSignal, (req) => {
+    if (stopReason !== undefined) return;
     stopReason = req?.reason ?? 'stopped by user';
     progress.phase = 'stopping';
-    run.cancel();
+    work.cancel();
+    if (patched('record-stopping')) {
+      stopRecorded = CancellationScope.nonCancellable(() =>
+        bookkeeping.recordStopping({ kind: 'analysis', jobId, reason: stopReason!, ...runArgs }),
+      ).catch(() => undefined);
+    }
   });
 
   let outcome: AnalysisRunOutcome | 'stopped';
   try {
-    outcome = await run.run(async () => {
+    outcome = await work.run(async () => {
       progress.phase = 'running';
-      return runAnalysisSandbox({ jobId, timeoutMs: options.timeoutMs });
+      return runAnalysisSandbox({ jobId, timeoutMs: options.timeoutMs, ...runArgs });
     });
   } catch (err) {
     if (isCancellation(err)) {
@@ -71,13 +89,15 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisOu
     }
   }
   progress.phase = 'finishing';
-  // The job is recorded even when the workflow itself is being cancelled.
-  const result = await CancellationScope.nonCancellable(() =>
-    bookkeeping.finishAnalysisJob({
+  // The job is recorded even when the workflow itself is being cancelled, and `stopping` before its end.
+  const result = await CancellationScope.nonCancellable(async () => {
+    await stopRecorded;
+    return bookkeeping.finishAnalysisJob({
       jobId,
+      ...runArgs,
       ...(outcome === 'stopped' ? { status: 'stopped' as const, error: stopReason } : outcome),
-    }),
-  );
+    });
+  });
   progress.phase = 'done';
   return result;
 }

@@ -1,10 +1,14 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { JobKind } from '../jobs/lifecycle.js';
+import type { AnalysisJobSeed, SimulationJobSeed } from '../jobs/records.js';
 
 export const JOB_KIND = defineSearchAttributeKey('JobKind', SearchAttributeType.KEYWORD);
 export const USER_ID = defineSearchAttributeKey('UserId', SearchAttributeType.KEYWORD);
 export const MODELS = defineSearchAttributeKey('Models', SearchAttributeType.KEYWORD_LIST);
 export const SYMBOLS = defineSearchAttributeKey('Symbols', SearchAttributeType.KEYWORD_LIST);
+
+// Handler names on the wire are plain words (`stop`, `progress`); the constants say what they are.
 
 /** Asks a job to stop: work in flight finishes or is cancelled, nothing is left half-written. */
 export const stopSignal = defineSignal<[{ reason?: string }?]>('stop');
@@ -22,7 +26,7 @@ export interface SimulationProgress {
   skipped: number;
 }
 
-export const progressQuery = defineQuery<SimulationProgress>('progress');
+export const simulationProgressQuery = defineQuery<SimulationProgress>('progress');
 
 export interface SimulationOptions {
   /** Task queue of the workers that run model-days, so their concurrency is set apart from orchestration. */
@@ -63,6 +67,8 @@ export interface SimulationInput {
   modelStart: Record<string, number>;
   options: SimulationOptions;
   cursor?: SimulationCursor;
+  /** The job's creation data (absent in workflows started before it was passed). */
+  seed?: SimulationJobSeed;
 }
 
 export interface ModelDayRef {
@@ -92,15 +98,12 @@ export type SimulationOutcome = {
   stopped: number;
 };
 
-/** Error types the model-day activity raises that no retry can fix. */
-export const NON_RETRYABLE_ERRORS = ['AgentConfigurationError', 'MissingMarketData', 'UnknownModel'];
-
 export interface AnalysisProgress {
   jobId: string;
   phase: 'preparing' | 'running' | 'stopping' | 'finishing' | 'done';
 }
 
-export const analysisProgressQuery = defineQuery<AnalysisProgress>('analysisProgress');
+export const analysisProgressQuery = defineQuery<AnalysisProgress>('progress');
 
 export interface AnalysisOptions {
   /** Task queue of the workers that host sandboxes (they need the Docker API or may spawn processes). */
@@ -117,6 +120,9 @@ export interface AnalysisInput {
   jobId: string;
   owner: string;
   options: AnalysisOptions;
+  /** 1, then one more per retry (absent in workflows started before runs were passed). */
+  run?: number;
+  seed?: AnalysisJobSeed;
 }
 
 export interface AnalysisRunOutcome {
@@ -136,5 +142,13 @@ export interface AnalysisBatchInput {
   jobs: Array<AnalysisInput & { workflowId: string }>;
 }
 
-/** Raised by the sandbox activity for failures no retry can fix. */
-export const NON_RETRYABLE_ANALYSIS_ERRORS = ['MissingMarketData', 'AnalysisJobMissing'];
+/** Closes a job whose workflow is gone (terminated, or never started): the only way such a job ends. */
+export interface CloseAbandonedJobInput {
+  jobId: string;
+  kind: JobKind;
+  owner: string;
+  status: 'failed' | 'stopped';
+  reason: string;
+}
+
+export const closeJobWorkflowId = (jobId: string) => `close-${jobId}`;

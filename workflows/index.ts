@@ -1,2 +1,3 @@
 export { analysisBatchWorkflow, analysisWorkflow } from './analysis.js';
+export { closeAbandonedJobWorkflow } from './closeAbandonedJob.js';
 export { simulationWorkflow } from './simulation.js';

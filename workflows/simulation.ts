@@ -11,9 +11,11 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { JobActivities } from '../activities/jobs.js';
 import type { SimulationActivities } from '../activities/simulation.js';
+import { NON_RETRYABLE_FAILURES } from '../jobs/failures.js';
 import type { SimulationCursor, SimulationInput, SimulationOutcome, SimulationProgress } from './definitions.js';
-import { NON_RETRYABLE_ERRORS, progressQuery, stopSignal } from './definitions.js';
+import { simulationProgressQuery, stopSignal } from './definitions.js';
 import { failureMessage } from './failures.js';
 
 /**
@@ -35,7 +37,7 @@ export async function simulationWorkflow(input: SimulationInput): Promise<Simula
 
   // Bounded retries: a bookkeeping step that keeps failing (e.g. market data that cannot be fetched)
   // ends the job as failed instead of holding its models' locks forever.
-  const bookkeeping = proxyActivities<SimulationActivities>({
+  const bookkeeping = proxyActivities<SimulationActivities & JobActivities>({
     startToCloseTimeout: '10 minutes',
     retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 8 },
   });
@@ -50,7 +52,7 @@ export async function simulationWorkflow(input: SimulationInput): Promise<Simula
       backoffCoefficient: 2,
       maximumInterval: '2 minutes',
       maximumAttempts: options.maxAttempts,
-      nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
+      nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
     },
   });
 
@@ -66,14 +68,22 @@ export async function simulationWorkflow(input: SimulationInput): Promise<Simula
     failed: cursor.failed,
     skipped: cursor.skipped,
   };
-  setHandler(progressQuery, () => progress);
+  setHandler(simulationProgressQuery, () => progress);
 
   const work = new CancellationScope();
   let stopRequested = false;
-  setHandler(stopSignal, () => {
+  let stopRecorded: Promise<unknown> | undefined;
+  setHandler(stopSignal, (req) => {
+    if (stopRequested) return;
     stopRequested = true;
     progress.phase = 'stopping';
     work.cancel();
+    // The job shows `stopping` while model-days in flight wind down. Patched: older histories did not record it.
+    if (patched('record-stopping')) {
+      stopRecorded = CancellationScope.nonCancellable(() =>
+        bookkeeping.recordStopping({ kind: 'simulation', jobId, reason: req?.reason ?? 'stop requested' }),
+      ).catch(() => undefined);
+    }
   });
 
   let cancelled: unknown;
@@ -82,7 +92,13 @@ export async function simulationWorkflow(input: SimulationInput): Promise<Simula
   try {
     await work.run(async () => {
       if (!cursor.prepared) {
-        await bookkeeping.startSimulationJob({ jobId, symbols, firstDate: dates[0]!, lastDate: dates.at(-1)! });
+        await bookkeeping.startSimulationJob({
+          jobId,
+          symbols,
+          firstDate: dates[0]!,
+          lastDate: dates.at(-1)!,
+          ...(input.seed ? { register: { owner, models, dates, modelStart, seed: input.seed } } : {}),
+        });
         cursor.prepared = true;
         progress.phase = 'running';
       }
@@ -146,16 +162,18 @@ export async function simulationWorkflow(input: SimulationInput): Promise<Simula
 
   progress.phase = 'finishing';
   progress.currentModels = [];
-  // Cleanup must run even when the whole workflow was cancelled from the Web UI.
-  const outcome = await CancellationScope.nonCancellable(() =>
-    bookkeeping.finishSimulationJob({
+  // Cleanup must run even when the whole workflow was cancelled from the Web UI; `stopping` is
+  // recorded before the end, never after it.
+  const outcome = await CancellationScope.nonCancellable(async () => {
+    await stopRecorded;
+    return bookkeeping.finishSimulationJob({
       jobId,
       owner,
       stopped: cancelled !== undefined,
       ...(fatal ? { error: fatal } : {}),
       remaining: cancelled === undefined && !fatal ? [] : remainingModelDays(input, cursor.dateIndex, failedModels),
-    }),
-  );
+    });
+  });
   progress.phase = 'done';
   if (cancelled !== undefined && !stopRequested) throw cancelled;
   // A job whose every model-day failed still completes as a workflow: the job record carries the errors.

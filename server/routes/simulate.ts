@@ -1,53 +1,102 @@
-import { Hono } from 'hono';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { type AppDeps, type AppEnv, workflowUiLink } from '../context.js';
-import { ApiError } from '../errors.js';
-import { jobSummary } from '../presenters.js';
-import { TriggerSimulationBody } from '../schemas.js';
-import { statusOf } from '../status.js';
-import { jsonBody, parseWith } from '../validation.js';
+import { ApiError, errorResponses } from '../errors.js';
+import { simulationStatusOf } from '../kinds/simulation.js';
+import { jobOfKind } from '../middleware/ownedJob.js';
+import { simulationSummary } from '../presenters.js';
+import { SimulationJobStatus, TriggerAccepted, TriggerCurrent } from '../responses.js';
+import { JobIdParams, TriggerSimulationBody } from '../schemas.js';
+import { validationHook } from '../validation.js';
 
+const IdempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1 to 200 visible ASCII characters')
+  .optional();
+
+const trigger = createRoute({
+  method: 'post',
+  path: '/trigger',
+  summary: 'Start a simulation, or return the same request’s job',
+  request: {
+    headers: z.object({ 'idempotency-key': IdempotencyKey }),
+    body: { required: false, content: { 'application/json': { schema: TriggerSimulationBody } } },
+  },
+  responses: {
+    202: { description: 'a new job', content: { 'application/json': { schema: TriggerAccepted } } },
+    200: {
+      description: 'the existing job for the same request, or `status: current` when nothing is left to run',
+      content: { 'application/json': { schema: z.union([TriggerAccepted, TriggerCurrent]) } },
+    },
+    ...errorResponses(
+      'bad_request',
+      'validation_error',
+      'unknown_model',
+      'conflict',
+      'unsupported_media_type',
+      'payload_too_large',
+      'service_unavailable',
+    ),
+  },
+});
+
+const status = createRoute({
+  method: 'get',
+  path: '/status/{jobId}',
+  summary: 'A simulation’s status, progress and per model-day details',
+  request: { params: JobIdParams },
+  responses: {
+    200: { description: 'job status', content: { 'application/json': { schema: SimulationJobStatus } } },
+    ...errorResponses('not_found'),
+  },
+});
+
+const current = createRoute({
+  method: 'get',
+  path: '/current',
+  summary: 'The latest simulation',
+  responses: {
+    200: { description: 'job status', content: { 'application/json': { schema: SimulationJobStatus } } },
+    ...errorResponses('not_found'),
+  },
+});
+
+/** The AI-Trader contract: `/simulate/*` speaks of simulations only. */
 export function simulateRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.post('/trigger', async (c) => {
-    const body = parseWith(TriggerSimulationBody, await jsonBody(c), 'request body');
-    const headerKey = c.req.header('idempotency-key');
-    if (headerKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(headerKey)) {
-      throw new ApiError('bad_request', 'Idempotency-Key must be 1 to 200 visible ASCII characters');
-    }
-    const result = await deps.simulations.trigger(c.get('owner'), body, headerKey);
+  app.openapi(trigger, async (c) => {
+    const body = c.req.valid('json');
+    const result = await deps.simulations.trigger(c.get('owner'), body, c.req.valid('header')['idempotency-key']);
     if (result.kind === 'current') {
-      return c.json({
-        status: 'current',
-        message: 'every model is up to date: nothing to simulate',
-        models: result.models,
-        last_simulation_date: result.lastSimulationDate,
-        next_trading_day: result.nextTradingDay,
-      });
+      return c.json(
+        {
+          status: 'current' as const,
+          message: 'every model is up to date: nothing to simulate',
+          models: result.models,
+          last_simulation_date: result.lastSimulationDate,
+          next_trading_day: result.nextTradingDay,
+        },
+        200,
+      );
     }
-    const links = { webUi: workflowUiLink(deps, result.job.workflowId) };
+    const summary = simulationSummary(result.job, { webUi: workflowUiLink(deps, result.job.workflowId) });
     if (result.kind === 'existing') {
-      return c.json({
-        ...jobSummary(result.job, links),
-        message: 'the same simulation was already requested: this is that job',
-      });
+      return c.json({ ...summary, message: 'the same simulation was already requested: this is that job' }, 200);
     }
-    return c.json(
-      { ...jobSummary(result.job, links), message: `simulation of ${result.job.totalModelDays} model-day(s) accepted` },
-      202,
-    );
+    return c.json({ ...summary, message: `simulation of ${result.job.totalModelDays} model-day(s) accepted` }, 202);
   });
 
-  app.get('/status/:jobId', async (c) => {
-    const job = await deps.jobs.get(c.req.param('jobId'));
-    if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${c.req.param('jobId')}`);
-    return c.json(await statusOf(deps, job));
+  app.openapi(status, async (c) => {
+    const { jobId } = c.req.valid('param');
+    const job = await deps.jobs.get(jobId);
+    if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${jobId}`);
+    return c.json(await simulationStatusOf(deps, jobOfKind(job, 'simulation', 'simulation status')), 200);
   });
 
-  app.get('/current', async (c) => {
-    const job = await deps.jobs.latest(c.get('owner'));
+  app.openapi(current, async (c) => {
+    const job = await deps.jobs.latest(c.get('owner'), 'simulation');
     if (!job) throw new ApiError('not_found', 'no simulation has been triggered yet');
-    return c.json(await statusOf(deps, job));
+    return c.json(await simulationStatusOf(deps, jobOfKind(job, 'simulation', 'simulation status')), 200);
   });
 
   return app;

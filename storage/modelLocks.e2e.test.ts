@@ -29,7 +29,7 @@ describe('ModelLocks on FerretDB', () => {
     const locks = new ModelLocks(db.collections);
     expect((await locks.acquire('local', ['s1'], 'old', 'k', async () => false)).ok).toBe(true);
     expect((await locks.acquire('local', ['s1'], 'new', 'k2', async () => false)).ok).toBe(false);
-    expect((await locks.acquire('local', ['s1'], 'new', 'k2', async (holder) => holder === 'old')).ok).toBe(true);
+    expect((await locks.acquire('local', ['s1'], 'new', 'k2', async (holder) => holder.jobId === 'old')).ok).toBe(true);
     await locks.release('new');
     expect(await locks.holders('local', ['s1'])).toEqual([]);
   });

@@ -1,0 +1,31 @@
+import type { MiddlewareHandler } from 'hono';
+import type { JobKind } from '../../jobs/lifecycle.js';
+import type { JobDoc, JobOfKind } from '../../jobs/records.js';
+import type { JobStore } from '../../storage/jobStore.js';
+import type { JobEnv } from '../context.js';
+import { ApiError } from '../errors.js';
+
+/**
+ * Loads the job a `/jobs/{jobId}/…` route names and checks that the caller owns it; anyone else's job
+ * answers exactly like a job that does not exist. Routes then read it as `c.var.job`.
+ */
+export function ownedJob(jobs: Pick<JobStore, 'get'>): MiddlewareHandler<JobEnv> {
+  return async (c, next) => {
+    const jobId = c.req.param('jobId') ?? '';
+    const job = await jobs.get(jobId);
+    if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${jobId}`);
+    c.set('job', job);
+    await next();
+  };
+}
+
+/** The loaded job when it is of `kind`; a job of another kind has nothing here (404 that says so). */
+export function jobOfKind<K extends JobKind>(job: JobDoc, kind: K, what: string): JobOfKind<K> {
+  if (job.kind !== kind) {
+    throw new ApiError('not_found', `job ${job._id} is of kind ${job.kind} and has no ${what}: see /jobs/${job._id}`, {
+      kind: job.kind,
+      status_url: `/jobs/${job._id}`,
+    });
+  }
+  return job as JobOfKind<K>;
+}

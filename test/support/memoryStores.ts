@@ -1,0 +1,219 @@
+// In-memory implementations of the store interfaces, for the unit layer: the same contracts as the
+// MongoDB ones (test/support/storeContracts.ts runs the same checks against both), nothing started.
+import type { JobEventDraft } from '../../jobs/events.js';
+import {
+  ANALYSIS_LIFECYCLE,
+  type JobKind,
+  lifecycleOf,
+  type ModelDayStatus,
+  OPEN_MODEL_DAY_STATUSES,
+  type StatusOfKind,
+} from '../../jobs/lifecycle.js';
+import type { JobDoc } from '../../jobs/records.js';
+import type { JobEventDoc, JobEventLog } from '../../storage/jobEvents.js';
+import {
+  type AnalysisProgressFields,
+  endedRun,
+  type JobListFilter,
+  type JobStore,
+  modelDayId,
+  type TransitionFields,
+} from '../../storage/jobStore.js';
+import type { TradingDayQuery, TradingDayReader } from '../../storage/tradingDays.js';
+import type { ModelDayDoc, TradingDayDoc } from '../../storage/types.js';
+
+const copy = <T>(v: T): T => structuredClone(v);
+
+export class MemoryJobStore implements JobStore {
+  readonly docs = new Map<string, JobDoc>();
+  private readonly keys = new Map<string, string>();
+  private readonly days = new Map<string, ModelDayDoc>();
+  /** Reads served, for tests that check what a path costs the database. */
+  reads = 0;
+
+  async insertIfAbsent(job: JobDoc): Promise<boolean> {
+    if (this.docs.has(job._id)) return false;
+    this.docs.set(job._id, copy(job));
+    return true;
+  }
+
+  async get(jobId: string): Promise<JobDoc | null> {
+    this.reads += 1;
+    const job = this.docs.get(jobId);
+    return job ? copy(job) : null;
+  }
+
+  async rememberKey(owner: string, idempotencyKey: string, jobId: string): Promise<void> {
+    this.keys.set(`${owner}|${idempotencyKey}`, jobId);
+  }
+
+  async keyHolder(owner: string, idempotencyKey: string) {
+    const jobId = this.keys.get(`${owner}|${idempotencyKey}`);
+    return jobId ? { jobId, job: await this.get(jobId) } : null;
+  }
+
+  async latest(owner: string, kind: JobKind): Promise<JobDoc | null> {
+    const mine = [...this.docs.values()].filter((j) => j.owner === owner && j.kind === kind);
+    mine.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    return mine[0] ? copy(mine[0]) : null;
+  }
+
+  async list(filter: JobListFilter, limit: number, offset: number) {
+    const all = [...this.docs.values()]
+      .filter(
+        (j) =>
+          (!filter.owner || j.owner === filter.owner) &&
+          (!filter.kind || j.kind === filter.kind) &&
+          (!filter.status || j.status === filter.status) &&
+          (!filter.model || j.models.includes(filter.model)) &&
+          (!filter.batchId || (j.kind === 'analysis' && j.analysis.batchId === filter.batchId)),
+      )
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    return { jobs: all.slice(offset, offset + limit).map(copy), total: all.length };
+  }
+
+  async transition<K extends JobKind>(
+    kind: K,
+    jobId: string,
+    to: StatusOfKind[K],
+    fields: TransitionFields = {},
+    run?: number,
+  ): Promise<boolean> {
+    const job = this.docs.get(jobId);
+    if (!job || job.kind !== kind) return false;
+    if (!(lifecycleOf(kind).sourcesOf(to) as string[]).includes(job.status)) return false;
+    if (run !== undefined && job.kind === 'analysis' && job.analysis.runs !== run) return false;
+    const { errorType, ...rest } = fields;
+    Object.assign(job, copy(rest), { status: to, updatedAt: new Date() });
+    if (errorType && job.kind === 'analysis') job.analysis.errorType = errorType;
+    return true;
+  }
+
+  async rerun(jobId: string, run: number): Promise<boolean> {
+    const job = this.docs.get(jobId);
+    if (job?.kind !== 'analysis' || job.analysis.runs !== run - 1 || !ANALYSIS_LIFECYCLE.isRetryable(job.status)) {
+      return false;
+    }
+    const ended = endedRun(job);
+    const { startedAt: _s, completedAt: _c, error: _e, ...rest } = job;
+    const {
+      errorType: _t,
+      manifest: _m,
+      usage: _u,
+      exitCode: _x,
+      attempts: _a,
+      firstOutputMs: _f,
+      ...info
+    } = job.analysis;
+    this.docs.set(jobId, {
+      ...rest,
+      status: 'pending',
+      updatedAt: new Date(),
+      analysis: { ...info, runs: run, stage: 'queued', history: [...(info.history ?? []), ended] },
+    });
+    return true;
+  }
+
+  async updateAnalysis(jobId: string, run: number, patch: AnalysisProgressFields): Promise<void> {
+    const job = this.docs.get(jobId);
+    if (job?.kind !== 'analysis' || job.analysis.runs !== run) return;
+    for (const [k, v] of Object.entries(patch)) if (v !== undefined) Object.assign(job.analysis, { [k]: copy(v) });
+    job.updatedAt = new Date();
+  }
+
+  async setModelDay(
+    jobId: string,
+    model: string,
+    date: string,
+    status: ModelDayStatus,
+    patch: Partial<ModelDayDoc> = {},
+  ) {
+    const _id = modelDayId(jobId, model, date);
+    const existing = this.days.get(_id) ?? { _id, jobId, model, date, status };
+    this.days.set(_id, { ...existing, ...copy(patch), status });
+  }
+
+  async markModelDaysMany(
+    jobId: string,
+    entries: ReadonlyArray<{ model: string; date: string }>,
+    status: ModelDayStatus,
+    error?: string,
+  ) {
+    for (const { model, date } of entries) {
+      const _id = modelDayId(jobId, model, date);
+      const existing = this.days.get(_id);
+      if (existing && !OPEN_MODEL_DAY_STATUSES.includes(existing.status)) continue;
+      this.days.set(_id, { ...(existing ?? { _id, jobId, model, date }), status, ...(error ? { error } : {}) });
+    }
+  }
+
+  async modelDays(jobId: string): Promise<ModelDayDoc[]> {
+    return [...this.days.values()]
+      .filter((d) => d.jobId === jobId)
+      .sort((a, b) => a.date.localeCompare(b.date) || a.model.localeCompare(b.model))
+      .map(copy);
+  }
+}
+
+export class MemoryJobEvents implements JobEventLog {
+  private readonly events = new Map<string, JobEventDoc[]>();
+  private readonly keys = new Set<string>();
+  /** Lookups served, for tests that check what an idle stream costs. */
+  reads = 0;
+
+  async append(jobId: string, event: JobEventDraft): Promise<number | null> {
+    if (event.key) {
+      if (this.keys.has(`${jobId}|${event.key}`)) return null;
+      this.keys.add(`${jobId}|${event.key}`);
+    }
+    const list = this.events.get(jobId) ?? [];
+    const seq = list.length + 1;
+    list.push({
+      _id: `${jobId}|${seq}`,
+      jobId,
+      seq,
+      type: event.type,
+      data: copy(event.data) as unknown as Record<string, unknown>,
+      at: new Date(),
+    });
+    this.events.set(jobId, list);
+    return seq;
+  }
+
+  async get(jobId: string, seq: number): Promise<JobEventDoc | null> {
+    this.reads += 1;
+    return this.events.get(jobId)?.[seq - 1] ?? null;
+  }
+
+  async lastSeq(jobId: string): Promise<number> {
+    this.reads += 1;
+    return this.events.get(jobId)?.length ?? 0;
+  }
+
+  async page(jobId: string, afterSeq: number, limit: number): Promise<JobEventDoc[]> {
+    this.reads += 1;
+    return (this.events.get(jobId) ?? []).slice(afterSeq, afterSeq + limit);
+  }
+
+  all(jobId: string): JobEventDoc[] {
+    return this.events.get(jobId) ?? [];
+  }
+}
+
+export class MemoryTradingDays implements TradingDayReader {
+  readonly days: TradingDayDoc[] = [];
+
+  async find(q: TradingDayQuery): Promise<TradingDayDoc[]> {
+    return this.days
+      .filter(
+        (d) =>
+          d.owner === q.owner &&
+          d.date >= q.from &&
+          d.date <= q.to &&
+          (!q.models || q.models.includes(d.model)) &&
+          (!q.jobId || d.jobId === q.jobId),
+      )
+      .sort((a, b) => a.date.localeCompare(b.date) || a.model.localeCompare(b.model))
+      .map(copy);
+  }
+}

@@ -1,0 +1,37 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { AnalysisActivities } from '../activities/analysis.js';
+import type { SimulationActivities } from '../activities/simulation.js';
+import type { CloseAbandonedJobInput } from './definitions.js';
+
+/**
+ * Ends a job whose own workflow is gone (terminated from the Web UI, or never started after a crash):
+ * its record still says it is going and its models stay locked until something records the end. The
+ * API finds such jobs and starts this; like every status change, the end is written by an activity.
+ */
+export async function closeAbandonedJobWorkflow(input: CloseAbandonedJobInput): Promise<void> {
+  const { finishSimulationJob, finishAnalysisJob } = proxyActivities<SimulationActivities & AnalysisActivities>({
+    startToCloseTimeout: '10 minutes',
+    retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 20 },
+  });
+  const failed = input.status === 'failed';
+  switch (input.kind) {
+    case 'simulation':
+      await finishSimulationJob({
+        jobId: input.jobId,
+        owner: input.owner,
+        stopped: !failed,
+        ...(failed ? { error: input.reason } : {}),
+        remaining: [],
+        remainingFromPlan: true,
+      });
+      return;
+    case 'analysis':
+      await finishAnalysisJob({
+        jobId: input.jobId,
+        status: input.status,
+        error: input.reason,
+        ...(failed ? { errorType: 'sandbox_error' } : {}),
+      });
+      return;
+  }
+}
