@@ -343,17 +343,11 @@ export function createSimulationActivities(deps: SimulationDeps) {
         dates.slice(modelStart[model] ?? 0).map((date) => ({ model, date })),
       );
     }
-    // Only model-days without a final record are marked: a bulk upsert that meets an ended one fails.
-    const ended = new Set(
-      (await jobs.modelDays(input.jobId))
-        .filter((d) => d.status !== 'pending' && d.status !== 'running')
-        .map((d) => `${d.model}|${d.date}`),
-    );
-    const remaining = remainingDays.filter((r) => !ended.has(`${r.model}|${r.date}`));
-    if (input.stopped) await jobs.markModelDaysMany(input.jobId, remaining, 'stopped', 'job stopped');
+    // Model-days that already ended keep their record (the store skips them).
+    if (input.stopped) await jobs.markModelDaysMany(input.jobId, remainingDays, 'stopped', 'job stopped');
     else if (input.error) {
       logger.error({ jobId: input.jobId, err: input.error }, 'simulation job failed');
-      await jobs.markModelDaysMany(input.jobId, remaining, 'skipped', `not run: ${input.error}`);
+      await jobs.markModelDaysMany(input.jobId, remainingDays, 'skipped', `not run: ${input.error}`);
     }
     const days = await jobs.modelDays(input.jobId);
     const counts = countModelDays(days);

@@ -112,6 +112,7 @@ const command = process.argv[2] ?? 'start';
 const scripts = {
   start: 'scripts/start.ts',
   test: 'scripts/test.ts',
+  'test-unit': 'scripts/test.ts',
   bench: 'bench/run.ts',
   'sandbox-image': 'scripts/build-sandbox-image.ts',
 };
@@ -124,9 +125,10 @@ ensureNpmPackages();
 const env = { ...process.env, PATH: `${binDir}${delimiter}${process.env.PATH ?? ''}` };
 // Tests always run their own private Temporal and FerretDB; start and bench use them unless told otherwise.
 const needsLocal = command === 'test' || command === 'bench';
-const runsServices = command !== 'sandbox-image';
+const runsServices = command !== 'sandbox-image' && command !== 'test-unit';
 if (runsServices && (needsLocal || !process.env.TEMPORAL_ADDRESS)) env.TRADEFLOW_TEMPORAL_BIN = ensureTemporalCli();
 if (runsServices && (needsLocal || !process.env.MONGODB_URI)) env.TRADEFLOW_FERRETDB_BIN = ensureFerretDb();
+if (command === 'test-unit') ensureDebianPackage('pdftotext', 'poppler-utils');
 if (command === 'test') {
   ensureDebianPackage('docker-compose', 'docker-compose');
   // The sandbox tests run analysis containers through Podman's Docker-compatible API (runc: crun
@@ -137,4 +139,5 @@ if (command === 'test') {
 }
 
 const node24 = join(binDir, 'node');
-process.exit(run(node24, ['--import', 'tsx', scripts[command], ...process.argv.slice(3)], { env }));
+const scriptArgs = command === 'test-unit' ? ['--unit'] : [];
+process.exit(run(node24, ['--import', 'tsx', scripts[command], ...scriptArgs, ...process.argv.slice(3)], { env }));

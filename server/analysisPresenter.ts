@@ -40,6 +40,14 @@ export function analysisJobStatus(job: AnalysisJob, links: { webUi?: string } = 
     error_type: a.errorType ?? null,
     retryable: ANALYSIS_LIFECYCLE.isRetryable(job.status),
     retry_count: (a.runs ?? 1) - 1,
+    previous_runs: (a.history ?? []).map((r) => ({
+      run: r.run,
+      status: r.status,
+      error: r.error ?? null,
+      error_type: r.errorType ?? null,
+      started_at: iso(r.startedAt),
+      completed_at: iso(r.completedAt),
+    })),
     attempts: a.attempts ?? 0,
     result: result
       ? {

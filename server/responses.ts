@@ -94,6 +94,18 @@ export const AnalysisJobStatus = z
     error_type: z.string().nullable(),
     retryable: z.boolean(),
     retry_count: z.number().int(),
+    previous_runs: z
+      .array(
+        z.object({
+          run: z.number().int(),
+          status: AnalysisStatus,
+          error: z.string().nullable(),
+          error_type: z.string().nullable(),
+          started_at: nullableTime,
+          completed_at: nullableTime,
+        }),
+      )
+      .openapi({ description: 'how earlier runs of this job ended, oldest first (each retry adds one)' }),
     attempts: z.number().int(),
     result: z
       .object({

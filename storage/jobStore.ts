@@ -223,9 +223,16 @@ export class MongoJobStore implements JobStore {
     error?: string,
   ): Promise<void> {
     if (entries.length === 0) return;
+    // Ended ones are left out before the write: their upsert would collide, and FerretDB drops the rest of
+    // an unordered bulk write after a collision, where MongoDB would go on.
+    const ended = new Set(
+      (await this.modelDays(jobId)).filter((d) => !OPEN_MODEL_DAY_STATUSES.includes(d.status)).map((d) => d._id),
+    );
+    const open = entries.filter(({ model, date }) => !ended.has(modelDayId(jobId, model, date)));
+    if (open.length === 0) return;
     await this.c.modelDays
       .bulkWrite(
-        entries.map(({ model, date }) => ({
+        open.map(({ model, date }) => ({
           updateOne: {
             filter: { _id: modelDayId(jobId, model, date), status: { $in: [...OPEN_MODEL_DAY_STATUSES] } },
             update: { $set: { status, ...(error ? { error } : {}) }, $setOnInsert: { jobId, model, date } },
@@ -235,7 +242,7 @@ export class MongoJobStore implements JobStore {
         { ordered: false },
       )
       .catch((err: { code?: number }) => {
-        // A record that already ended does not match the filter, so its upsert collides with it: that is fine.
+        // A record that ended meanwhile does not match the filter, so its upsert collides with it: that is fine.
         if (err.code !== 11000) throw err;
       });
   }

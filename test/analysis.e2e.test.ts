@@ -7,6 +7,7 @@ import readXlsxFile from 'read-excel-file/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIPELINES } from '../analysis/contract.js';
 import { expectedOutputs } from '../analysis/pipeline/definitions.js';
+import { ANALYSIS_LIFECYCLE } from '../jobs/lifecycle.js';
 import { startFakeOpenAi } from './fakeOpenAi.js';
 import { type Harness, startHarness } from './harness.js';
 import { readSse, type SseEvent } from './sseClient.js';
@@ -53,7 +54,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const TERMINAL = ['completed', 'failed', 'llm_timeout', 'stopped'];
+const TERMINAL: readonly string[] = ANALYSIS_LIFECYCLE.terminal;
 
 async function waitForAnalysis(jobId: string, until = (b: any) => TERMINAL.includes(b.status), timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
@@ -309,6 +310,11 @@ describe('LLM mode, llm_timeout and retry', () => {
     );
     expect(done.status).toBe('completed');
     expect(done.retry_count).toBe(1);
+    // The first run's end is kept, not overwritten by the second.
+    expect(done.previous_runs).toEqual([
+      expect.objectContaining({ run: 1, status: 'llm_timeout', error_type: 'llm_timeout' }),
+    ]);
+    expect(done.error).toBeNull();
     const again = await h.api(`/jobs/${res.body.job_id}/retry`, { method: 'POST' });
     expect(again.status).toBe(409);
   });

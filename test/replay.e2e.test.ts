@@ -1,17 +1,19 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeJobWorkflowId } from '../workflows/definitions.js';
 import { type Harness, STRATEGY_MODELS, startHarness } from './harness.js';
 import { PROJECT_ROOT } from './paths.js';
-import { workflowBundle } from './service.js';
+import { workflowBundle } from './support/workflowBundle.js';
 
 /**
- * Determinism guard: histories recorded from real runs must replay on the current workflow code.
- * A change that would break running workflows fails here. `UPDATE_HISTORIES=1` records a new one
- * (only when the workflow changes on purpose, together with a versioning plan).
+ * Records real histories of every workflow and replays them at once. With `UPDATE_HISTORIES=1` each is
+ * also saved as test/histories/<workflow>-<scenario>.<VERSION>.json for the unit layer's replay test
+ * (test/replay.test.ts) unless that file exists. Bump VERSION when the workflow code changes: files are
+ * never overwritten, so every version's histories keep being replayed.
  */
-const COMMITTED = `${PROJECT_ROOT}test/histories/simulation-stop.json`;
+const VERSION = 'v2';
 
 let h: Harness;
 beforeAll(async () => {
@@ -23,23 +25,56 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.stop());
 
-describe('workflow replay', () => {
-  it('replays a fresh run with a failure-free path, a stop and cleanup', async () => {
-    const res = await h.api('/simulate/trigger', {
-      method: 'POST',
-      json: { start_date: '2025-03-03', end_date: '2025-03-14', models: ['momentum', 'slow'] },
-    });
+async function keep(workflowId: string, name: string, runId?: string) {
+  const history = await h.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
+  if (!process.env.UPDATE_HISTORIES) return;
+  const file = `${PROJECT_ROOT}test/histories/${name}.${VERSION}.json`;
+  // Histories are added, never overwritten: a changed workflow gets a new VERSION.
+  if (!existsSync(file)) writeFileSync(file, historyToJSON(history));
+}
+
+const simulate = (json: unknown) => h.api('/simulate/trigger', { method: 'POST', json });
+
+describe('workflow histories from real runs replay on the current code', () => {
+  it('simulationWorkflow: model-days, a stop recorded as stopping, cleanup', async () => {
+    const res = await simulate({ start_date: '2025-03-03', end_date: '2025-03-14', models: ['momentum', 'slow'] });
     await h.waitForJob(res.body.job_id, (b) => b.progress.completed >= 4);
-    await h.api(`/jobs/${res.body.job_id}/stop`, { method: 'POST' });
+    expect((await h.api(`/jobs/${res.body.job_id}/stop`, { method: 'POST' })).status).toBe(202);
     expect((await h.waitForJob(res.body.job_id)).status).toBe('stopped');
-    const history = await h.temporal.workflow.getHandle(res.body.job_id).fetchHistory();
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, res.body.job_id);
-    if (process.env.UPDATE_HISTORIES) writeFileSync(COMMITTED, historyToJSON(history));
+    await keep(res.body.job_id, 'simulationWorkflow-stop');
   });
 
-  it('replays the committed history on the current code', async () => {
-    expect(existsSync(COMMITTED)).toBe(true);
-    const history = JSON.parse(readFileSync(COMMITTED, 'utf8'));
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'committed-simulation');
+  it('analysisWorkflow: a stopped run, then a retry that completes as run 2', async () => {
+    const res = await h.api('/run', { method: 'POST', json: { ticker: 'AAPL' } });
+    expect(res.status).toBe(202);
+    const jobId = res.body.job_id;
+    await h.waitForJob(jobId, (b) => b.status === 'running');
+    await h.api(`/jobs/${jobId}/stop`, { method: 'POST', json: { reason: 'replay test' } });
+    expect((await h.waitForJob(jobId)).status).toBe('stopped');
+    const handle = h.temporal.workflow.getHandle(`analysis-${jobId}`);
+    const firstRun = (await handle.describe()).runId;
+    expect((await h.api(`/jobs/${jobId}/retry`, { method: 'POST' })).status).toBe(202);
+    const done = await h.waitForJob(jobId, (b) => b.retry_count === 1 && b.status === 'completed', 90_000);
+    expect(done.status).toBe('completed');
+    await keep(`analysis-${jobId}`, 'analysisWorkflow-stop', firstRun);
+    await keep(`analysis-${jobId}`, 'analysisWorkflow-retry');
+  });
+
+  it('closeAbandonedJobWorkflow: a job whose workflow was terminated is ended by its own workflow', async () => {
+    const res = await simulate({ start_date: '2025-04-01', end_date: '2025-04-11', models: ['slow'] });
+    const jobId = res.body.job_id;
+    await h.waitForJob(jobId, (b) => b.progress.completed >= 1);
+    await h.temporal.workflow.getHandle(jobId).terminate('replay test: an operator terminated it');
+    const stop = await h.api(`/jobs/${jobId}/stop`, { method: 'POST' });
+    expect(stop.status).toBe(202);
+    const ended = await h.waitForJob(jobId);
+    expect(ended.status).toBe('stopped');
+    expect(ended.progress.running).toBe(0);
+    // Its model is free again: the same request resumes where it ended.
+    const again = await simulate({ start_date: '2025-04-01', end_date: '2025-04-11', models: ['slow'] });
+    expect(again.status).toBe(202);
+    await h.waitForJob(again.body.job_id);
+    await keep(closeJobWorkflowId(jobId), 'closeAbandonedJobWorkflow-simulation');
   });
 });

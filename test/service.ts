@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
 import { type Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { createLogger } from '../config/logger.js';
 import { parseModelsConfig } from '../config/models.js';
 import { createMarketSource } from '../config/services.js';
 import { loadSettings, type Settings } from '../config/settings.js';
+import { ANALYSIS_LIFECYCLE, SIMULATION_LIFECYCLE } from '../jobs/lifecycle.js';
 import type { SandboxRunner } from '../sandbox/types.js';
 import { wireApp } from '../server/wire.js';
 import { BarCache } from '../storage/barCache.js';
@@ -17,16 +18,14 @@ import { createAgentFactory } from '../trading/agents/factory.js';
 import { analysisDepsFrom, buildActivities } from '../worker/buildActivities.js';
 import { createWorkers, installQuietRuntime, type Workers } from '../worker/createWorkers.js';
 import { sandboxRunnerFor } from '../worker/sandboxRunner.js';
-import { workflowsPath } from '../worker/workflowsPath.js';
 import type { AnalysisOptions, SimulationOptions } from '../workflows/definitions.js';
 import { DAILY_H1, DAILY_H2 } from './paths.js';
+import { workflowBundle } from './support/workflowBundle.js';
 
-let bundle: Promise<{ code: string }> | undefined;
-/** The workflow bundle, built once per test file. */
-export function workflowBundle() {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
-  return bundle;
-}
+export { workflowBundle };
+
+/** Every kind's final statuses. */
+const TERMINAL: readonly string[] = [...SIMULATION_LIFECYCLE.terminal, ...ANALYSIS_LIFECYCLE.terminal];
 
 export interface HarnessOptions {
   models: unknown;
@@ -145,12 +144,12 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
 
   const waitForJob: Harness['waitForJob'] = async (
     jobId,
-    until = (b) => ['completed', 'partial', 'failed', 'stopped'].includes(b.status),
+    until = (b) => TERMINAL.includes(b.status),
     timeoutMs = 60_000,
   ) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { status, body } = await api(`/simulate/status/${jobId}`);
+      const { status, body } = await api(`/jobs/${jobId}`);
       if (status === 200 && until(body)) return body;
       if (Date.now() > deadline)
         throw new Error(`job ${jobId} not there in time: ${JSON.stringify(body).slice(0, 500)}`);

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import readXlsxFile, { type Sheet } from 'read-excel-file/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FormulaEvaluator, isFormulaError, type Scalar } from '../../test/support/xlsxFormulaEvaluator.js';
 import { DCF_SHEETS, type DcfInput, DcfInputError, type DcfValues, writeDcfWorkbook } from './dcfWorkbook.js';
-import { FormulaEvaluator, isFormulaError, type Scalar } from './xlsxFormulaEvaluator.testing.js';
 
 const sampleInput = (): DcfInput => ({
   ticker: 'AAPL',

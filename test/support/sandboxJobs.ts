@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SandboxJob, SandboxOutcome, SandboxRunner } from '../types.js';
+import type { SandboxJob, SandboxOutcome, SandboxRunner } from '../../sandbox/types.js';
 
 export interface CollectedRun {
   outcome: SandboxOutcome;

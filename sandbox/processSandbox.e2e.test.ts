@@ -3,9 +3,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  EXIT_3_SCRIPT,
+  HEAP_OOM_SCRIPT,
+  LINES_SCRIPT,
+  WRITE_SCRIPT,
+  waitingScript,
+} from '../test/support/sandbox/scripts.js';
+import { collect, newJob, removeJobDirs, testScope } from '../test/support/sandboxJobs.js';
 import { ProcessSandbox, SANDBOX_PID_FILE } from './processSandbox.js';
-import { collect, newJob, removeJobDirs, testScope } from './testdata/jobs.js';
-import { EXIT_3_SCRIPT, HEAP_OOM_SCRIPT, LINES_SCRIPT, WRITE_SCRIPT, waitingScript } from './testdata/scripts.js';
 
 const GRACE_MS = 1_500;
 const scope = testScope();

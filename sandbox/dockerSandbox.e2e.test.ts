@@ -8,9 +8,6 @@ import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerApi, ensureDockerApi } from '../devstack/podman.js';
-import { DockerSandbox, sandboxContainerName } from './dockerSandbox.js';
-import { buildSandboxImage } from './image.js';
-import { collect, newJob, removeJobDirs, testScope } from './testdata/jobs.js';
 import {
   CONNECT_SCRIPT,
   EXIT_3_SCRIPT,
@@ -18,7 +15,10 @@ import {
   OOM_SCRIPT,
   WRITE_SCRIPT,
   waitingScript,
-} from './testdata/scripts.js';
+} from '../test/support/sandbox/scripts.js';
+import { collect, newJob, removeJobDirs, testScope } from '../test/support/sandboxJobs.js';
+import { DockerSandbox, sandboxContainerName } from './dockerSandbox.js';
+import { buildSandboxImage } from './image.js';
 import { SANDBOX_KIND, SANDBOX_LABELS } from './types.js';
 
 const GRACE_MS = 1_500;
@@ -249,7 +249,7 @@ describe('DockerSandbox', () => {
     expect(image).toMatch(/^tradeflow-pipeline:[0-9a-f]{12}$/);
     // Same content, same tag: the second build is skipped. (A fixed entry: the real pipeline may be
     // edited while the tests run.)
-    const entry = fileURLToPath(new URL('./testdata/echoPipeline.ts', import.meta.url));
+    const entry = fileURLToPath(new URL('../test/support/sandbox/echoPipeline.ts', import.meta.url));
     const first = await buildSandboxImage(docker, { entry });
     expect(await buildSandboxImage(docker, { entry })).toMatchObject({ image: first.image, built: false });
     const job = newJob({

@@ -1,0 +1,232 @@
+import { describe, expect, it } from 'vitest';
+import { analysisJob, simulationJob } from '../test/support/jobStoreContract.js';
+import { unitApp } from '../test/support/unitApp.js';
+
+// Routes over in-memory stores: nothing started. Each `it` builds its own app.
+
+async function seed(ended: 'completed' | 'failed' = 'completed') {
+  const u = unitApp();
+  const an = analysisJob();
+  await u.jobs.insertIfAbsent(an);
+  await u.jobs.transition('analysis', an._id, 'running');
+  await u.jobs.transition('analysis', an._id, ended);
+  const sim = simulationJob({ createdAt: new Date(Date.now() + 1000) });
+  await u.jobs.insertIfAbsent(sim);
+  return { ...u, an, sim };
+}
+
+/** A POST; without `type` no Content-Type is sent (a string body would get text/plain, bytes get none). */
+const post = (body: string | undefined, type?: string): RequestInit => ({
+  method: 'POST',
+  ...(body !== undefined ? { body: new TextEncoder().encode(body) } : {}),
+  headers: type ? { 'content-type': type } : {},
+});
+
+describe('a request-named key is looked up as data, never as an object property', () => {
+  it.each(['__proto__', 'hasOwnProperty', 'valueOf', 'constructor', 'toString'])(
+    'GET /jobs/{id}/download/%s is a 404 naming the artifacts',
+    async (name) => {
+      const { app, an } = await seed();
+      const res = await app.request(`/jobs/${an._id}/download/${name}`);
+      expect(res.status).toBe(404);
+      const body = await res.json();
+      expect(body).toMatchObject({ error: 'not_found', message: `no artifact named ${name}` });
+      expect(body.artifacts).toContain('professional-report');
+    },
+  );
+
+  it('a job id or batch id that names an Object property is just not found', async () => {
+    const { app } = await seed();
+    for (const path of [
+      '/jobs/__proto__',
+      '/jobs/constructor/logs',
+      '/batches/__proto__',
+      '/simulate/status/valueOf',
+    ]) {
+      expect((await app.request(path)).status, path).toBe(404);
+    }
+  });
+});
+
+describe('only JSON is read as JSON', () => {
+  const cases: Array<[string, string | undefined, string]> = [
+    ['text/plain', 'text/plain', '{"start_date":"2025-03-03"}'],
+    ['text/plain;charset=UTF-8', 'text/plain;charset=UTF-8', '{}'],
+    ['application/jsonx', 'application/jsonx', '{}'],
+    ['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded', 'a=1'],
+    ['multipart/form-data', 'multipart/form-data; boundary=x', '--x--'],
+    ['no Content-Type', undefined, '{"start_date":"2025-03-03"}'],
+  ];
+  it.each(cases)('%s on every POST is 415', async (_name, type, body) => {
+    const { app, an, sim } = await seed();
+    for (const path of ['/simulate/trigger', '/run', '/jobs', `/jobs/${sim._id}/stop`, `/jobs/${an._id}/retry`]) {
+      const res = await app.request(path, post(body, type));
+      expect(res.status, `${path} with ${type}`).toBe(415);
+      expect((await res.json()).error).toBe('unsupported_media_type');
+    }
+  });
+
+  it('application/json with a charset, and +json types, are JSON', async () => {
+    const { app } = await seed();
+    for (const type of ['application/json; charset=utf-8', 'application/vnd.api+json', 'APPLICATION/JSON']) {
+      // An unknown field is refused by the schema: the body was read as JSON.
+      const res = await app.request('/simulate/trigger', post('{"bogus": 1}', type));
+      expect(res.status, type).toBe(400);
+      expect((await res.json()).message).toContain("unknown field(s) 'bogus'");
+    }
+  });
+
+  it('a malformed JSON body is a 400 that says so; an empty body is {}', async () => {
+    const { app, an } = await seed();
+    const bad = await app.request('/simulate/trigger', post('{"start_date": ', 'application/json'));
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).message).toMatch(/not valid JSON/);
+    // Empty, with a JSON type or none: the stop's optional body is absent, and the ended job says so.
+    for (const type of ['application/json', undefined]) {
+      const res = await app.request(`/jobs/${an._id}/stop`, post('', type));
+      expect(res.status).toBe(409);
+      expect(await res.json()).toMatchObject({ error: 'not_running', status: 'completed' });
+    }
+    // Any other declared type is refused even when empty: it is what a cross-site form sends.
+    expect((await app.request(`/jobs/${an._id}/retry`, post('', 'text/plain'))).status).toBe(415);
+  });
+});
+
+describe('live streams end', () => {
+  async function readAll(res: Response, timeoutMs = 3000) {
+    const timer = setTimeout(() => res.body?.cancel(), timeoutMs);
+    const text = await res.text();
+    clearTimeout(timer);
+    return text.split('\n\n').filter(Boolean);
+  }
+
+  it('a stream of an ended job whose Last-Event-ID is its last event closes at once, costing no polling', async () => {
+    const { app, an, events, hub } = await seed();
+    await events.append(an._id, { type: 'status', data: { status: 'running', message: 'go' } });
+    await events.append(an._id, { type: 'completed', data: { status: 'completed', message: 'done' } });
+    for (const after of ['2', '7']) {
+      const started = Date.now();
+      const res = await app.request(`/jobs/${an._id}/logs/stream`, { headers: { 'last-event-id': after } });
+      const frames = await readAll(res);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(frames).toHaveLength(1);
+      expect(frames[0]).toContain('event: connection');
+    }
+    const reads = events.reads;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(hub.activeFeeds).toBe(0);
+    expect(events.reads).toBe(reads);
+  });
+
+  it('resuming an ended job sends what is left, then closes', async () => {
+    const { app, an, events } = await seed();
+    await events.append(an._id, { type: 'log', data: { type: 'LOG', message: 'one' } });
+    await events.append(an._id, { type: 'log', data: { type: 'LOG', message: 'two' } });
+    await events.append(an._id, { type: 'completed', data: { status: 'completed', message: 'done' } });
+    const res = await app.request(`/jobs/${an._id}/logs/stream?last_event_id=1`);
+    const frames = await readAll(res);
+    expect(frames.map((f) => f.match(/^id: (\d+)/m)?.[1] ?? 'connection')).toEqual(['connection', '2', '3']);
+  });
+
+  it('an ended job that never logged a final event still closes once drained', async () => {
+    const { app, an, events, hub } = await seed('failed');
+    await events.append(an._id, { type: 'log', data: { type: 'LOG', message: 'only line' } });
+    const res = await app.request(`/jobs/${an._id}/logs/stream`);
+    const frames = await readAll(res);
+    expect(frames).toHaveLength(2);
+    expect(frames[1]).toContain('only line');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(hub.activeFeeds).toBe(0);
+  });
+});
+
+describe('jobs are owned and typed apart by kind', () => {
+  it("someone else's job is not found, on every /jobs route", async () => {
+    const u = unitApp();
+    const theirs = analysisJob({ owner: 'someone-else' });
+    await u.jobs.insertIfAbsent(theirs);
+    for (const path of [
+      '',
+      '/logs',
+      '/logs/stream',
+      '/result',
+      '/files',
+      '/download/financial-model',
+      '/status/detailed',
+    ]) {
+      const res = await u.app.request(`/jobs/${theirs._id}${path}`);
+      expect(res.status, path).toBe(404);
+      expect((await res.json()).message).toBe(`no job ${theirs._id}`);
+    }
+    expect((await u.app.request(`/jobs/${theirs._id}/stop`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('each kind answers in its own shape; /simulate/status refuses an analysis', async () => {
+    const { app, an, sim } = await seed();
+    const list = await (await app.request('/jobs')).json();
+    expect(list.total).toBe(2);
+    expect(list.jobs.map((j: any) => [j.kind, 'ticker' in j, 'date_range' in j])).toEqual([
+      ['simulation', false, true],
+      ['analysis', true, false],
+    ]);
+    const wrong = await app.request(`/simulate/status/${an._id}`);
+    expect(wrong.status).toBe(404);
+    expect(await wrong.json()).toMatchObject({ kind: 'analysis', status_url: `/jobs/${an._id}` });
+    const files = await app.request(`/jobs/${sim._id}/files`);
+    expect(files.status).toBe(404);
+    expect((await files.json()).message).toContain('is of kind simulation');
+  });
+
+  it('a completed analysis cannot be retried; an ended one cannot be stopped', async () => {
+    const { app, an } = await seed();
+    const retry = await app.request(`/jobs/${an._id}/retry`, { method: 'POST' });
+    expect(retry.status).toBe(409);
+    expect(await retry.json()).toMatchObject({ error: 'not_retryable', status: 'completed' });
+    expect((await app.request(`/jobs/${an._id}/stop`, { method: 'POST' })).status).toBe(409);
+  });
+
+  it('bad query parameters are 400s that name the field', async () => {
+    const { app } = await seed();
+    const res = await app.request('/jobs?limit=0&color=red');
+    expect(res.status).toBe(400);
+    const { message } = await res.json();
+    expect(message).toContain("unknown field(s) 'color'");
+  });
+});
+
+describe('the OpenAPI document comes from the routes', () => {
+  it('documents every route with typed bodies and the shared error schema', async () => {
+    const { app } = unitApp();
+    const doc = await (await app.request('/openapi.json')).json();
+    const paths = Object.keys(doc.paths);
+    for (const p of [
+      '/simulate/trigger',
+      '/simulate/status/{jobId}',
+      '/run',
+      '/jobs',
+      '/jobs/{jobId}',
+      '/jobs/{jobId}/stop',
+      '/jobs/{jobId}/retry',
+      '/jobs/{jobId}/logs/stream',
+      '/jobs/{jobId}/files/{path}',
+      '/jobs/{jobId}/download/{artifact}',
+      '/results',
+      '/health',
+    ]) {
+      expect(paths, p).toContain(p);
+    }
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) {
+        for (const [status, response] of Object.entries<any>(op.responses)) {
+          const schema = response.content?.['application/json']?.schema;
+          if (!schema) continue;
+          if (Number(status) >= 400 && status !== '503')
+            expect(schema.$ref, `${method} ${path} ${status}`).toBe('#/components/schemas/Error');
+          // Typed: never a bare object.
+          expect(JSON.stringify(schema), `${method} ${path} ${status}`).not.toBe('{"type":"object"}');
+        }
+      }
+    }
+    expect(doc.components.schemas.Error.properties.error.enum).toContain('unsupported_media_type');
+  });
+});
