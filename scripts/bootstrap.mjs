@@ -42,10 +42,16 @@ function ensureNpmPackages() {
   const lock = join(root, 'package-lock.json');
   const stale = !existsSync(marker) || mtime(lock) > mtime(marker) || mtime(join(root, 'package.json')) > mtime(marker);
   if (!stale && existsSync(join(binDir, 'node'))) return;
-  // `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages (biome, swc) out of
-  // the lock file and `npm ci` then refuses it; `npm install` still installs the locked versions.
-  log('installing npm packages');
-  mustRun('npm', ['install', '--no-audit', '--no-fund']);
+  // `npm ci` installs exactly what the committed lock file says and never rewrites it, so a fresh clone
+  // stays clean; it replaces node_modules as a whole, which a stale tree needs anyway.
+  log('installing npm packages (npm ci)');
+  const status = run('npm', ['ci', '--no-audit', '--no-fund']);
+  if (status !== 0) {
+    log(
+      `npm ci failed (exit ${status}). If it says package.json and package-lock.json are out of sync, run 'npm install' and commit package-lock.json`,
+    );
+    process.exit(status);
+  }
 }
 
 function fileHash(paths) {
