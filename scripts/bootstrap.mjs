@@ -6,8 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { doctor } from './doctor.mjs';
 import {
   ferretdbBuild,
+  GO,
   locate,
   needsFerretdb,
   needsTemporal,
@@ -62,15 +64,16 @@ function ensureNpmPackages() {
 }
 
 function goInstall(args, cwd, what) {
-  if (spawnSync('go', ['version']).status !== 0) {
+  const go = locate(GO)?.path;
+  if (!go) {
     log(
-      `cannot build ${what}: the 'go' command is missing. Install ${todoFor(REQUIREMENTS.find((r) => r.name === 'go'))}, or point tradeflow at an external service (see README).`,
+      `cannot build ${what}: Go is missing. Install ${todoFor(GO)}, or point tradeflow at an external service (see README).`,
     );
     process.exit(1);
   }
   log(`building ${what} with go install (first run only; cached in ${toolsDir()})`);
   mkdirSync(toolsDir(), { recursive: true });
-  mustRun('go', ['install', ...args], { cwd, env: { ...process.env, GOBIN: toolsDir(), GOFLAGS: '-buildvcs=false' } });
+  mustRun(go, ['install', ...args], { cwd, env: { ...process.env, GOBIN: toolsDir(), GOFLAGS: '-buildvcs=false' } });
 }
 
 function ensureTemporalCli() {
@@ -89,7 +92,7 @@ function ensureTemporalCli() {
 function ensureFerretDb() {
   const build = ferretdbBuild();
   if (!build.current) {
-    goInstall(['.'], build.src, `FerretDB ${build.version} (MongoDB wire protocol over SQLite)`);
+    goInstall(['.'], build.src, `FerretDB v${build.version} (MongoDB wire protocol over SQLite)`);
     writeFileSync(build.stamp, build.want);
   }
   return build.bin;
@@ -142,6 +145,9 @@ const env = { ...process.env, PATH: `${binDir}${delimiter}${process.env.PATH ?? 
 if (needsTemporal(command, process.env)) env.TRADEFLOW_TEMPORAL_BIN = ensureTemporalCli();
 if (needsFerretdb(command, process.env)) env.TRADEFLOW_FERRETDB_BIN = ensureFerretDb();
 ensureDebianPackages(command);
+// The doctor's table: what this command runs, where it was found and at which version.
+log(`what ${command} runs (npm run doctor lists everything):`);
+if ((await doctor([command], { write: (s) => process.stderr.write(s) })) !== 0) process.exit(1);
 
 const node24 = join(binDir, 'node');
 process.exit(run(node24, ['--import', 'tsx', scripts[command], ...process.argv.slice(3)], { env }));

@@ -9,6 +9,20 @@ import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * @typedef {{ program: string, paths?: string[] }} Candidate
+ * @typedef {object} Requirement
+ * @property {string} name
+ * @property {Candidate[]} [candidates] where to find it, best first; later ones are fallbacks
+ * @property {string[]} [also] programs that come with it
+ * @property {(env: NodeJS.ProcessEnv) => { path: string, version?: string, outdated?: string }} [probe]
+ * @property {string[]} [version] the arguments that make it print its version
+ * @property {string} [minVersion]
+ * @property {string} [debian] the package the set-up installs
+ * @property {string} [todo] what to do when it is missing, if not installing `debian`
+ * @property {(command: string, env: NodeJS.ProcessEnv) => boolean} neededBy
+ */
+
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 export const COMMANDS = ['start', 'test', 'bench', 'sandbox-image'];
 
@@ -70,7 +84,7 @@ export function ferretdbBuild(env = process.env) {
   const h = createHash('sha256');
   for (const f of ['go.mod', 'go.sum', 'main.go']) h.update(readFileSync(join(FERRETDB_SRC, f)));
   const want = h.digest('hex');
-  const version = readFileSync(join(FERRETDB_SRC, 'go.mod'), 'utf8').match(/FerretDB\/FerretDB (v\S+)/)?.[1];
+  const version = readFileSync(join(FERRETDB_SRC, 'go.mod'), 'utf8').match(/FerretDB\/FerretDB v(\S+)/)?.[1];
   const built = existsSync(bin) && existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : undefined;
   return { bin, stamp, src: FERRETDB_SRC, want, version, current: built === want };
 }
@@ -96,6 +110,7 @@ const startsPodman = (command, env) => command === 'test' || (usesContainers(com
  * Container inits Podman can use, best first. Podman's default is catatonit, but Debian's podman only
  * recommends `catatonit | tini | dumb-init`; devstack/podman.ts writes the one found into `init_path`.
  * tini-static before tini: Podman bind-mounts the init into the container, whose image may have no libc.
+ * @type {Requirement}
  */
 export const CONTAINER_INIT = {
   name: 'container init',
@@ -125,7 +140,25 @@ export function findContainerInit(env = process.env) {
 
 const cmd = (program, paths) => [{ program, ...(paths ? { paths } : {}) }];
 
-/** Podman's container monitor; devstack/podman.ts wraps it (see conmonWrapper there). */
+/**
+ * Go builds the Temporal CLI and FerretDB; once they are built and current it is not used.
+ * @type {Requirement}
+ */
+export const GO = {
+  name: 'go',
+  candidates: cmd('go', ['/usr/local/go/bin/go']),
+  version: ['version'],
+  minVersion: GO_MIN_VERSION,
+  todo: `Go >= ${GO_MIN_VERSION} from https://go.dev/dl (Debian 12's golang-go is too old)`,
+  neededBy: (command, env) =>
+    (needsTemporal(command, env) && !temporalBuild(env).current) ||
+    (needsFerretdb(command, env) && !ferretdbBuild(env).current),
+};
+
+/**
+ * Podman's container monitor; devstack/podman.ts wraps it (see conmonWrapper there).
+ * @type {Requirement}
+ */
 export const CONMON = {
   name: 'conmon',
   candidates: cmd('conmon', [
@@ -140,10 +173,9 @@ export const CONMON = {
 };
 
 /**
- * One entry per external piece. `candidates`: where to find it (a program name looked up on PATH after
- * any fixed `paths`; later candidates are fallbacks); `also`: programs that come with it; `version`: the arguments printing its version; `debian`: the package the set-up
- * installs when it is missing and a command needs it; `todo`: what to do otherwise; `neededBy(command, env)`.
- * Entries with `probe` are found another way (built by the set-up, or inside node_modules).
+ * One entry per external piece, in the doctor's order (see the Requirement type above). Entries with
+ * `probe` are found another way than on PATH: built by the set-up, or inside node_modules.
+ * @type {Requirement[]}
  */
 export const REQUIREMENTS = [
   {
@@ -167,25 +199,15 @@ export const REQUIREMENTS = [
     todo: 'apt-get install npm',
     neededBy: always,
   },
-  {
-    name: 'go',
-    candidates: cmd('go', ['/usr/local/go/bin/go']),
-    version: ['version'],
-    minVersion: GO_MIN_VERSION,
-    todo: `Go >= ${GO_MIN_VERSION} from https://go.dev/dl (Debian 12's golang-go is too old)`,
-    // Only to build the Temporal CLI and FerretDB; once they are built and current it is not used.
-    neededBy: (command, env) =>
-      (needsTemporal(command, env) && !temporalBuild(env).current) ||
-      (needsFerretdb(command, env) && !ferretdbBuild(env).current),
-  },
+  GO,
   {
     name: 'temporal',
     probe: (env) => {
       const b = temporalBuild(env);
       return {
         path: b.bin,
-        version: b.built ? `v${b.built} (stamp)` : undefined,
-        outdated: b.built !== undefined && !b.current ? `v${b.want} wanted` : undefined,
+        version: b.built,
+        outdated: b.built !== undefined && !b.current ? `${b.want} wanted` : undefined,
       };
     },
     todo: `npm start or npm test build it (go install temporal@v${TEMPORAL_CLI_VERSION}; needs Go), or set TEMPORAL_ADDRESS`,
@@ -198,7 +220,7 @@ export const REQUIREMENTS = [
       const found = existsSync(b.bin);
       return {
         path: b.bin,
-        version: found ? `${b.version}${b.current ? ' (stamp)' : ''}` : undefined,
+        version: found ? b.version : undefined,
         outdated: found && !b.current ? 'stamp differs from tools/ferretdb' : undefined,
       };
     },
