@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CONMON, findContainerInit, locate } from '../scripts/requirements.mjs';
-import { stopProcess } from './processes.js';
+import { diesWithParent, stopProcess } from './processes.js';
 
 export interface DockerApi {
   /** Unix socket serving the Docker Engine API (for dockerode's `socketPath`). */
@@ -177,7 +177,8 @@ function startPodmanService(o: {
   env: NodeJS.ProcessEnv;
 }): { child: ChildProcess; closed: Promise<void>; recentOutput(): string } {
   const file = createWriteStream(o.logFile, { flags: 'a' });
-  const child = spawn(o.podman, ['system', 'service', '--time=0', `unix://${o.socketPath}`], {
+  const [command, args] = diesWithParent(o.podman, ['system', 'service', '--time=0', `unix://${o.socketPath}`]);
+  const child = spawn(command, args, {
     cwd: o.cwd,
     env: { ...o.env, CONTAINERS_CONF: o.confFile },
     stdio: ['ignore', 'pipe', 'pipe'],

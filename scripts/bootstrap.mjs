@@ -3,8 +3,9 @@
 // It runs on whatever Node the machine has (Debian's may be 20), installs what is missing — npm
 // packages (which bring Node 24), the Temporal CLI and FerretDB built with Go — and then hands over
 // to TypeScript on Node 24. Plain JS on purpose: nothing is installed yet when it starts.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { doctor } from './doctor.mjs';
 import {
@@ -16,6 +17,7 @@ import {
   onPath,
   REQUIREMENTS,
   ROOT as root,
+  SETPRIV,
   TEMPORAL_CLI_VERSION,
   temporalBuild,
   todoFor,
@@ -149,5 +151,25 @@ ensureDebianPackages(command);
 log(`what ${command} runs (npm run doctor lists everything):`);
 if ((await doctor([command], { write: (s) => process.stderr.write(s) })) !== 0) process.exit(1);
 
-const node24 = join(binDir, 'node');
-process.exit(run(node24, ['--import', 'tsx', scripts[command], ...process.argv.slice(3)], { env }));
+// The hand-over: the command gets SIGTERM if this process dies (setpriv's parent-death signal), and the
+// signals this process gets (npm passes Ctrl-C and kill on to it) are passed on, so the command can stop
+// what it started before it exits.
+const argv = [join(binDir, 'node'), '--import', 'tsx', scripts[command], ...process.argv.slice(3)];
+const setpriv = locate(SETPRIV)?.path;
+const child = setpriv
+  ? spawn(setpriv, ['--pdeathsig', 'SIGTERM', '--', ...argv], { stdio: 'inherit', cwd: root, env })
+  : spawn(argv[0], argv.slice(1), { stdio: 'inherit', cwd: root, env });
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+// npm runs this through `sh -c`, and that shell dies of npm's SIGTERM without passing it on: when the
+// parent goes, the command is told to stop too.
+const parent = process.ppid;
+const parentWatch = setInterval(() => {
+  if (process.ppid === parent) return;
+  clearInterval(parentWatch);
+  child.kill('SIGTERM');
+}, 500);
+child.on('error', (err) => {
+  log(`${argv.join(' ')}: ${err.message}`);
+  process.exit(1);
+});
+child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal ? osConstants.signals[signal] : 1)));

@@ -173,6 +173,19 @@ export const CONMON = {
 };
 
 /**
+ * util-linux's setpriv: services are started under `setpriv --pdeathsig SIGTERM`, so they end with the
+ * process that started them, even when that one is killed outright.
+ * @type {Requirement}
+ */
+export const SETPRIV = {
+  name: 'setpriv',
+  candidates: cmd('setpriv', ['/usr/bin/setpriv', '/bin/setpriv']),
+  version: ['--version'],
+  debian: 'util-linux',
+  neededBy: (command) => command !== 'sandbox-image',
+};
+
+/**
  * One entry per external piece, in the doctor's order (see the Requirement type above). Entries with
  * `probe` are found another way than on PATH: built by the set-up, or inside node_modules.
  * @type {Requirement[]}
@@ -284,6 +297,7 @@ export const REQUIREMENTS = [
     debian: 'tar',
     neededBy: (command) => command === 'test',
   },
+  SETPRIV,
   {
     name: 'sh',
     candidates: cmd('sh', ['/bin/sh']),
