@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDockerApi } from '../devstack/podman.js';
@@ -68,5 +68,6 @@ export async function analysisBenchmark(stack: { temporalAddress: string; mongoU
     }
   } finally {
     await api.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -2,9 +2,9 @@
 // on a private Temporal dev server and FerretDB. Prints wall time, model-days per second, and the ratio
 // of wall time to the ideal date-sequential time when every agent call takes a fixed delay.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binariesFromEnv, startLocalStack } from '../devstack/stack.js';
+import { binariesFromEnv, type LocalStack, startLocalStack } from '../devstack/stack.js';
 import { DAILY_H1, DAILY_H2 } from '../test/paths.js';
 import { startService } from '../test/service.js';
 import { tradingDaysBetween } from '../trading/calendar.js';
@@ -76,6 +76,27 @@ function phasesOf(
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tradeflow-bench-'));
+let started: LocalStack | undefined;
+let cleaning: Promise<void> | undefined;
+/** Stops the Temporal dev server and FerretDB this run started; once, whoever asks first. */
+const cleanUp = () => {
+  cleaning ??= (async () => {
+    await started?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  })();
+  return cleaning;
+};
+// Ctrl-C, a kill or a crash outside the main flow: the services go first, then the process. Repeated
+// signals (the terminal, npm and the set-up each pass Ctrl-C on) wait for the same clean-up.
+const exitAfterCleanUp = (code: number) => void cleanUp().finally(() => process.exit(code));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => exitAfterCleanUp(128 + constants.signals[signal]));
+}
+process.on('uncaughtException', (err) => {
+  console.error(err);
+  exitAfterCleanUp(1);
+});
+
 const stack = await startLocalStack({
   dataDir: dir,
   ...binariesFromEnv(),
@@ -84,6 +105,7 @@ const stack = await startLocalStack({
   // An external MongoDB-protocol server to compare with the embedded FerretDB-on-SQLite.
   ...(process.env.BENCH_MONGODB_URI ? { mongoUri: process.env.BENCH_MONGODB_URI } : {}),
 });
+started = stack;
 
 async function runOnce(delayMs: number) {
   const svc = await startService({
@@ -173,6 +195,5 @@ try {
     }
   }
 } finally {
-  await stack.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await cleanUp();
 }

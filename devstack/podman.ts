@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stopProcess } from './processes.js';
+import { CONMON, findContainerInit, locate } from '../scripts/requirements.mjs';
+import { diesWithParent, stopProcess } from './processes.js';
 
 export interface DockerApi {
   /** Unix socket serving the Docker Engine API (for dockerode's `socketPath`). */
@@ -25,13 +26,19 @@ const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 
 // runc, because crun fails on this kernel's cgroups; no default ulimits, because Podman's default
 // nofile/nproc limits are above what this (nested) host allows and every container start fails.
-// conmon_path: see conmonWrapper.
-function containersConf(conmonPath: string): string {
+// conmon_path: see conmonWrapper. init_path: the sandbox starts containers with Init, and Podman's default
+// init (/usr/libexec/podman/catatonit) is only a recommendation of Debian's podman package. Both tables:
+// containers.conf(5) documents [containers] (podman run --init reads it), but Podman 4.3's Docker-API
+// create falls back to [engine] init_path, whose default is still catatonit.
+function containersConf(conmonPath: string, initPath: string): string {
+  const init = `init_path = ${JSON.stringify(initPath)}`;
   return [
     '[containers]',
     'default_ulimits = []',
+    init,
     '[engine]',
     'runtime = "runc"',
+    init,
     `conmon_path = [${JSON.stringify(conmonPath)}]`,
     '',
   ].join('\n');
@@ -51,13 +58,6 @@ done
 exec ${conmon} "$@"
 `;
 }
-
-const CONMON_PATHS = [
-  '/usr/bin/conmon',
-  '/usr/libexec/podman/conmon',
-  '/usr/local/bin/conmon',
-  '/usr/local/libexec/podman/conmon',
-];
 
 /** GET `path` on a unix-socket HTTP server; resolves with the status code, or null if nothing answers. */
 export function pingSocket(socketPath: string, path = '/_ping', timeoutMs = 1_000): Promise<number | null> {
@@ -118,18 +118,24 @@ export async function ensureDockerApi(opts: EnsureDockerApiOptions): Promise<Doc
     throw new Error('Podman needs the runc runtime here (crun fails on this kernel): install the Debian package runc');
   }
 
-  const conmon = commandPath('conmon', env) ?? CONMON_PATHS.find((p) => existsSync(p));
+  const conmon = locate(CONMON, env)?.path;
   if (!conmon) throw new Error('Podman is installed without conmon: reinstall the Debian package podman');
+  const init = findContainerInit(env);
+  if (!init) {
+    throw new Error(
+      'Podman has no container init for containers started with Init (the docker sandbox does): install the Debian package catatonit (or tini, or dumb-init)',
+    );
+  }
   const wrapper = join(opts.dir, 'conmon-in-bundle.sh');
   writeFileSync(wrapper, conmonWrapper(conmon));
   chmodSync(wrapper, 0o755);
   const confFile = join(opts.dir, 'containers.conf');
-  writeFileSync(confFile, containersConf(wrapper));
+  writeFileSync(confFile, containersConf(wrapper, init.path));
   rmSync(socketPath, { force: true });
   const logFile = join(opts.dir, 'podman.log');
   const service = startPodmanService({ podman, socketPath, confFile, logFile, cwd: opts.dir, env });
   const { child } = service;
-  log(`starting the Podman API on ${socketPath} (log ${logFile})`);
+  log(`starting the Podman API on ${socketPath} (container init ${init.path}; log ${logFile})`);
 
   let exited: string | undefined;
   child.once('exit', (code, signal) => {
@@ -171,7 +177,8 @@ function startPodmanService(o: {
   env: NodeJS.ProcessEnv;
 }): { child: ChildProcess; closed: Promise<void>; recentOutput(): string } {
   const file = createWriteStream(o.logFile, { flags: 'a' });
-  const child = spawn(o.podman, ['system', 'service', '--time=0', `unix://${o.socketPath}`], {
+  const [command, args] = diesWithParent(o.podman, ['system', 'service', '--time=0', `unix://${o.socketPath}`]);
+  const child = spawn(command, args, {
     cwd: o.cwd,
     env: { ...o.env, CONTAINERS_CONF: o.confFile },
     stdio: ['ignore', 'pipe', 'pipe'],

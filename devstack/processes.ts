@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { locate, SETPRIV } from '../scripts/requirements.mjs';
 
 /** A free TCP port on loopback, chosen by the kernel. */
 export function freePort(): Promise<number> {
@@ -34,6 +35,17 @@ export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/**
+ * `command args`, run so that it gets SIGTERM when the process that started it dies, even by SIGKILL:
+ * util-linux's setpriv sets Linux's parent-death signal and execs the command (same pid). Without it a
+ * killed `npm run bench` or `npm start` left FerretDB and the Temporal dev server running. Where setpriv
+ * is missing the command runs as it is.
+ */
+export function diesWithParent(command: string, args: string[]): [string, string[]] {
+  const setpriv = locate(SETPRIV)?.path;
+  return setpriv ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', command, ...args]] : [command, args];
+}
+
 export interface ManagedProcess {
   name: string;
   child: ChildProcess;
@@ -53,7 +65,8 @@ export async function startService(opts: {
 }): Promise<ManagedProcess> {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const log = createWriteStream(opts.logFile, { flags: 'a' });
-  const child = spawn(opts.command, opts.args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, args] = diesWithParent(opts.command, opts.args);
+  const child = spawn(command, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   let exited: string | undefined;

@@ -1,9 +1,10 @@
 // devstack/podman.ts's ensureDockerApi against the real Podman (its test lives here, beside its users).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureDockerApi, pingSocket } from '../devstack/podman.js';
+import { findContainerInit } from '../scripts/requirements.mjs';
 
 const dirs: string[] = [];
 const tempDir = (name = 'tradeflow-docker-api-') => {
@@ -20,9 +21,18 @@ afterAll(() => {
 
 describe('ensureDockerApi', () => {
   it.skipIf(dockerDaemonPresent)('starts a Podman service that answers the Docker API, and stops it', async () => {
-    const api = await ensureDockerApi({ dir: tempDir(), env: envWithoutDockerHost });
+    const dir = tempDir();
+    const api = await ensureDockerApi({ dir, env: envWithoutDockerHost });
     expect(api.started).toBe(true);
     expect(await pingSocket(api.socketPath, '/version')).toBe(200);
+    // Podman's default init may be absent (Debian's podman only recommends one): the config names the one
+    // found, in both tables (the Docker API reads [engine], podman run --init [containers]).
+    const init = findContainerInit();
+    expect(init).toBeDefined();
+    expect(readFileSync(join(dir, 'containers.conf'), 'utf8').match(/^init_path = .*$/gm)).toEqual([
+      `init_path = "${init?.path}"`,
+      `init_path = "${init?.path}"`,
+    ]);
 
     // DOCKER_HOST wins and is not ours to stop.
     const viaEnv = await ensureDockerApi({

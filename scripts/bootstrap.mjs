@@ -3,16 +3,27 @@
 // It runs on whatever Node the machine has (Debian's may be 20), installs what is missing — npm
 // packages (which bring Node 24), the Temporal CLI and FerretDB built with Go — and then hands over
 // to TypeScript on Node 24. Plain JS on purpose: nothing is installed yet when it starts.
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { doctor } from './doctor.mjs';
+import {
+  ferretdbBuild,
+  GO,
+  locate,
+  needsFerretdb,
+  needsTemporal,
+  onPath,
+  REQUIREMENTS,
+  ROOT as root,
+  SETPRIV,
+  TEMPORAL_CLI_VERSION,
+  temporalBuild,
+  todoFor,
+  toolsDir,
+} from './requirements.mjs';
 
-const root = resolve(fileURLToPath(import.meta.url), '../..');
-const toolsDir = process.env.TRADEFLOW_TOOLS_DIR ?? join(homedir(), '.cache', 'tradeflow', 'bin');
-const TEMPORAL_CLI_VERSION = '1.5.1';
 const binDir = join(root, 'node_modules', '.bin');
 
 function log(msg) {
@@ -42,69 +53,79 @@ function ensureNpmPackages() {
   const lock = join(root, 'package-lock.json');
   const stale = !existsSync(marker) || mtime(lock) > mtime(marker) || mtime(join(root, 'package.json')) > mtime(marker);
   if (!stale && existsSync(join(binDir, 'node'))) return;
-  // `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages (biome, swc) out of
-  // the lock file and `npm ci` then refuses it; `npm install` still installs the locked versions.
-  log('installing npm packages');
-  mustRun('npm', ['install', '--no-audit', '--no-fund']);
-}
-
-function fileHash(paths) {
-  const h = createHash('sha256');
-  for (const p of paths) h.update(readFileSync(p));
-  return h.digest('hex');
+  // `npm ci` installs exactly what the committed lock file says and never rewrites it, so a fresh clone
+  // stays clean; it replaces node_modules as a whole, which a stale tree needs anyway.
+  log('installing npm packages (npm ci)');
+  const status = run('npm', ['ci', '--no-audit', '--no-fund']);
+  if (status !== 0) {
+    log(
+      `npm ci failed (exit ${status}). If it says package.json and package-lock.json are out of sync, run 'npm install' and commit package-lock.json`,
+    );
+    process.exit(status);
+  }
 }
 
 function goInstall(args, cwd, what) {
-  if (spawnSync('go', ['version']).status !== 0) {
+  const go = locate(GO)?.path;
+  if (!go) {
     log(
-      `cannot build ${what}: the 'go' command is missing. Install Go, or point tradeflow at an external service (see README).`,
+      `cannot build ${what}: Go is missing. Install ${todoFor(GO)}, or point tradeflow at an external service (see README).`,
     );
     process.exit(1);
   }
-  log(`building ${what} with go install (first run only; cached in ${toolsDir})`);
-  mkdirSync(toolsDir, { recursive: true });
-  mustRun('go', ['install', ...args], { cwd, env: { ...process.env, GOBIN: toolsDir, GOFLAGS: '-buildvcs=false' } });
+  log(`building ${what} with go install (first run only; cached in ${toolsDir()})`);
+  mkdirSync(toolsDir(), { recursive: true });
+  mustRun(go, ['install', ...args], { cwd, env: { ...process.env, GOBIN: toolsDir(), GOFLAGS: '-buildvcs=false' } });
 }
 
 function ensureTemporalCli() {
-  // A module-proxy build reports its version as 0.0.0-DEV, so a stamp file records what was built.
-  const bin = join(toolsDir, 'temporal');
-  const stamp = join(toolsDir, 'temporal.stamp');
-  if (!existsSync(bin) || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== TEMPORAL_CLI_VERSION) {
+  const build = temporalBuild();
+  if (!build.current) {
     goInstall(
       [`github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`],
       root,
       `the Temporal CLI v${TEMPORAL_CLI_VERSION}`,
     );
-    writeFileSync(stamp, TEMPORAL_CLI_VERSION);
+    writeFileSync(build.stamp, TEMPORAL_CLI_VERSION);
   }
-  return bin;
+  return build.bin;
 }
 
 function ensureFerretDb() {
-  const src = join(root, 'tools', 'ferretdb');
-  const bin = join(toolsDir, 'ferretdb');
-  const stamp = join(toolsDir, 'ferretdb.stamp');
-  const want = fileHash(['go.mod', 'go.sum', 'main.go'].map((f) => join(src, f)));
-  if (!existsSync(bin) || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== want) {
-    goInstall(['.'], src, 'FerretDB v1 (MongoDB wire protocol over SQLite)');
-    writeFileSync(stamp, want);
+  const build = ferretdbBuild();
+  if (!build.current) {
+    goInstall(['.'], build.src, `FerretDB v${build.version} (MongoDB wire protocol over SQLite)`);
+    writeFileSync(build.stamp, build.want);
   }
-  return bin;
+  return build.bin;
 }
 
-/** Debian packages the test suite drives (docker-compose validates the production compose file). */
-function ensureDebianPackage(binary, pkg) {
-  if (spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0) return;
-  if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v apt-get']).status !== 0) {
-    log(`'${binary}' is missing: install the Debian package '${pkg}' (or its equivalent) and run again`);
-    process.exit(1);
+/**
+ * Installs the Debian packages of the requirements `command` needs that are missing, or whose preferred
+ * program is (catatonit when only tini is there): what a machine happens to have is not relied on.
+ */
+function ensureDebianPackages(command) {
+  const missing = REQUIREMENTS.filter((r) => r.debian && r.neededBy(command, process.env) && !locate(r)?.preferred);
+  if (missing.length === 0) return;
+  const packages = missing.map((r) => r.debian);
+  if (process.getuid?.() !== 0 || !onPath('apt-get')) {
+    const absent = missing.filter((r) => !locate(r));
+    for (const r of missing.filter((r) => locate(r))) {
+      log(`${r.name}: using ${locate(r)?.path}; as root the set-up would install the Debian package ${r.debian}`);
+    }
+    if (absent.length) {
+      log(
+        `missing: ${absent.map((r) => r.name).join(', ')}. Install them (sudo apt-get install ${absent.map((r) => r.debian).join(' ')}) and run again`,
+      );
+      process.exit(1);
+    }
+    return;
   }
-  log(`installing the Debian package ${pkg}`);
+  log(`installing the Debian packages ${packages.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (run('apt-get', ['install', '-y', '-q', pkg], { env }) !== 0) {
+  if (run('apt-get', ['install', '-y', '-q', ...packages], { env }) !== 0) {
     mustRun('apt-get', ['update', '-q'], { env });
-    mustRun('apt-get', ['install', '-y', '-q', pkg], { env });
+    mustRun('apt-get', ['install', '-y', '-q', ...packages], { env });
   }
 }
 
@@ -123,21 +144,34 @@ if (!scripts[command]) {
 
 ensureNpmPackages();
 const env = { ...process.env, PATH: `${binDir}${delimiter}${process.env.PATH ?? ''}` };
-// Tests always run their own private Temporal and FerretDB; start and bench use them unless told otherwise.
-const needsLocal = command === 'test' || command === 'bench';
-const runsServices = command !== 'sandbox-image' && command !== 'test-unit';
-if (runsServices && (needsLocal || !process.env.TEMPORAL_ADDRESS)) env.TRADEFLOW_TEMPORAL_BIN = ensureTemporalCli();
-if (runsServices && (needsLocal || !process.env.MONGODB_URI)) env.TRADEFLOW_FERRETDB_BIN = ensureFerretDb();
-if (command === 'test-unit') ensureDebianPackage('pdftotext', 'poppler-utils');
-if (command === 'test') {
-  ensureDebianPackage('docker-compose', 'docker-compose');
-  // The sandbox tests run analysis containers through Podman's Docker-compatible API (runc: crun
-  // fails on this kernel's cgroups); pdftotext checks the text layer of generated PDF reports.
-  ensureDebianPackage('podman', 'podman');
-  ensureDebianPackage('runc', 'runc');
-  ensureDebianPackage('pdftotext', 'poppler-utils');
-}
+// Tests and the benchmark always run their own private Temporal and FerretDB; start uses them unless told otherwise.
+if (needsTemporal(command, process.env)) env.TRADEFLOW_TEMPORAL_BIN = ensureTemporalCli();
+if (needsFerretdb(command, process.env)) env.TRADEFLOW_FERRETDB_BIN = ensureFerretDb();
+ensureDebianPackages(command);
+// The doctor's table: what this command runs, where it was found and at which version.
+log(`what ${command} runs (npm run doctor lists everything):`);
+if ((await doctor([command], { write: (s) => process.stderr.write(s) })) !== 0) process.exit(1);
 
-const node24 = join(binDir, 'node');
+// The hand-over: the command gets SIGTERM if this process dies (setpriv's parent-death signal), and the
+// signals this process gets (npm passes Ctrl-C and kill on to it) are passed on, so the command can stop
+// what it started before it exits.
 const scriptArgs = command === 'test-unit' ? ['--unit'] : [];
-process.exit(run(node24, ['--import', 'tsx', scripts[command], ...scriptArgs, ...process.argv.slice(3)], { env }));
+const argv = [join(binDir, 'node'), '--import', 'tsx', scripts[command], ...scriptArgs, ...process.argv.slice(3)];
+const setpriv = locate(SETPRIV)?.path;
+const child = setpriv
+  ? spawn(setpriv, ['--pdeathsig', 'SIGTERM', '--', ...argv], { stdio: 'inherit', cwd: root, env })
+  : spawn(argv[0], argv.slice(1), { stdio: 'inherit', cwd: root, env });
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+// npm runs this through `sh -c`, and that shell dies of npm's SIGTERM without passing it on: when the
+// parent goes, the command is told to stop too.
+const parent = process.ppid;
+const parentWatch = setInterval(() => {
+  if (process.ppid === parent) return;
+  clearInterval(parentWatch);
+  child.kill('SIGTERM');
+}, 500);
+child.on('error', (err) => {
+  log(`${argv.join(' ')}: ${err.message}`);
+  process.exit(1);
+});
+child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal ? osConstants.signals[signal] : 1)));

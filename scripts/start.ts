@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadSettings } from '../config/settings.js';
 import { type DockerApi, ensureDockerApi } from '../devstack/podman.js';
-import { canConnect, type ManagedProcess, startService, stopProcess } from '../devstack/processes.js';
+import { canConnect, diesWithParent, type ManagedProcess, startService, stopProcess } from '../devstack/processes.js';
 import { binariesFromEnv, startLocalStack } from '../devstack/stack.js';
 import { connectDatabase } from '../storage/db.js';
 
@@ -59,7 +59,11 @@ const childEnv = {
   ...(stack.temporalUiUrl ? { TEMPORAL_UI_URL: stack.temporalUiUrl } : {}),
 };
 
-const worker = spawn(process.execPath, [...tsx, 'worker/main.ts'], { cwd: root, env: childEnv, stdio: 'inherit' });
+const worker = spawn(...diesWithParent(process.execPath, [...tsx, 'worker/main.ts']), {
+  cwd: root,
+  env: childEnv,
+  stdio: 'inherit',
+});
 let server: ManagedProcess | undefined;
 let stopping = false;
 
