@@ -138,6 +138,8 @@ export interface TradingDayDoc {
   summary: string;
   reasoning: Array<{ step: number; role: string; content: string; tool?: string; arguments?: unknown }>;
   finished: boolean;
+  /** Holdings without a bar on this day (a halt), valued at the previous trading day's close. */
+  valuedAtPreviousClose?: string[];
   toolUsage: Record<string, number>;
   tokenUsage: TokenUsage;
   durationMs: number;
