@@ -15,12 +15,12 @@ import { tradingDayId } from '../storage/tradingDays.js';
 import type { PositionRecord, TradingDayDoc } from '../storage/types.js';
 import type { AgentFactory } from '../trading/agents/factory.js';
 import { AgentConfigurationError, LlmUnavailableError } from '../trading/agents/types.js';
-import { lowerBound } from '../trading/bars.js';
 import { addDays, previousTradingDay } from '../trading/calendar.js';
 import { MarketView } from '../trading/marketView.js';
 import { percentChange, toDollars, toUnits } from '../trading/money.js';
 import { Portfolio } from '../trading/portfolio.js';
 import { TradingDesk } from '../trading/tradingDesk.js';
+import { closeForValuation, MissingMarketData } from '../trading/valuation.js';
 import type { ModelDayRef, ModelDaySummary, SimulationOutcome } from '../workflows/definitions.js';
 import { createJobRecorder } from './jobRecorder.js';
 
@@ -225,15 +225,22 @@ export function createSimulationActivities(deps: SimulationDeps) {
     }
     lap('agent');
 
-    // The day is valued at its close, which the agent never saw; a symbol without a bar today keeps its last close.
-    const closeOf = (symbol: string): number | undefined => {
-      const s = series.get(symbol) ?? [];
-      const i = lowerBound(s, date);
-      const today = s[i]?.date === date ? s[i] : undefined;
-      const close = today?.close ?? view.lastClose(symbol);
-      return close === undefined ? undefined : toUnits(close);
+    // The day is valued at its close, which the agent never saw; never at a stale price (trading/valuation.ts).
+    const atPreviousClose: string[] = [];
+    const closeOf = (symbol: string): number => {
+      const price = closeForValuation(series.get(symbol), symbol, date);
+      if (price.date !== date) atPreviousClose.push(symbol);
+      return toUnits(price.close);
     };
-    const endValue = portfolio.value(closeOf);
+    let endValue: number;
+    try {
+      endValue = portfolio.value(closeOf);
+    } catch (err) {
+      if (err instanceof MissingMarketData) throw jobFailure('MissingMarketData', err.message);
+      throw err;
+    }
+    if (atPreviousClose.length > 0)
+      log.warn({ symbols: atPreviousClose }, 'no bar today: valued at the previous close');
     const startValue = toUnits(start.portfolioValue);
     const snap = portfolio.snapshot();
     const doc: TradingDayDoc = {
@@ -249,6 +256,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
       summary: run.summary,
       reasoning: run.steps,
       finished: run.finished,
+      ...(atPreviousClose.length > 0 ? { valuedAtPreviousClose: atPreviousClose } : {}),
       toolUsage: desk.toolUsage,
       tokenUsage: run.tokenUsage,
       durationMs: Date.now() - started,

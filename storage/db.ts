@@ -1,7 +1,7 @@
 import { type Collection, type Db, MongoClient } from 'mongodb';
 import type { JobDoc } from '../jobs/records.js';
 import type { JobEventDoc } from './jobEvents.js';
-import type { BarsDoc, ModelDayDoc, ModelLedgerDoc, ModelLockDoc, TradingDayDoc } from './types.js';
+import type { BarYearDoc, ModelDayDoc, ModelLedgerDoc, ModelLockDoc, TradingDayDoc } from './types.js';
 
 export interface Collections {
   jobs: Collection<JobDoc>;
@@ -9,7 +9,7 @@ export interface Collections {
   tradingDays: Collection<TradingDayDoc>;
   modelLocks: Collection<ModelLockDoc>;
   modelLedgers: Collection<ModelLedgerDoc>;
-  bars: Collection<BarsDoc>;
+  barYears: Collection<BarYearDoc>;
   jobEvents: Collection<JobEventDoc>;
   jobEventCounters: Collection<{ _id: string; seq: number }>;
   jobEventKeys: Collection<{ _id: string }>;
@@ -35,7 +35,9 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
     tradingDays: db.collection<TradingDayDoc>('trading_days'),
     modelLocks: db.collection<ModelLockDoc>('model_locks'),
     modelLedgers: db.collection<ModelLedgerDoc>('model_ledgers'),
-    bars: db.collection<BarsDoc>('bars'),
+    // A new name: documents of the old per-symbol `bars` collection (ranges merged in memory and written
+    // back whole, which lost updates under concurrency) are never read again.
+    barYears: db.collection<BarYearDoc>('bar_years'),
     jobEvents: db.collection<JobEventDoc>('job_events'),
     jobEventCounters: db.collection<{ _id: string; seq: number }>('job_event_counters'),
     jobEventKeys: db.collection<{ _id: string }>('job_event_keys'),
@@ -57,7 +59,7 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
   ],
   modelLocks: [{ key: { jobId: 1 } }],
   modelLedgers: [],
-  bars: [{ key: { source: 1, symbol: 1 } }],
+  barYears: [],
   jobEvents: [],
   jobEventCounters: [],
   jobEventKeys: [],

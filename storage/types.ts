@@ -39,6 +39,8 @@ export interface TradingDayDoc {
   summary: string;
   reasoning: Array<{ step: number; role: string; content: string; tool?: string; arguments?: unknown }>;
   finished: boolean;
+  /** Holdings without a bar on this day (a halt), valued at the previous trading day's close. */
+  valuedAtPreviousClose?: string[];
   toolUsage: Record<string, number>;
   tokenUsage: TokenUsage;
   durationMs: number;
@@ -54,14 +56,23 @@ export interface ModelLockDoc {
   acquiredAt: Date;
 }
 
-export interface BarsDoc {
+/**
+ * One symbol's bars for one calendar year, as one fetch from the source returned them for
+ * [January 1, `through`]: a date up to `through` without a bar is known to have none (a holiday), not
+ * missing. Every document is written whole from a single fetch and only ever replaced by one reaching
+ * further, so concurrent writers can never leave it claiming dates it does not hold.
+ */
+export interface BarYearDoc {
+  /** `${source}|${symbol}|${year}`: every read is by `_id`, the only lookup FerretDB v1 pushes down. */
   _id: string;
   source: string;
   symbol: string;
-  bars: Array<{ date: IsoDate; open: number; high: number; low: number; close: number; volume: number }>;
-  /** The dates the source was asked for: a holiday inside it is known to have no bar, not missing. */
-  range: { from: IsoDate; to: IsoDate };
-  updatedAt: Date;
+  year: number;
+  /** The last date the source was asked for: December 31, or its latest date while the year is open. */
+  through: IsoDate;
+  /** The bars, packed by `packBars` (see there why a string). */
+  bars: string;
+  fetchedAt: Date;
 }
 
 export interface ModelLedgerDoc {

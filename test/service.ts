@@ -15,6 +15,7 @@ import { wireApp } from '../server/wire.js';
 import { BarCache } from '../storage/barCache.js';
 import { connectDatabase, type Database } from '../storage/db.js';
 import { createAgentFactory } from '../trading/agents/factory.js';
+import type { MarketDataSource } from '../trading/bars.js';
 import { analysisDepsFrom, buildActivities } from '../worker/buildActivities.js';
 import { createWorkers, installQuietRuntime, type Workers } from '../worker/createWorkers.js';
 import { sandboxRunnerFor } from '../worker/sandboxRunner.js';
@@ -37,6 +38,21 @@ export interface HarnessOptions {
   worker?: boolean;
   simulationConcurrency?: number;
   analysisOptions?: Partial<AnalysisOptions>;
+  /** Delay of every fetch the worker makes from the market source, as a network source has (race tests). */
+  marketLatencyMs?: number;
+}
+
+/** The source with a delay before each fetch, so jobs fetching together overlap as they do against Yahoo. */
+function withLatency(source: MarketDataSource, ms: number): MarketDataSource {
+  return {
+    name: source.name,
+    loadDaily: async (symbols, from, to) => {
+      await new Promise((r) => setTimeout(r, ms));
+      return source.loadDaily(symbols, from, to);
+    },
+    latestDate: () => source.latestDate(),
+    defaultSymbols: () => source.defaultSymbols(),
+  };
 }
 
 export interface Harness {
@@ -107,7 +123,7 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
       taskQueues: settings.taskQueues,
       activities: buildActivities({
         db,
-        bars: new BarCache(db.collections, market),
+        bars: new BarCache(db.collections, o.marketLatencyMs ? withLatency(market, o.marketLatencyMs) : market),
         models,
         agents: createAgentFactory(env),
         logger,
