@@ -24,6 +24,7 @@ import {
   SYMBOLS,
   USER_ID,
 } from '../workflows/definitions.js';
+import { withDeadline } from './deadline.js';
 import { ApiError } from './errors.js';
 
 export interface AnalysisRequest {
@@ -202,13 +203,14 @@ export class AnalysisService {
       );
     }
     // The previous run's workflow records the job's end just before it closes: let it close first.
-    await Promise.race([
+    await withDeadline(
       this.d.temporal.workflow
         .getHandle(job.workflowId)
         .result()
         .catch(() => undefined),
-      new Promise((r) => setTimeout(r, 10_000).unref()),
-    ]);
+      10_000,
+      undefined,
+    );
     const run = job.analysis.runs + 1;
     const spec = analysisSpecOf(job.analysis);
     const input: AnalysisInput = {

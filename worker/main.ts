@@ -5,6 +5,7 @@ import { createLogger } from '../config/logger.js';
 import { loadModelsConfig } from '../config/models.js';
 import { connectTemporalWorker, createMarketSource } from '../config/services.js';
 import { loadSettings } from '../config/settings.js';
+import { ANALYSIS_LIFECYCLE } from '../jobs/lifecycle.js';
 import { BarCache } from '../storage/barCache.js';
 import { connectDatabase } from '../storage/db.js';
 import { MongoJobStore } from '../storage/jobStore.js';
@@ -26,8 +27,12 @@ const source = createMarketSource(settings.marketData);
 const { runner } = await sandboxRunnerFor(settings.sandbox, logger, settings.taskQueues.analysis);
 // Sandboxes of jobs that already ended were left by a worker that died: remove them. A job still
 // running keeps its sandbox until its retried activity replaces it.
-const { jobs: live } = await new MongoJobStore(db.collections).list({ kind: 'analysis', status: 'running' }, 1000, 0);
-const removed = await runner.cleanupOrphans(new Set(live.map((j) => j._id)));
+const store = new MongoJobStore(db.collections);
+const live = new Set<string>();
+for (const status of ANALYSIS_LIFECYCLE.active) {
+  for (const job of (await store.list({ kind: 'analysis', status }, 1000, 0)).jobs) live.add(job._id);
+}
+const removed = await runner.cleanupOrphans(live);
 if (removed.length) logger.warn({ removed }, 'removed orphaned sandboxes');
 const activities = buildActivities({
   db,

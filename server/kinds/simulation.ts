@@ -3,6 +3,7 @@ import { SIMULATION_LIFECYCLE } from '../../jobs/lifecycle.js';
 import type { SimulationJob } from '../../jobs/records.js';
 import { simulationProgressQuery } from '../../workflows/definitions.js';
 import { type AppDeps, workflowUiLink } from '../context.js';
+import { withDeadline } from '../deadline.js';
 import { simulationDetailedStatus } from '../detailedStatus.js';
 import { ApiError } from '../errors.js';
 import { type LiveProgress, simulationStatus, simulationSummary } from '../presenters.js';
@@ -18,10 +19,11 @@ export async function simulationStatusOf(deps: AppDeps, job: SimulationJob) {
   let live: LiveProgress | undefined;
   if (SIMULATION_LIFECYCLE.isActive(job.status)) {
     try {
-      live = await Promise.race([
+      live = await withDeadline(
         deps.temporal.workflow.getHandle(job.workflowId).query(simulationProgressQuery),
-        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), LIVE_PROGRESS_WAIT_MS).unref()),
-      ]);
+        LIVE_PROGRESS_WAIT_MS,
+        undefined,
+      );
     } catch {
       // A workflow between runs (continue-as-new) or not yet started has no answer: the stored record stands.
     }
