@@ -16,6 +16,7 @@ import {
 import { apiKeyFor, type ModelRegistry } from '../config/models.js';
 import { jobEvents, type LogEventData } from '../jobs/events.js';
 import { jobFailure } from '../jobs/failures.js';
+import { ANALYSIS_LIFECYCLE } from '../jobs/lifecycle.js';
 import { type AnalysisErrorType, type AnalysisJob, type AnalysisJobSeed, analysisJobRecord } from '../jobs/records.js';
 import type { SandboxJob, SandboxOutcome, SandboxRunner } from '../sandbox/types.js';
 import type { BarCache } from '../storage/barCache.js';
@@ -196,6 +197,14 @@ export function createAnalysisActivities(d: AnalysisActivityDeps) {
         attempt > 1 ? `attempt ${attempt}: preparing the run folder` : 'preparing the run folder',
       ),
     });
+    // Only a run that owns the job starts its sandbox: never one whose job already ended or ran again.
+    const now = await analysisJob(job._id);
+    if (now.analysis.runs !== run || !ANALYSIS_LIFECYCLE.isActive(now.status)) {
+      throw jobFailure(
+        'JobMissing',
+        `run ${run} of job ${job._id} is over: the job is ${now.status} in run ${now.analysis.runs}`,
+      );
+    }
     await d.jobs.updateAnalysis(job._id, run, { attempts: attempt, stage: 'preparing' });
     const runDir = join(d.dataDir, a.runDir);
     const limits = { ...d.limits, ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}) };
@@ -357,15 +366,15 @@ export function createAnalysisActivities(d: AnalysisActivityDeps) {
   }): Promise<void> {
     if (input.run === 1) {
       await d.jobs.insertIfAbsent(analysisJobRecord(input));
-    } else if (!(await d.jobs.rerun(input.jobId, input.run))) {
+    } else if (
+      !(await d.jobs.rerun(input.jobId, input.run, Context.current().info.workflowExecution?.runId ?? input.jobId))
+    ) {
+      // Another workflow run opened it (two retries at once), or the job is not in a state to run again.
       const job = await analysisJob(input.jobId);
-      // A retried attempt of this activity finds its own run already open.
-      if (job.analysis.runs !== input.run) {
-        throw jobFailure(
-          'JobMissing',
-          `job ${input.jobId} cannot start run ${input.run}: it is ${job.status}, run ${job.analysis.runs}`,
-        );
-      }
+      throw jobFailure(
+        'JobMissing',
+        `job ${input.jobId} cannot start run ${input.run}: it is ${job.status} in run ${job.analysis.runs}`,
+      );
     }
     await d.events.append(
       input.jobId,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
 import { jobEvents, modelDayEventKey } from '../jobs/events.js';
 import { jobFailure } from '../jobs/failures.js';
+import { isActiveStatus } from '../jobs/lifecycle.js';
 import { type SimulationJobSeed, simulationJobRecord } from '../jobs/records.js';
 import type { BarCache } from '../storage/barCache.js';
 import type { JobEventLog } from '../storage/jobEvents.js';
@@ -94,6 +95,11 @@ export function createSimulationActivities(deps: SimulationDeps) {
       fields: { startedAt: new Date() },
       event: jobEvents.running(1, 1, 'preparing market data'),
     });
+    // A job that already ended (closed as abandoned, say) is not run by a workflow that outlived it.
+    const current = await jobs.get(input.jobId);
+    if (current && !isActiveStatus(current)) {
+      throw jobFailure('JobMissing', `job ${input.jobId} already ended: ${current.status}`);
+    }
     const count = await bars.prepare(input.symbols, addDays(input.firstDate, -HISTORY_DAYS), input.lastDate);
     await events.append(
       input.jobId,

@@ -35,6 +35,7 @@ const Env = z.object({
   ANALYSIS_TIMEOUT_S: z.coerce.number().int().min(5).max(86_400).default(1800),
   ANALYSIS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   ANALYSIS_BENCHMARK: z.string().default('QQQ'),
+  TRADEFLOW_ALLOWED_ORIGINS: z.string().optional(),
 });
 
 export interface Settings {
@@ -71,6 +72,8 @@ export interface Settings {
     stopGraceMs: number;
   };
   analysis: { timeoutMs: number; concurrency: number; benchmark: string };
+  /** Other sites whose pages may write to the API (browsers' cross-site writes are refused otherwise). */
+  allowedOrigins: string[];
 }
 
 function list(v: string | undefined): string[] | undefined {
@@ -135,6 +138,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       ...(e.SANDBOX_NETWORK && e.SANDBOX_NETWORK !== 'none' ? { network: e.SANDBOX_NETWORK } : {}),
       stopGraceMs: e.SANDBOX_STOP_GRACE_S * 1000,
     },
+    allowedOrigins: list(e.TRADEFLOW_ALLOWED_ORIGINS) ?? [],
     analysis: {
       timeoutMs: e.ANALYSIS_TIMEOUT_S * 1000,
       concurrency: e.ANALYSIS_CONCURRENCY,

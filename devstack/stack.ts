@@ -62,6 +62,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     if (!temporalAddress) {
       const port = o.temporalPort ?? (await freePort());
       const uiPort = o.temporalUiPort ?? (await freePort());
+      const [httpPort, metricsPort] = [await freePort(), await freePort()];
       processes.push(
         await startService({
           name: 'temporal',
@@ -69,6 +70,8 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
           args: devServerArgs({
             port,
             uiPort,
+            httpPort,
+            metricsPort,
             ...(o.temporalInMemory ? {} : { dbFile: join(o.dataDir, 'temporal.sqlite') }),
             headless: o.headless ?? false,
             searchAttributes: SEARCH_ATTRIBUTES,

@@ -32,6 +32,8 @@ export interface LogEventData {
 export interface EndEventData {
   status: JobStatus;
   message: string;
+  /** The run it ends (absent in events written before runs were numbered: run 1). */
+  run?: number;
   [detail: string]: unknown;
 }
 
@@ -65,9 +67,16 @@ export const jobEvents = {
     data: { status: 'running', message: `STAGE: ${stage}`, stage },
   }),
   log: (data: LogEventData, key?: string): JobEventDraft => ({ type: 'log', data, ...(key ? { key } : {}) }),
-  /** The job's last event: `completed` when it ended as it should or was stopped, `error` otherwise. */
-  finished: (run: number, data: EndEventData & { error_type?: string | null }, failed: boolean): JobEventDraft =>
-    failed ? { type: 'error', data, key: `finished|${run}` } : { type: 'completed', data, key: `finished|${run}` },
+  /**
+   * A run's last event: `completed` when it ended as it should or was stopped, `error` otherwise. It names
+   * its run, so a stream of a job that ran again ends at the current run's end, not at an earlier one's.
+   */
+  finished: (run: number, data: EndEventData & { error_type?: string | null }, failed: boolean): JobEventDraft => {
+    const withRun = { ...data, run };
+    return failed
+      ? { type: 'error', data: withRun, key: `finished|${run}` }
+      : { type: 'completed', data: withRun, key: `finished|${run}` };
+  },
 };
 
 /** Keys of a simulation's per model-day lines (a job runs once, so no run number). */
@@ -76,3 +85,10 @@ export const modelDayEventKey = {
   failed: (model: string, date: string) => `failed|${model}|${date}`,
   barsReady: 'bars-ready',
 };
+
+/** Whether `event` ends the stream of a client that is following run `run` (or a later one). */
+export function endsRun(event: { type: string; data: Record<string, unknown> }, run: number): boolean {
+  if (!TERMINAL_EVENT_TYPES.has(event.type as JobEventType)) return false;
+  const ended = typeof event.data.run === 'number' ? event.data.run : 1;
+  return ended >= run;
+}

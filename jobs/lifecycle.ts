@@ -125,6 +125,12 @@ export function isTerminalStatus(job: { kind: JobKind; status: string }): boolea
   return lifecycle.isStatus(job.status) && lifecycle.isTerminal(job.status);
 }
 
+/** Ended in a status its kind may run again from. */
+export function isRetryable(job: { kind: JobKind; status: string }): boolean {
+  const lifecycle: Lifecycle<string> = LIFECYCLES[job.kind];
+  return lifecycle.isStatus(job.status) && lifecycle.isRetryable(job.status);
+}
+
 /** Still going, for a job of any kind: its workflow should be running. */
 export function isActiveStatus(job: { kind: JobKind; status: string }): boolean {
   const lifecycle: Lifecycle<string> = LIFECYCLES[job.kind];

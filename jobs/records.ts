@@ -109,6 +109,9 @@ export interface AnalysisJob extends JobBase<'analysis', AnalysisStatus> {
 }
 
 export type JobDoc = SimulationJob | AnalysisJob;
+
+/** A job's current run: an analysis runs again under its id, a simulation runs once. */
+export const runOf = (job: JobDoc) => (job.kind === 'analysis' ? job.analysis.runs : 1);
 export type JobOfKind<K extends JobKind> = Extract<JobDoc, { kind: K }>;
 
 /** The creation data a simulation workflow carries, so it can write its own record if the API could not. */

@@ -140,7 +140,105 @@ describe('live streams end', () => {
   });
 });
 
+describe('a stream shared by many clients', () => {
+  const ids = (frames: string[]) => frames.map((f) => f.match(/^id: (\d+)/m)?.[1] ?? 'connection');
+  async function readAll(res: Response, timeoutMs = 3000) {
+    const timer = setTimeout(() => res.body?.cancel(), timeoutMs);
+    const text = await res.text();
+    clearTimeout(timer);
+    return text.split('\n\n').filter(Boolean);
+  }
+
+  it('a Last-Event-ID past the end does not become the position other streams of the job start from', async () => {
+    const u = unitApp();
+    const job = analysisJob();
+    await u.jobs.insertIfAbsent(job);
+    await u.jobs.transition('analysis', job._id, 'running');
+    for (const m of ['one', 'two']) await u.events.append(job._id, { type: 'log', data: { type: 'LOG', message: m } });
+    const bogus = u.app.request(`/jobs/${job._id}/logs/stream`, { headers: { 'last-event-id': '9999999999' } });
+    await new Promise((r) => setTimeout(r, 30));
+    const honest = u.app.request(`/jobs/${job._id}/logs/stream`);
+    await new Promise((r) => setTimeout(r, 30));
+    await u.events.append(job._id, { type: 'log', data: { type: 'LOG', message: 'three' } });
+    await u.jobs.transition('analysis', job._id, 'completed');
+    await u.events.append(job._id, { type: 'completed', data: { status: 'completed', message: 'done', run: 1 } });
+    expect(ids(await readAll(await honest))).toEqual(['connection', '1', '2', '3', '4']);
+    expect(ids(await readAll(await bogus))).toEqual(['connection', '3', '4']);
+  });
+
+  it('a job that ran again streams on past its earlier run’s end, to the current run’s', async () => {
+    const u = unitApp();
+    const job = analysisJob();
+    await u.jobs.insertIfAbsent(job);
+    await u.jobs.transition('analysis', job._id, 'running');
+    await u.jobs.transition('analysis', job._id, 'stopped');
+    await u.jobs.rerun(job._id, 2, 'wf-2');
+    await u.jobs.transition('analysis', job._id, 'running', {}, 2);
+    await u.jobs.transition('analysis', job._id, 'completed', {}, 2);
+    const append = (type: 'status' | 'completed', data: Record<string, unknown>) =>
+      u.events.append(job._id, { type, data: { status: 'running', message: '', ...data } } as never);
+    await append('status', {});
+    await append('completed', { status: 'stopped', run: 1 });
+    await append('status', { status: 'pending' });
+    await append('completed', { status: 'completed', run: 2 });
+    expect(ids(await readAll(await u.app.request(`/jobs/${job._id}/logs/stream`)))).toEqual([
+      'connection',
+      '1',
+      '2',
+      '3',
+      '4',
+    ]);
+  });
+});
+
+describe('writes come from programs or this site, not from other sites', () => {
+  it('refuses a browser write from another site, with or without a body', async () => {
+    const { app, an } = await seed();
+    const cases: Array<Record<string, string>> = [
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: 'http://localhost:8080', host: 'localhost:9999' },
+    ];
+    for (const headers of cases) {
+      for (const path of ['/simulate/trigger', `/jobs/${an._id}/stop`, `/jobs/${an._id}/retry`]) {
+        const res = await app.request(path, { method: 'POST', headers });
+        expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(403);
+        expect((await res.json()).error).toBe('forbidden_origin');
+      }
+    }
+  });
+
+  it('lets programs, this site and trusted sites write', async () => {
+    const { app, an } = await seed();
+    const allowed: Array<Record<string, string>> = [
+      {},
+      { origin: 'http://localhost:8080', host: 'localhost:8080' },
+      { 'sec-fetch-site': 'same-origin' },
+    ];
+    for (const headers of allowed) {
+      // Past the origin check: the ended job says it cannot be stopped.
+      expect((await app.request(`/jobs/${an._id}/stop`, { method: 'POST', headers })).status).toBe(409);
+    }
+    const trusting = unitApp({ allowedOrigins: ['https://dashboard.example'] });
+    const job = analysisJob();
+    await trusting.jobs.insertIfAbsent(job);
+    const res = await trusting.app.request(`/jobs/${job._id}/retry`, {
+      method: 'POST',
+      headers: { origin: 'https://dashboard.example' },
+    });
+    expect(res.status).toBe(409);
+  });
+});
+
 describe('jobs are owned and typed apart by kind', () => {
+  it('a 10 KB job id is not found, and not echoed back whole', async () => {
+    const { app } = await seed();
+    const res = await app.request(`/jobs/${'x'.repeat(10_000)}`);
+    expect(res.status).toBe(404);
+    expect((await res.json()).message.length).toBeLessThan(300);
+  });
+
   it("someone else's job is not found, on every /jobs route", async () => {
     const u = unitApp();
     const theirs = analysisJob({ owner: 'someone-else' });
@@ -228,5 +326,11 @@ describe('the OpenAPI document comes from the routes', () => {
       }
     }
     expect(doc.components.schemas.Error.properties.error.enum).toContain('unsupported_media_type');
+    // Every write documents what the write middleware can answer.
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      if (!item.post) continue;
+      for (const status of ['403', '413', '415'])
+        expect(Object.keys(item.post.responses), `POST ${path}`).toContain(status);
+    }
   });
 });

@@ -5,6 +5,7 @@ import { requestId } from 'hono/request-id';
 import type { AppDeps, AppEnv } from './context.js';
 import { ApiError, asApiError, ErrorBody, errorResponse } from './errors.js';
 import { jsonBodies } from './middleware/jsonBodies.js';
+import { sameOriginWrites } from './middleware/sameOrigin.js';
 import { jobRoutes } from './routes/jobs.js';
 import { resultRoutes } from './routes/results.js';
 import { runRoutes } from './routes/run.js';
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+  app.use(sameOriginWrites(deps.allowedOrigins));
   app.use(jsonBodies());
   app.use(async (c, next) => {
     c.set('owner', LOCAL_OWNER);

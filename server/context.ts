@@ -28,6 +28,8 @@ export interface AppDeps {
   /** Base URL of the Temporal Web UI, for links to each job's workflow. */
   temporalUiUrl?: string;
   namespace: string;
+  /** Sites whose pages may write (see middleware/sameOrigin.ts). */
+  allowedOrigins?: readonly string[];
   logger: Logger;
 }
 

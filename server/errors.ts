@@ -7,6 +7,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 export const ERROR_CODES = {
   // The first code of each status is the one Hono's own errors of that status map to.
   bad_request: 400,
+  forbidden_origin: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
@@ -20,6 +21,7 @@ export const ERROR_CODES = {
   not_retryable: 409,
   unknown_model: 422,
   unknown_ticker: 422,
+  idempotency_key_reused: 422,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -69,12 +71,15 @@ export function errorResponses(...codes: ErrorCode[]) {
   ) as Record<number, { description: string; content: { 'application/json': { schema: typeof ErrorBody } } }>;
 }
 
+/** What any write can answer before its route runs (server/app.ts' middleware). */
+export const WRITE_ERROR_CODES = ['forbidden_origin', 'payload_too_large', 'unsupported_media_type'] as const;
+
 /** What starting an analysis can answer, by `POST /run` or `POST /jobs` alike. */
 export const ANALYSIS_START_ERRORS = errorResponses(
   'bad_request',
   'validation_error',
   'unknown_ticker',
   'unknown_model',
-  'unsupported_media_type',
   'service_unavailable',
+  ...WRITE_ERROR_CODES,
 );

@@ -1,6 +1,6 @@
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { isActiveStatus, isTerminalStatus } from '../jobs/lifecycle.js';
+import { isActiveStatus, isRetryable, isTerminalStatus, lifecycleOf } from '../jobs/lifecycle.js';
 import type { JobDoc } from '../jobs/records.js';
 import type { JobStore } from '../storage/jobStore.js';
 import { closeAbandonedJobWorkflow } from '../workflows/closeAbandonedJob.js';
@@ -71,7 +71,13 @@ export class JobControl {
    * `stopped`; a job whose workflow is gone is closed as stopped instead.
    */
   async stop(job: JobDoc, reason: string): Promise<void> {
-    if (isTerminalStatus(job)) {
+    // An ended job that runs again in place may have a new run whose workflow has not opened it yet: that
+    // run is what a stop means.
+    const mayRunAgain = lifecycleOf(job.kind).rerunsInPlace && isRetryable(job);
+    if (
+      isTerminalStatus(job) &&
+      (!mayRunAgain || (await this.workflowState(job.workflowId).catch(() => 'missing')) !== 'running')
+    ) {
       throw new ApiError('not_running', `job ${job._id} already ended with status ${job.status}`, {
         status: job.status,
       });

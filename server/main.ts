@@ -39,6 +39,9 @@ function shutdown(signal: string) {
     await db.close();
     process.exit(0);
   });
+  // Live streams never go idle: after a moment for requests in flight, they are cut (clients resume with
+  // Last-Event-ID on another instance or after the restart).
+  setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 1000).unref();
   setTimeout(() => process.exit(0), 5000).unref();
 }
 process.on('SIGINT', () => shutdown('SIGINT'));

@@ -98,6 +98,7 @@ export class SimulationService {
     const key = headerKey ? `header:${headerKey}` : this.idempotencyKey(owner, body, models, symbols, end);
 
     const previous = (await this.d.jobs.keyHolder(owner, key))?.job;
+    if (headerKey && previous) this.sameRequest(previous, body, headerKey);
     if (previous?.kind === 'simulation' && SIMULATION_LIFECYCLE.isReusable(previous.status)) {
       // A job recorded as live whose workflow is gone is closed, not reused.
       if (previous.status === 'completed' || !(await this.unavailable(() => this.d.control.isAbandoned(previous)))) {
@@ -136,6 +137,7 @@ export class SimulationService {
       if (lock.holderKey === key) {
         // The same request, a moment earlier: that job is this one.
         const twin = await this.waitForRecord(lock.holderJobId);
+        if (twin && headerKey) this.sameRequest(twin, body, headerKey);
         if (twin?.kind === 'simulation') return { kind: 'existing', job: twin };
       }
       const holder = await this.d.jobs.get(lock.holderJobId);
@@ -177,13 +179,29 @@ export class SimulationService {
       });
     } catch (err) {
       const message = (err as Error).message;
-      this.d.logger.error({ jobId, models: planned, err: message }, 'workflow start failed');
-      await this.d.locks.release(jobId);
-      throw new ApiError('service_unavailable', `Temporal is unavailable; could not start the workflow: ${message}`);
+      // A start that timed out may still have started: then the job is running and keeps its models.
+      const state = await this.d.control.workflowState(jobId).catch(() => 'missing' as const);
+      if (state === 'missing') {
+        this.d.logger.error({ jobId, models: planned, err: message }, 'workflow start failed');
+        await this.d.locks.release(jobId);
+        throw new ApiError('service_unavailable', `Temporal is unavailable; could not start the workflow: ${message}`);
+      }
+      this.d.logger.warn({ jobId, err: message }, 'workflow start reported an error, but the workflow exists');
     }
     await this.d.jobs.insertIfAbsent(job);
     await this.d.jobs.rememberKey(owner, key, jobId);
     return { kind: 'started', job: ((await this.d.jobs.get(jobId)) as SimulationJob | null) ?? job };
+  }
+
+  /** An Idempotency-Key names one request: sent again with another body, it is a client's mistake. */
+  private sameRequest(job: { _id: string; request: unknown }, body: TriggerSimulationBody, headerKey: string) {
+    if (canonicalJson(job.request) !== canonicalJson(body)) {
+      throw new ApiError(
+        'idempotency_key_reused',
+        `Idempotency-Key ${headerKey} was sent before with another request (job ${job._id})`,
+        { job_id: job._id },
+      );
+    }
   }
 
   /**
@@ -222,4 +240,13 @@ export class SimulationService {
       throw new ApiError('service_unavailable', `cannot check the running jobs: ${(err as Error).message}`);
     }
   }
+}
+
+/** JSON with object keys sorted, so two equal requests compare equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
 }

@@ -82,6 +82,7 @@ export function wireApp(o: WireOptions) {
     temporalAddress: o.temporalAddress,
     ...(o.temporalUiUrl ? { temporalUiUrl: o.temporalUiUrl } : {}),
     namespace: o.settings.temporal.namespace,
+    allowedOrigins: o.settings.allowedOrigins,
     logger: o.logger,
   };
   return { app: createApp(deps), deps };

@@ -1,6 +1,7 @@
 import { type Collection, type Db, MongoClient } from 'mongodb';
 import type { JobDoc } from '../jobs/records.js';
 import type { JobEventDoc } from './jobEvents.js';
+import type { JobTransitionDoc } from './jobStore.js';
 import type { BarYearDoc, ModelDayDoc, ModelLedgerDoc, ModelLockDoc, TradingDayDoc } from './types.js';
 
 export interface Collections {
@@ -15,6 +16,8 @@ export interface Collections {
   jobEventKeys: Collection<{ _id: string }>;
   /** owner|idempotency key -> the latest job started with it. */
   jobKeys: Collection<{ _id: string; jobId: string }>;
+  /** `job|run|end` and `job|run|open`: one end and one opening per run, decided by a unique `_id`. */
+  jobTransitions: Collection<JobTransitionDoc>;
 }
 
 export interface Database {
@@ -42,6 +45,7 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
     jobEventCounters: db.collection<{ _id: string; seq: number }>('job_event_counters'),
     jobEventKeys: db.collection<{ _id: string }>('job_event_keys'),
     jobKeys: db.collection<{ _id: string; jobId: string }>('job_keys'),
+    jobTransitions: db.collection<JobTransitionDoc>('job_transitions'),
   };
   await ensureIndexes(collections);
   return { client, db, collections, close: () => client.close() };
@@ -64,6 +68,7 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
   jobEventCounters: [],
   jobEventKeys: [],
   jobKeys: [],
+  jobTransitions: [],
 };
 
 /**

@@ -16,6 +16,7 @@ import type {
   JobOfKind,
   ModelDayCounts,
 } from '../jobs/records.js';
+import { runOf } from '../jobs/records.js';
 import type { IsoDate } from '../trading/calendar.js';
 import type { Collections } from './db.js';
 import type { ModelDayDoc } from './types.js';
@@ -71,8 +72,12 @@ export interface JobStore {
     fields?: TransitionFields,
     run?: number,
   ): Promise<boolean>;
-  /** Starts run `run` of an ended, retryable analysis: back to pending, the ended run kept in its history. */
-  rerun(jobId: string, run: number): Promise<boolean>;
+  /**
+   * Starts run `run` of an ended, retryable analysis: back to pending, the ended run kept in its history.
+   * `opener` names who opens it (a workflow run id): only one opener ever gets a given run, and the same
+   * opener asking again (a retried activity) is told yes.
+   */
+  rerun(jobId: string, run: number, opener: string): Promise<boolean>;
   /** Records how an analysis run is going (stage, attempts, manifest...), never its status. */
   updateAnalysis(jobId: string, run: number, patch: AnalysisProgressFields): Promise<void>;
   setModelDay(
@@ -92,6 +97,23 @@ export interface JobStore {
   modelDays(jobId: string): Promise<ModelDayDoc[]>;
 }
 
+/**
+ * A decided step of a job's lifecycle, written once: `job|run|end` holds the run's outcome (and the fields
+ * that went with it), `job|run|open` who opened the run. An insert of an existing `_id` fails in every
+ * MongoDB-protocol server, FerretDB included, whose conditional updates are not atomic: these are what
+ * make racing writers agree.
+ */
+export interface JobTransitionDoc {
+  _id: string;
+  status?: string;
+  fields?: TransitionFields;
+  opener?: string;
+  at: Date;
+}
+
+const endKey = (jobId: string, run: number) => `${jobId}|${run}|end`;
+const openKey = (jobId: string, run: number) => `${jobId}|${run}|open`;
+
 /** The ended run an analysis rerun archives. */
 export function endedRun(job: AnalysisJob) {
   return {
@@ -105,7 +127,7 @@ export function endedRun(job: AnalysisJob) {
 }
 
 export class MongoJobStore implements JobStore {
-  constructor(private readonly c: Pick<Collections, 'jobs' | 'modelDays' | 'jobKeys'>) {}
+  constructor(private readonly c: Pick<Collections, 'jobs' | 'modelDays' | 'jobKeys' | 'jobTransitions'>) {}
 
   async insertIfAbsent(job: JobDoc): Promise<boolean> {
     try {
@@ -156,22 +178,59 @@ export class MongoJobStore implements JobStore {
     fields: TransitionFields = {},
     run?: number,
   ): Promise<boolean> {
-    const sources: string[] = lifecycleOf(kind).sourcesOf(to);
+    const job = await this.get(jobId);
+    if (!job || job.kind !== kind) return false;
+    const current = runOf(job);
+    if (run !== undefined && run !== current) return false;
+    const lifecycle = lifecycleOf(kind);
+    const sources: string[] = lifecycle.sourcesOf(to);
+    if (!sources.includes(job.status)) return false;
+    if (lifecycle.isTerminal(to)) {
+      // One end per run: the first writer of the marker decides; the same end again is a retry of it.
+      const claimed = await this.claim({ _id: endKey(jobId, current), status: to, fields, at: new Date() });
+      if (claimed.status !== to) {
+        await this.repair(jobId, current);
+        return false;
+      }
+    }
     const filter: Record<string, unknown> = { _id: jobId, kind, status: { $in: sources } };
-    if (run !== undefined && kind === 'analysis') filter['analysis.runs'] = run;
-    const { errorType, ...rest } = fields;
-    const set: Record<string, unknown> = { ...rest, status: to, updatedAt: new Date() };
-    if (errorType) set['analysis.errorType'] = errorType;
-    const r = await this.c.jobs.updateOne(filter as Filter<JobDoc>, { $set: set });
+    if (kind === 'analysis') filter['analysis.runs'] = current;
+    const r = await this.c.jobs.updateOne(filter as Filter<JobDoc>, { $set: statusUpdate(to, fields) });
+    // An end decided meanwhile wins over this move, whatever order the writes landed in.
+    if (!lifecycle.isTerminal(to)) await this.repair(jobId, current);
     return r.modifiedCount > 0;
   }
 
-  async rerun(jobId: string, run: number): Promise<boolean> {
-    const job = await this.get(jobId);
-    if (job?.kind !== 'analysis' || job.analysis.runs !== run - 1 || !ANALYSIS_LIFECYCLE.isRetryable(job.status)) {
-      return false;
+  /** Inserts a marker unless one exists; returns the marker that stands (this one, or the earlier one). */
+  private async claim(doc: JobTransitionDoc): Promise<JobTransitionDoc> {
+    try {
+      await this.c.jobTransitions.insertOne(doc);
+      return doc;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+      const existing = await this.c.jobTransitions.findOne({ _id: doc._id });
+      if (!existing) throw err;
+      return existing;
     }
-    // Guarded by the status and run just read: a concurrent rerun or move makes this one a no-op.
+  }
+
+  /** Puts a run's decided end back on the job if a racing write covered it. */
+  private async repair(jobId: string, run: number): Promise<void> {
+    const end = await this.c.jobTransitions.findOne({ _id: endKey(jobId, run) });
+    if (!end?.status) return;
+    const job = await this.get(jobId);
+    if (!job || runOf(job) !== run || job.status === end.status) return;
+    await this.c.jobs.updateOne({ _id: jobId }, { $set: statusUpdate(end.status, end.fields ?? {}) });
+  }
+
+  async rerun(jobId: string, run: number, opener: string): Promise<boolean> {
+    const job = await this.get(jobId);
+    if (job?.kind !== 'analysis') return false;
+    const open = await this.claim({ _id: openKey(jobId, run), opener, at: new Date() });
+    if (open.opener !== opener) return false;
+    // Ours: opened now, or by an earlier attempt of the same opener that may have died before the write.
+    if (job.analysis.runs === run) return true;
+    if (job.analysis.runs !== run - 1 || !ANALYSIS_LIFECYCLE.isRetryable(job.status)) return false;
     const update: UpdateFilter<JobOfKind<'analysis'>> = {
       $set: { status: 'pending', updatedAt: new Date(), 'analysis.runs': run, 'analysis.stage': 'queued' },
       $unset: {
@@ -223,8 +282,8 @@ export class MongoJobStore implements JobStore {
     error?: string,
   ): Promise<void> {
     if (entries.length === 0) return;
-    // Ended ones are left out before the write: their upsert would collide, and FerretDB drops the rest of
-    // an unordered bulk write after a collision, where MongoDB would go on.
+    // Ended ones are left out before the write. Callers mark what no activity is still writing (a job's
+    // end, a failed model's later days), so nothing ends between this read and the write.
     const ended = new Set(
       (await this.modelDays(jobId)).filter((d) => !OPEN_MODEL_DAY_STATUSES.includes(d.status)).map((d) => d._id),
     );
@@ -234,7 +293,8 @@ export class MongoJobStore implements JobStore {
       .bulkWrite(
         open.map(({ model, date }) => ({
           updateOne: {
-            filter: { _id: modelDayId(jobId, model, date), status: { $in: [...OPEN_MODEL_DAY_STATUSES] } },
+            // By `_id` alone: anything more and FerretDB scans the collection for each entry.
+            filter: { _id: modelDayId(jobId, model, date) },
             update: { $set: { status, ...(error ? { error } : {}) }, $setOnInsert: { jobId, model, date } },
             upsert: true,
           },
@@ -242,7 +302,7 @@ export class MongoJobStore implements JobStore {
         { ordered: false },
       )
       .catch((err: { code?: number }) => {
-        // A record that ended meanwhile does not match the filter, so its upsert collides with it: that is fine.
+        // Two writers upserting one new record: the loser collides with it, and the record is there.
         if (err.code !== 11000) throw err;
       });
   }
@@ -250,6 +310,11 @@ export class MongoJobStore implements JobStore {
   modelDays(jobId: string): Promise<ModelDayDoc[]> {
     return this.c.modelDays.find({ jobId }, { sort: { date: 1, model: 1 } }).toArray();
   }
+}
+
+function statusUpdate(status: string, fields: TransitionFields): Record<string, unknown> {
+  const { errorType, ...rest } = fields;
+  return { ...rest, status, updatedAt: new Date(), ...(errorType ? { 'analysis.errorType': errorType } : {}) };
 }
 
 export function countModelDays(days: readonly ModelDayDoc[]): ModelDayCounts {

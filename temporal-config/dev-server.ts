@@ -5,6 +5,12 @@
 export function devServerArgs(o: {
   port: number;
   uiPort: number;
+  /**
+   * The HTTP API's and metrics' ports. Left to the server, it picks free ones itself, and can pick the
+   * gRPC port we chose but have not bound yet (seen: `bind: address already in use` at start).
+   */
+  httpPort?: number;
+  metricsPort?: number;
   /** Without a file the dev server keeps everything in memory and loses it on exit. */
   dbFile?: string;
   headless: boolean;
@@ -19,6 +25,8 @@ export function devServerArgs(o: {
     '--port',
     String(o.port),
     ...(o.headless ? ['--headless'] : ['--ui-port', String(o.uiPort)]),
+    ...(o.httpPort ? ['--http-port', String(o.httpPort)] : []),
+    ...(o.metricsPort ? ['--metrics-port', String(o.metricsPort)] : []),
     ...(o.dbFile
       ? ['--db-filename', o.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL']
       : []),

@@ -273,6 +273,65 @@ describe('POST /jobs (TradingAgents shape) and batches', () => {
   });
 });
 
+describe('runs, retries and stops that race', () => {
+  const stopAndWait = async (jobId: string) => {
+    await waitForAnalysis(jobId, (b) => b.status === 'running');
+    expect((await h.api(`/jobs/${jobId}/stop`, { method: 'POST', json: { reason: 'race test' } })).status).toBe(202);
+    expect((await waitForAnalysis(jobId)).status).toBe('stopped');
+  };
+
+  it('two retries fired together start one run; the job completes once, with its files', async () => {
+    const res = await h.api('/run', { method: 'POST', json: { ticker: 'MSFT', pipeline: 'model-only' } });
+    await stopAndWait(res.body.job_id);
+    const retries = await Promise.all([0, 1].map(() => h.api(`/jobs/${res.body.job_id}/retry`, { method: 'POST' })));
+    expect(retries.map((r) => r.status).sort()).toEqual([202, 409]);
+    const done = await waitForAnalysis(res.body.job_id, (b) => b.retry_count === 1 && TERMINAL.includes(b.status));
+    expect(done.status).toBe('completed');
+    expect(done.previous_runs).toHaveLength(1);
+    // Nothing runs after the end: the run folder and its events stay as the completed run left them.
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = await h.api(`/jobs/${res.body.job_id}`);
+    expect(after.body).toMatchObject({ status: 'completed', retry_count: 1 });
+    expect((await h.api(`/jobs/${res.body.job_id}/download/financial-model`)).status).toBe(200);
+    const events = (await h.api(`/jobs/${res.body.job_id}/logs?limit=500`)).body.events;
+    const ends = events.filter((e: any) => e.type === 'completed' || e.type === 'error');
+    expect(ends.map((e: any) => [e.run, e.status])).toEqual([
+      [1, 'stopped'],
+      [2, 'completed'],
+    ]);
+    expect(events.at(-1).type).toBe('completed');
+  });
+
+  it('a stop sent right after a retry stops the new run', async () => {
+    const res = await h.api('/run', { method: 'POST', json: { ticker: 'NVDA' } });
+    await stopAndWait(res.body.job_id);
+    expect((await h.api(`/jobs/${res.body.job_id}/retry`, { method: 'POST' })).status).toBe(202);
+    const stop = await h.api(`/jobs/${res.body.job_id}/stop`, { method: 'POST' });
+    expect(stop.status).toBe(202);
+    const ended = await waitForAnalysis(res.body.job_id, (b) => b.retry_count === 1 && TERMINAL.includes(b.status));
+    expect(ended.status).toBe('stopped');
+  });
+
+  it('a batch child whose workflow is terminated does not take its siblings with it', async () => {
+    const res = await h.api('/run', {
+      method: 'POST',
+      json: { tickers: ['AAPL', 'MSFT', 'NVDA'], pipeline: 'news-only', date: '2025-07-01' },
+    });
+    const [first, ...others] = res.body.job_ids as string[];
+    await waitForAnalysis(first!, (b) => b.status === 'running');
+    await h.temporal.workflow.getHandle(`analysis-${first}`).terminate('race test: an operator terminated one');
+    for (const id of others) expect((await waitForAnalysis(id)).status).toBe('completed');
+    const parent = await h.temporal.workflow.getHandle(res.body.batch_id).result();
+    expect(parent.map((o: any) => o.status)).toEqual(['failed', 'completed', 'completed']);
+  });
+
+  it('an analysis date before any market data fails as a data error', async () => {
+    const res = await h.api('/run', { method: 'POST', json: { ticker: 'AAPL', date: '1990-01-02' } });
+    const failed = await waitForAnalysis(res.body.job_id);
+    expect(failed).toMatchObject({ status: 'failed', error_type: 'data_error' });
+  });
+});
+
 describe('LLM mode, llm_timeout and retry', () => {
   it('records tokens and cost of every call and takes the portfolio manager rating', async () => {
     llmMode = 'ok';

@@ -107,6 +107,13 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     );
     expect(keyedAgain.status).toBe(200);
     expect(keyedAgain.body.job_id).toBe(keyed.body.job_id);
+    // The same key with another request is the client's mistake, not that job.
+    const reused = await trigger(
+      { start_date: '2025-03-17', end_date: '2025-03-18', models: ['momentum'] },
+      { 'Idempotency-Key': 'abc-1' },
+    );
+    expect(reused.status).toBe(422);
+    expect(reused.body).toMatchObject({ error: 'idempotency_key_reused', job_id: keyed.body.job_id });
     await h.waitForJob(keyed.body.job_id);
   });
 

@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  ActivityFailure,
   CancellationScope,
   isCancellation,
   ParentClosePolicy,
@@ -20,7 +21,7 @@ import {
   analysisProgressQuery,
   stopSignal,
 } from './definitions.js';
-import { failureMessage } from './failures.js';
+import { failureMessage, failureType } from './failures.js';
 
 /**
  * One analysis job: the pipeline runs in a sandbox (child process or container) inside a single
@@ -65,9 +66,11 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisOu
   setHandler(stopSignal, (req) => {
     if (stopReason !== undefined) return;
     stopReason = req?.reason ?? 'stopped by user';
+    // Once cleanup runs the job is recording its end: a `stopping` now would only land after it.
+    const ending = progress.phase === 'finishing' || progress.phase === 'done';
     progress.phase = 'stopping';
     work.cancel();
-    if (patched('record-stopping')) {
+    if (!ending && patched('record-stopping')) {
       stopRecorded = CancellationScope.nonCancellable(() =>
         bookkeeping.recordStopping({ kind: 'analysis', jobId, reason: stopReason!, ...runArgs }),
       ).catch(() => undefined);
@@ -85,7 +88,12 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisOu
       outcome = 'stopped';
       stopReason ??= 'cancelled from Temporal';
     } else {
-      outcome = { status: 'failed', errorType: 'sandbox_error', error: failureMessage(err) };
+      const dataMissing = err instanceof ActivityFailure && failureType(err) === 'MissingMarketData';
+      outcome = {
+        status: 'failed',
+        errorType: dataMissing ? 'data_error' : 'sandbox_error',
+        error: failureMessage(err),
+      };
     }
   }
   progress.phase = 'finishing';
@@ -114,5 +122,11 @@ export async function analysisBatchWorkflow(input: AnalysisBatchInput): Promise<
       }),
     ),
   );
-  return Promise.all(children.map((c) => c.result()));
+  // Each child's fate is its own: one that fails or is terminated does not end (and cancel) its siblings.
+  const ends = await Promise.allSettled(children.map((c) => c.result()));
+  return ends.map((end, i) =>
+    end.status === 'fulfilled'
+      ? end.value
+      : { jobId: input.jobs[i]!.jobId, status: 'failed' as const, error: failureMessage(end.reason) },
+  );
 }

@@ -76,10 +76,12 @@ export async function simulationWorkflow(input: SimulationInput): Promise<Simula
   setHandler(stopSignal, (req) => {
     if (stopRequested) return;
     stopRequested = true;
+    // Once cleanup runs the job is recording its end: a `stopping` now would only land after it.
+    const ending = progress.phase === 'finishing' || progress.phase === 'done';
     progress.phase = 'stopping';
     work.cancel();
     // The job shows `stopping` while model-days in flight wind down. Patched: older histories did not record it.
-    if (patched('record-stopping')) {
+    if (!ending && patched('record-stopping')) {
       stopRecorded = CancellationScope.nonCancellable(() =>
         bookkeeping.recordStopping({ kind: 'simulation', jobId, reason: req?.reason ?? 'stop requested' }),
       ).catch(() => undefined);

@@ -48,7 +48,13 @@ export function simulationViews(deps: AppDeps, job: SimulationJob): JobViews {
           { status: job.status },
         );
       }
-      const result = await deps.simulations.trigger(owner, TriggerSimulationBody.parse(job.request));
+      const request = TriggerSimulationBody.safeParse(job.request);
+      if (!request.success) {
+        throw new ApiError('not_retryable', `job ${job._id}'s request no longer fits the trigger: trigger it anew`, {
+          status: job.status,
+        });
+      }
+      const result = await deps.simulations.trigger(owner, request.data);
       if (result.kind === 'current') {
         return {
           status: 200,

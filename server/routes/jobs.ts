@@ -3,13 +3,13 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { renderMarkdownPdf } from '../../analysis/artifacts/markdownPdf.js';
 import type { Analyst } from '../../analysis/contract.js';
-import { TERMINAL_EVENT_TYPES } from '../../jobs/events.js';
+import { endsRun } from '../../jobs/events.js';
 import { isActiveStatus, isTerminalStatus } from '../../jobs/lifecycle.js';
-import type { AnalysisJob } from '../../jobs/records.js';
+import { type AnalysisJob, runOf } from '../../jobs/records.js';
 import type { JobEventDoc } from '../../storage/jobEvents.js';
 import { analysisJobStatus } from '../analysisPresenter.js';
 import type { AppDeps, JobEnv } from '../context.js';
-import { ANALYSIS_START_ERRORS, ApiError, errorResponses } from '../errors.js';
+import { ANALYSIS_START_ERRORS, ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
 import { jobViews } from '../kinds/index.js';
 import { jobOfKind, ownedJob } from '../middleware/ownedJob.js';
 import {
@@ -103,7 +103,7 @@ const stop = createRoute({
   request: { params: JobIdParams, body: jsonBody(StopBody, false) },
   responses: {
     202: json(StopAccepted, 'stop requested'),
-    ...errorResponses('not_found', 'not_running', 'bad_request', 'unsupported_media_type', 'service_unavailable'),
+    ...errorResponses('not_found', 'not_running', 'bad_request', 'service_unavailable', ...WRITE_ERROR_CODES),
   },
 });
 
@@ -116,7 +116,15 @@ const retry = createRoute({
   responses: {
     202: json(RetryAccepted, 'the run that was started'),
     200: json(RetryAccepted, 'nothing left to run, or the same job already running'),
-    ...errorResponses('not_found', 'not_retryable', 'conflict', 'service_unavailable'),
+    ...errorResponses(
+      'not_found',
+      'not_retryable',
+      'conflict',
+      'validation_error',
+      'unknown_model',
+      'service_unavailable',
+      ...WRITE_ERROR_CODES,
+    ),
   },
 });
 
@@ -295,23 +303,30 @@ export function jobRoutes(deps: AppDeps) {
           timestamp: new Date().toISOString(),
         }),
       });
-      if (isTerminalStatus(job) && after >= (await deps.events.lastSeq(job._id))) {
+      const last = await deps.events.lastSeq(job._id);
+      if (isTerminalStatus(job) && after >= last) {
         // Ended, and the client has seen everything: nothing will ever come.
         return;
       }
+      // A position past the end claims events nobody has written: this client has seen all there is. The
+      // job's stream is shared, so a made-up position must not become where it starts for everyone.
+      const from = Math.min(after, last);
+      // The run this client follows: an earlier run's end (a job that ran again) does not end its stream.
+      const run = runOf(job);
       let queue = Promise.resolve();
       let finish: () => void = () => {};
       const finished = new Promise<void>((resolve) => {
         finish = resolve;
       });
       let done = false;
-      const unsubscribe = deps.eventHub.subscribe(job._id, after, {
+      const unsubscribe = deps.eventHub.subscribe(job._id, from, {
         deliver: (e) => {
           if (done) return;
-          if (TERMINAL_EVENT_TYPES.has(e.type)) done = true;
+          const ends = endsRun(e, run);
+          if (ends) done = true;
           queue = queue.then(async () => {
             await sse.write(frame(e));
-            if (TERMINAL_EVENT_TYPES.has(e.type)) finish();
+            if (ends) finish();
           });
         },
         // The hub found the job ended with nothing more for this stream.

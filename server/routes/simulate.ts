@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { type AppDeps, type AppEnv, workflowUiLink } from '../context.js';
-import { ApiError, errorResponses } from '../errors.js';
+import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
 import { simulationStatusOf } from '../kinds/simulation.js';
 import { jobOfKind } from '../middleware/ownedJob.js';
 import { simulationSummary } from '../presenters.js';
@@ -31,10 +31,10 @@ const trigger = createRoute({
       'bad_request',
       'validation_error',
       'unknown_model',
+      'idempotency_key_reused',
       'conflict',
-      'unsupported_media_type',
-      'payload_too_large',
       'service_unavailable',
+      ...WRITE_ERROR_CODES,
     ),
   },
 });

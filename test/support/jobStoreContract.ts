@@ -109,11 +109,13 @@ export function jobStoreContract(name: string, store: () => JobStore) {
       const job = analysisJob();
       await s.insertIfAbsent(job);
       await s.transition('analysis', job._id, 'running', { startedAt: new Date() });
-      expect(await s.rerun(job._id, 2)).toBe(false);
+      expect(await s.rerun(job._id, 2, 'wf-a')).toBe(false);
       await s.transition('analysis', job._id, 'llm_timeout', { error: 'provider timed out', errorType: 'llm_timeout' });
-      expect(await s.rerun(job._id, 3)).toBe(false);
-      expect(await s.rerun(job._id, 2)).toBe(true);
-      expect(await s.rerun(job._id, 2)).toBe(false);
+      expect(await s.rerun(job._id, 3, 'wf-a')).toBe(false);
+      expect(await s.rerun(job._id, 2, 'wf-a')).toBe(true);
+      // The same opener again (a retried activity) is told yes; anyone else no.
+      expect(await s.rerun(job._id, 2, 'wf-a')).toBe(true);
+      expect(await s.rerun(job._id, 2, 'wf-b')).toBe(false);
       const again = (await s.get(job._id)) as AnalysisJob;
       expect(again.status).toBe('pending');
       expect(again.error).toBeUndefined();
@@ -130,8 +132,40 @@ export function jobStoreContract(name: string, store: () => JobStore) {
       ]);
       // The previous run can no longer move the job.
       expect(await s.transition('analysis', job._id, 'failed', {}, 1)).toBe(false);
+      await s.transition('analysis', job._id, 'running', {}, 2);
       await s.transition('analysis', job._id, 'completed', {}, 2);
-      expect(await s.rerun(job._id, 3)).toBe(false);
+      expect(await s.rerun(job._id, 3, 'wf-c')).toBe(false);
+      expect((await s.get(job._id))?.status).toBe('completed');
+    });
+
+    it('opens a run for exactly one of many racing openers', async () => {
+      const s = store();
+      const job = analysisJob();
+      await s.insertIfAbsent(job);
+      await s.transition('analysis', job._id, 'running');
+      await s.transition('analysis', job._id, 'stopped');
+      const opened = await Promise.all(Array.from({ length: 6 }, (_, i) => s.rerun(job._id, 2, `wf-${i}`)));
+      expect(opened.filter(Boolean)).toHaveLength(1);
+      expect(((await s.get(job._id)) as AnalysisJob).analysis.history).toHaveLength(1);
+    });
+
+    it('ends a job exactly once however its end and other moves race', async () => {
+      const s = store();
+      for (let round = 0; round < 5; round++) {
+        const job = analysisJob();
+        await s.insertIfAbsent(job);
+        await s.transition('analysis', job._id, 'running');
+        const moves = await Promise.all([
+          s.transition('analysis', job._id, 'stopping'),
+          s.transition('analysis', job._id, 'completed', { completedAt: new Date() }),
+          s.transition('analysis', job._id, 'failed', { error: 'boom' }),
+          s.transition('analysis', job._id, 'stopping'),
+        ]);
+        expect(moves[1] !== moves[2]).toBe(true);
+        const stored = (await s.get(job._id)) as AnalysisJob;
+        expect(stored.status).toBe(moves[1] ? 'completed' : 'failed');
+        expect(stored.error).toBe(moves[1] ? undefined : 'boom');
+      }
     });
 
     it('marks only model-days that have not ended', async () => {

@@ -89,11 +89,16 @@ export class MemoryJobStore implements JobStore {
     return true;
   }
 
-  async rerun(jobId: string, run: number): Promise<boolean> {
+  private readonly openers = new Map<string, string>();
+
+  async rerun(jobId: string, run: number, opener: string): Promise<boolean> {
     const job = this.docs.get(jobId);
-    if (job?.kind !== 'analysis' || job.analysis.runs !== run - 1 || !ANALYSIS_LIFECYCLE.isRetryable(job.status)) {
-      return false;
-    }
+    if (job?.kind !== 'analysis') return false;
+    const key = `${jobId}|${run}`;
+    if ((this.openers.get(key) ?? opener) !== opener) return false;
+    this.openers.set(key, opener);
+    if (job.analysis.runs === run) return true;
+    if (job.analysis.runs !== run - 1 || !ANALYSIS_LIFECYCLE.isRetryable(job.status)) return false;
     const ended = endedRun(job);
     const { startedAt: _s, completedAt: _c, error: _e, ...rest } = job;
     const {

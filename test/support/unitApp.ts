@@ -20,7 +20,7 @@ import type { ModelLocks } from '../../storage/modelLocks.js';
 import { SyntheticSource } from '../../trading/market-data/synthetic.js';
 import { MemoryJobEvents, MemoryJobStore, MemoryTradingDays } from './memoryStores.js';
 
-export function unitApp(o: { hub?: Partial<JobEventHubOptions> } = {}) {
+export function unitApp(o: { hub?: Partial<JobEventHubOptions>; allowedOrigins?: string[] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tradeflow-unit-'));
   const settings = loadSettings({ TRADEFLOW_DATA_DIR: dataDir, MARKET_DATA_SOURCE: 'synthetic' });
   const logger = createLogger('silent');
@@ -76,6 +76,7 @@ export function unitApp(o: { hub?: Partial<JobEventHubOptions> } = {}) {
     temporal,
     temporalAddress: '127.0.0.1:1',
     namespace: 'default',
+    allowedOrigins: o.allowedOrigins ?? [],
     logger,
   };
   return { app: createApp(deps), deps, jobs, events, tradingDays, hub, dataDir };
