@@ -3,6 +3,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeJobWorkflowId } from '../workflows/definitions.js';
+import { startFakeOpenAi } from './fakeOpenAi.js';
 import { type Harness, STRATEGY_MODELS, startHarness } from './harness.js';
 import { PROJECT_ROOT } from './paths.js';
 import { workflowBundle } from './support/workflowBundle.js';
@@ -16,14 +17,26 @@ import { workflowBundle } from './support/workflowBundle.js';
 const VERSION = 'v2';
 
 let h: Harness;
+let llm: Awaited<ReturnType<typeof startFakeOpenAi>>;
 beforeAll(async () => {
+  // A provider that rejects the key: a model that fails for good, for the partial path.
+  llm = await startFakeOpenAi(() => ({ status: 401, body: { error: { message: 'Incorrect API key provided' } } }));
   h = await startHarness({
     models: {
-      models: [...STRATEGY_MODELS.models, { id: 'slow', strategy: 'momentum', params: { decision_delay_ms: 300 } }],
+      models: [
+        ...STRATEGY_MODELS.models,
+        { id: 'slow', strategy: 'momentum', params: { decision_delay_ms: 300 } },
+        { id: 'bad-key-llm', llm: { model: 'gpt-test', base_url: llm.baseUrl, api_key_env: 'NO_SUCH_KEY' } },
+      ],
     },
+    // Small, so a job of a few weeks continues as new at least once.
+    simulationOptions: { continueAsNewAfterEvents: 60 },
   });
 });
-afterAll(async () => h?.stop());
+afterAll(async () => {
+  await h?.stop();
+  await llm?.close();
+});
 
 async function keep(workflowId: string, name: string, runId?: string) {
   const history = await h.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
@@ -43,6 +56,23 @@ describe('workflow histories from real runs replay on the current code', () => {
     expect((await h.api(`/jobs/${res.body.job_id}/stop`, { method: 'POST' })).status).toBe(202);
     expect((await h.waitForJob(res.body.job_id)).status).toBe('stopped');
     await keep(res.body.job_id, 'simulationWorkflow-stop');
+  });
+
+  it('simulationWorkflow: a model failing for good, skipped days, continue-as-new, a partial end', async () => {
+    const res = await simulate({
+      start_date: '2025-05-01',
+      end_date: '2025-05-30',
+      models: ['bad-key-llm', 'buy-and-hold', 'mean-reversion'],
+    });
+    const done = await h.waitForJob(res.body.job_id, undefined, 120_000);
+    expect(done.status).toBe('partial');
+    expect(done.progress).toMatchObject({ failed: 1, skipped: 20, completed: 42 });
+    const handle = h.temporal.workflow.getHandle(res.body.job_id);
+    const firstRun = (await handle.describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
+    expect(firstRun).toBeTruthy();
+    expect(firstRun).not.toBe((await handle.describe()).runId);
+    await keep(res.body.job_id, 'simulationWorkflow-partial-first-run', firstRun);
+    await keep(res.body.job_id, 'simulationWorkflow-partial-continued');
   });
 
   it('analysisWorkflow: a stopped run, then a retry that completes as run 2', async () => {
