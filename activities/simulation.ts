@@ -1,7 +1,7 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
-import { jobEvents, modelDayEventKey } from '../jobs/events.js';
+import { type JobEventDraft, jobEvents, modelDayEventKey } from '../jobs/events.js';
 import { jobFailure } from '../jobs/failures.js';
 import { isActiveStatus } from '../jobs/lifecycle.js';
 import { type SimulationJobSeed, simulationJobRecord } from '../jobs/records.js';
@@ -16,7 +16,7 @@ import { tradingDayId } from '../storage/tradingDays.js';
 import type { PositionRecord, TradingDayDoc } from '../storage/types.js';
 import type { AgentFactory } from '../trading/agents/factory.js';
 import { AgentConfigurationError, LlmUnavailableError } from '../trading/agents/types.js';
-import { addDays, previousTradingDay } from '../trading/calendar.js';
+import { addDays, nextTradingDay, previousTradingDay } from '../trading/calendar.js';
 import { MarketView } from '../trading/marketView.js';
 import { percentChange, toDollars, toUnits } from '../trading/money.js';
 import { Portfolio } from '../trading/portfolio.js';
@@ -27,6 +27,26 @@ import { createJobRecorder } from './jobRecorder.js';
 
 /** Calendar days of history loaded before a job's first date, for signals and the agents' price look-ups. */
 export const HISTORY_DAYS = 180;
+/** Reasoning longer than this (JSON) is written apart and referenced, not carried in workflow history. */
+const INLINE_REASONING_BYTES = 8_192;
+
+/** The last day of a model's ledger and the position it ended with. */
+export interface LedgerEnd {
+  lastDate: string;
+  position: PositionRecord;
+}
+
+/** A model-day's outcome as the workflow carries it to the date's commit: small, and JSON (no Dates). */
+export interface ComputedModelDay {
+  model: string;
+  date: string;
+  attempt: number;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  fromLlm: boolean;
+  phasesMs: Record<string, number>;
+  day: Omit<TradingDayDoc, '_id' | 'owner' | 'jobId' | 'createdAt'>;
+}
 
 export interface SimulationDeps {
   jobs: JobStore;
@@ -73,7 +93,9 @@ export function createSimulationActivities(deps: SimulationDeps) {
       modelStart: Record<string, number>;
       seed: SimulationJobSeed;
     };
-  }): Promise<{ bars: number }> {
+    /** Models whose ledgers the workflow carries from here: where each one's ledger ends now. */
+    ledgersOf?: { owner: string; models: string[]; firstDate: Record<string, string> };
+  }): Promise<{ bars: number; ledgers?: Record<string, LedgerEnd | null> }> {
     if (input.register) {
       const { owner, models, dates, modelStart, seed } = input.register;
       const job = simulationJobRecord({
@@ -108,7 +130,29 @@ export function createSimulationActivities(deps: SimulationDeps) {
         modelDayEventKey.barsReady,
       ),
     );
-    return { bars: count };
+    if (!input.ledgersOf) return { bars: count };
+    const { owner, models: carried, firstDate } = input.ledgersOf;
+    const ends = await Promise.all(carried.map((m) => ledgerEnd(owner, m, firstDate[m] ?? input.firstDate)));
+    return { bars: count, ledgers: Object.fromEntries(carried.map((m, i) => [m, ends[i] ?? null])) };
+  }
+
+  /**
+   * Where a model's ledger ends before the job's days for it: its head (read by key), then any days
+   * written past the head (a job whose workflow was terminated writes days but never moves the head),
+   * read by key one after the other. A search of the ledger only when the model has no head.
+   */
+  async function ledgerEnd(owner: string, model: string, firstDate: string): Promise<LedgerEnd | null> {
+    const head = await ledgers.head(owner, model);
+    let end: LedgerEnd | null = head ? { lastDate: head.lastDate, position: head.position } : null;
+    if (!end) {
+      const before = await tradingDays.before(owner, model, firstDate);
+      end = before ? { lastDate: before.date, position: before.endingPosition } : null;
+    }
+    for (let next = end ? nextTradingDay(end.lastDate) : firstDate; ; next = nextTradingDay(next)) {
+      const day = await tradingDays.get(owner, model, next);
+      if (!day) return end;
+      end = { lastDate: day.date, position: day.endingPosition };
+    }
   }
 
   /**
@@ -124,24 +168,20 @@ export function createSimulationActivities(deps: SimulationDeps) {
     return day ? { lastDate: day.date, position: day.endingPosition } : null;
   }
 
-  /**
-   * The day's line in the job's live log; an LLM's own words go out as `NL`, ours as `LOG`. Only a
-   * retry checks for (and records) a dedup key: two fewer writes on every first attempt, at the price
-   * of a repeated line when a worker died right after announcing.
-   */
-  async function announceDay(day: TradingDayDoc, fromLlm: boolean, retry: boolean) {
-    const key = retry ? modelDayEventKey.day(day.model, day.date) : undefined;
-    if (fromLlm && day.summary) {
-      await events.append(
-        day.jobId,
-        jobEvents.log(
-          { type: 'NL', model: day.model, date: day.date, message: day.summary },
-          key ? `${key}|nl` : undefined,
-        ),
-      );
-    }
-    await events.append(
-      day.jobId,
+  /** The day's lines in the job's live log: an LLM's own words go out as `NL`, ours as `LOG`. */
+  function dayEvents(day: TradingDayDoc, fromLlm: boolean, keyed: boolean): JobEventDraft[] {
+    const key = keyed ? modelDayEventKey.day(day.model, day.date) : undefined;
+    const nl =
+      fromLlm && day.summary
+        ? [
+            jobEvents.log(
+              { type: 'NL', model: day.model, date: day.date, message: day.summary },
+              key ? `${key}|nl` : undefined,
+            ),
+          ]
+        : [];
+    return [
+      ...nl,
       jobEvents.log(
         {
           type: 'LOG',
@@ -153,52 +193,45 @@ export function createSimulationActivities(deps: SimulationDeps) {
         },
         key,
       ),
-    );
+    ];
   }
 
-  async function runModelDay(ref: ModelDayRef): Promise<ModelDaySummary> {
+  /**
+   * The older loop's announcement, from the model-day itself: only a retry keys its lines, two fewer
+   * writes on every first attempt at the price of a repeated line when a worker died right after.
+   */
+  async function announceDay(day: TradingDayDoc, fromLlm: boolean, retry: boolean) {
+    for (const e of dayEvents(day, fromLlm, retry)) await events.append(day.jobId, e);
+  }
+
+  /** What a model-day's clock says, phase by phase: the agent versus our own bookkeeping. */
+  function stopwatch() {
+    const phases: Record<string, number> = {};
+    let mark = performance.now();
+    return {
+      phases,
+      lap(name: string) {
+        const now = performance.now();
+        phases[name] = Math.round((now - mark) * 10) / 10;
+        mark = now;
+      },
+    };
+  }
+
+  /**
+   * One model's trading day, decided and valued, written nowhere: the agent trades from `start` on the
+   * market as of the day's open, and the day is valued at its close, which the agent never saw.
+   */
+  async function tradeDay(ref: ModelDayRef, start: PositionRecord, clock: ReturnType<typeof stopwatch>) {
     const { jobId, owner, model, date, symbols } = ref;
     const log = logger.child({ jobId, model, date });
     const ctx = Context.current();
-    // A retry may find its day already written (the worker died after writing): then it is not run again.
-    if (ctx.info.attempt > 1) {
-      const existing = await tradingDays.get(owner, model, date);
-      if (existing) {
-        await jobs.setModelDay(jobId, model, date, 'completed', {
-          durationMs: existing.durationMs,
-          attempts: ctx.info.attempt,
-        });
-        await announceDay(existing, models.get(model)?.kind === 'llm', true);
-        return summaryOf(existing, false);
-      }
-    }
     const spec = models.get(model);
     if (!spec) throw jobFailure('UnknownModel', `model '${model}' is not configured`);
-
     const started = Date.now();
-    // Where a model-day's time goes, stored with its status: the agent versus our own bookkeeping.
-    const phases: Record<string, number> = {};
-    let mark = performance.now();
-    const lap = (name: string) => {
-      const now = performance.now();
-      phases[name] = Math.round((now - mark) * 10) / 10;
-      mark = now;
-    };
-    // Running model-days are shown from the workflow's progress query; only retries are written here.
-    if (ctx.info.attempt > 1) {
-      await jobs.setModelDay(jobId, model, date, 'running', { startedAt: new Date(), attempts: ctx.info.attempt });
-    }
-
-    const previous = await startingPoint(owner, model, date);
-    lap('position');
-    const start: PositionRecord = previous?.position ?? {
-      cash: spec.initialCash,
-      holdings: {},
-      portfolioValue: spec.initialCash,
-    };
     const series = await bars.load(symbols, addDays(date, -HISTORY_DAYS), date);
     const view = new MarketView(date, series);
-    lap('market');
+    clock.lap('market');
     if (!symbols.some((s) => view.openToday(s) !== undefined)) {
       throw jobFailure('MissingMarketData', `no market data for ${date} for any of ${symbols.length} symbols`);
     }
@@ -229,9 +262,9 @@ export function createSimulationActivities(deps: SimulationDeps) {
     } finally {
       clearInterval(beat);
     }
-    lap('agent');
+    clock.lap('agent');
 
-    // The day is valued at its close, which the agent never saw; never at a stale price (trading/valuation.ts).
+    // Never valued at a stale price (trading/valuation.ts).
     const atPreviousClose: string[] = [];
     const closeOf = (symbol: string): number => {
       const price = closeForValuation(series.get(symbol), symbol, date);
@@ -268,25 +301,172 @@ export function createSimulationActivities(deps: SimulationDeps) {
       durationMs: Date.now() - started,
       createdAt: new Date(),
     };
+    clock.lap('valuation');
+    return { doc, fromLlm: spec.kind === 'llm', startedAt: started };
+  }
+
+  function initialPosition(model: string): PositionRecord {
+    const spec = models.get(model);
+    if (!spec) throw jobFailure('UnknownModel', `model '${model}' is not configured`);
+    return { cash: spec.initialCash, holdings: {}, portfolioValue: spec.initialCash };
+  }
+
+  /** A model-day that writes its own day, status and live-log line (workflows started before per-date commits). */
+  async function runModelDay(ref: ModelDayRef): Promise<ModelDaySummary> {
+    const { jobId, owner, model, date } = ref;
+    const ctx = Context.current();
+    // A retry may find its day already written (the worker died after writing): then it is not run again.
+    if (ctx.info.attempt > 1) {
+      const existing = await tradingDays.get(owner, model, date);
+      if (existing) {
+        await jobs.setModelDay(jobId, model, date, 'completed', {
+          durationMs: existing.durationMs,
+          attempts: ctx.info.attempt,
+        });
+        await announceDay(existing, models.get(model)?.kind === 'llm', true);
+        return summaryOf(existing, false);
+      }
+    }
+    const clock = stopwatch();
+    // Running model-days are shown from the workflow's progress query; only retries are written here.
+    if (ctx.info.attempt > 1) {
+      await jobs.setModelDay(jobId, model, date, 'running', { startedAt: new Date(), attempts: ctx.info.attempt });
+    }
+    const previous = await startingPoint(owner, model, date);
+    clock.lap('position');
+    const { doc, fromLlm, startedAt } = await tradeDay(ref, previous?.position ?? initialPosition(model), clock);
     // A day that was already written (a rerun after a lost ledger head) keeps its stored version.
-    lap('valuation');
     const { doc: stored, inserted } = await tradingDays.insertOnce(doc);
-    lap('write');
+    clock.lap('write');
     // The status record and the live-log line are independent writes: send them together.
     await Promise.all([
       jobs.setModelDay(jobId, model, date, 'completed', {
-        phasesMs: phases,
-        startedAt: new Date(started),
+        phasesMs: clock.phases,
+        startedAt: new Date(startedAt),
         completedAt: new Date(),
         durationMs: stored.durationMs,
         tokenUsage: stored.tokenUsage,
         attempts: ctx.info.attempt,
         error: '',
       }),
-      announceDay(stored, spec.kind === 'llm', ctx.info.attempt > 1),
+      announceDay(stored, fromLlm, ctx.info.attempt > 1),
     ]);
     heads.set(`${owner}|${model}`, { lastDate: date, position: stored.endingPosition });
     return summaryOf(stored, inserted);
+  }
+
+  /**
+   * A model-day that writes nothing on the date's critical path: it trades from the position the
+   * workflow hands it and returns the day, which Temporal keeps; the date's commit writes it. Only
+   * reasoning too large for workflow history is written here, once per attempt, and referenced.
+   */
+  async function computeModelDay(
+    input: ModelDayRef & {
+      /** Where the day starts: null for a model's first day; absent when a run did not carry it (then read). */
+      start?: PositionRecord | null;
+    },
+  ): Promise<ComputedModelDay> {
+    const ctx = Context.current();
+    const clock = stopwatch();
+    const start =
+      input.start === undefined
+        ? ((await startingPoint(input.owner, input.model, input.date))?.position ?? initialPosition(input.model))
+        : (input.start ?? initialPosition(input.model));
+    clock.lap('position');
+    const { doc, fromLlm, startedAt } = await tradeDay(input, start, clock);
+    const { _id, owner: _o, jobId: _j, createdAt: _c, reasoning, ...day } = doc;
+    let reasoningRef: string | undefined;
+    if (JSON.stringify(reasoning).length > INLINE_REASONING_BYTES) {
+      reasoningRef = `${_id}|attempt-${ctx.info.attempt}`;
+      await tradingDays.saveReasoning(reasoningRef, reasoning);
+      clock.lap('write');
+    }
+    return {
+      model: input.model,
+      date: input.date,
+      attempt: ctx.info.attempt,
+      startedAt,
+      fromLlm,
+      phasesMs: clock.phases,
+      day: { ...day, ...(reasoningRef ? { reasoning: [], reasoningRef } : { reasoning }) },
+    };
+  }
+
+  /**
+   * Writes one date of a job, off the critical path of the next: the days its model-days returned
+   * (each at most once: a day already in the ledger keeps its stored version), their statuses, the
+   * failures of the date with the later days of the failed models skipped, and the live-log lines, each
+   * keyed so a retried commit repeats none.
+   */
+  async function commitSimulationDate(input: {
+    jobId: string;
+    owner: string;
+    date: string;
+    days: ComputedModelDay[];
+    /** Models whose day is already in their ledger: recorded as completed, not run again. */
+    existing?: string[];
+    failures: Array<{ model: string; error: string }>;
+    laterDates: string[];
+  }): Promise<{ written: number }> {
+    const { jobId, owner, date } = input;
+    const docs: TradingDayDoc[] = input.days.map((d) => ({
+      ...d.day,
+      _id: tradingDayId(owner, d.model, date),
+      owner,
+      jobId,
+      model: d.model,
+      date,
+      createdAt: new Date(),
+    }));
+    const written = await tradingDays.insertMany(docs);
+    const now = new Date();
+    await jobs.recordModelDays(jobId, [
+      ...input.days.map((d) => ({
+        model: d.model,
+        date,
+        status: 'completed' as const,
+        patch: {
+          phasesMs: d.phasesMs,
+          startedAt: new Date(d.startedAt),
+          completedAt: now,
+          durationMs: d.day.durationMs,
+          tokenUsage: d.day.tokenUsage,
+          attempts: d.attempt,
+          error: '',
+        },
+      })),
+      ...(input.existing ?? []).map((model) => ({
+        model,
+        date,
+        status: 'completed' as const,
+        patch: { completedAt: now, error: '', note: 'already in the ledger: not run again' },
+      })),
+      ...input.failures.map((f) => ({
+        model: f.model,
+        date,
+        status: 'failed' as const,
+        patch: { error: f.error, completedAt: now },
+      })),
+      ...input.failures.flatMap((f) =>
+        input.laterDates.map((later) => ({
+          model: f.model,
+          date: later,
+          status: 'skipped' as const,
+          patch: { error: `not run: ${f.model} failed on ${date}` },
+        })),
+      ),
+    ]);
+    for (const f of input.failures) logger.error({ jobId, model: f.model, date, err: f.error }, 'model-day failed');
+    await events.appendMany(jobId, [
+      ...docs.flatMap((doc, i) => dayEvents(doc, input.days[i]!.fromLlm, true)),
+      ...input.failures.map((f) =>
+        jobEvents.log(
+          { type: 'LOG', level: 'error', model: f.model, date, message: `${f.model} ${date} failed: ${f.error}` },
+          modelDayEventKey.failed(f.model, date),
+        ),
+      ),
+    ]);
+    return { written };
   }
 
   async function recordModelDayFailures(input: {
@@ -394,7 +574,14 @@ export function createSimulationActivities(deps: SimulationDeps) {
     return { jobId: input.jobId, status, ...counts };
   }
 
-  return { startSimulationJob, runModelDay, recordModelDayFailures, finishSimulationJob };
+  return {
+    startSimulationJob,
+    runModelDay,
+    computeModelDay,
+    commitSimulationDate,
+    recordModelDayFailures,
+    finishSimulationJob,
+  };
 }
 
 export type SimulationActivities = ReturnType<typeof createSimulationActivities>;

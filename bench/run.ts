@@ -30,49 +30,53 @@ function models(delayMs: number) {
   };
 }
 
-/** Where a date's time goes, from the last run's history: dispatch, activity body beyond the delay, and the gap to the next date. */
-function phasesOf(
-  events: Array<{ eventType?: unknown; eventTime?: unknown; activityTaskScheduledEventAttributes?: unknown }>,
-  delayMs: number,
-) {
-  const ms = (e: (typeof events)[number]) => {
+/**
+ * Where a date's time goes, from the last run's history: the model-days a workflow task scheduled
+ * together are one date. Dispatch is schedule to the last start, the body is schedule to the last
+ * completion beyond the agent's delay, the gap is the last completion to the next date's schedule.
+ * Other activities (the per-date commits) are left out.
+ */
+function phasesOf(events: Array<Record<string, any>>, delayMs: number) {
+  const ms = (e: Record<string, any>) => {
     const t = e.eventTime as { seconds?: { toNumber(): number } | number; nanos?: number } | undefined;
     const sec = typeof t?.seconds === 'number' ? t.seconds : (t?.seconds?.toNumber() ?? 0);
     return sec * 1000 + (t?.nanos ?? 0) / 1e6;
   };
-  const type = (e: (typeof events)[number]) => String(e.eventType);
-  let scheduled = 0;
-  let starts: number[] = [];
-  let completes: number[] = [];
-  const dispatch: number[] = [];
-  const body: number[] = [];
-  const gap: number[] = [];
-  let lastComplete = 0;
+  const id = (v: unknown) => String((v as { toString(): string } | undefined)?.toString() ?? v);
+  const MODEL_DAY = new Set(['computeModelDay', 'runModelDay']);
+  const activities = new Map<string, { batch: string; scheduled: number; started?: number; completed?: number }>();
   for (const e of events) {
-    const t = type(e);
-    if (t === '10' || t.endsWith('ACTIVITY_TASK_SCHEDULED')) {
-      if (completes.length && !scheduled) gap.push(ms(e) - lastComplete);
-      if (!scheduled) scheduled = ms(e);
-    } else if (t === '11' || t.endsWith('ACTIVITY_TASK_STARTED')) {
-      starts.push(ms(e));
-    } else if (t === '12' || t.endsWith('ACTIVITY_TASK_COMPLETED')) {
-      completes.push(ms(e));
-      lastComplete = ms(e);
-    } else if (
-      (t === '5' || t.endsWith('WORKFLOW_TASK_COMPLETED')) &&
-      scheduled &&
-      completes.length === starts.length &&
-      starts.length
-    ) {
-      dispatch.push(Math.max(...starts) - scheduled);
-      body.push(Math.max(...completes) - scheduled - delayMs);
-      scheduled = 0;
-      starts = [];
-      completes = [];
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s && MODEL_DAY.has(s.activityType?.name)) {
+      activities.set(id(e.eventId), { batch: id(s.workflowTaskCompletedEventId), scheduled: ms(e) });
+    }
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) {
+      const a = activities.get(id(started.scheduledEventId));
+      if (a) a.started = ms(e);
+    }
+    const done = e.activityTaskCompletedEventAttributes;
+    if (done) {
+      const a = activities.get(id(done.scheduledEventId));
+      if (a) a.completed = ms(e);
     }
   }
+  const batches = new Map<string, Array<{ scheduled: number; started?: number; completed?: number }>>();
+  for (const a of activities.values()) batches.set(a.batch, [...(batches.get(a.batch) ?? []), a]);
+  const dates = [...batches.values()]
+    .filter((b) => b.every((a) => a.started !== undefined && a.completed !== undefined))
+    .map((b) => ({
+      scheduled: Math.min(...b.map((a) => a.scheduled)),
+      lastStart: Math.max(...b.map((a) => a.started!)),
+      lastDone: Math.max(...b.map((a) => a.completed!)),
+    }))
+    .sort((a, b) => a.scheduled - b.scheduled);
   const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
-  return { dispatchMs: avg(dispatch), lastCompletionBeyondDelayMs: avg(body), gapToNextDateMs: avg(gap) };
+  return {
+    dispatchMs: avg(dates.map((d) => d.lastStart - d.scheduled)),
+    lastCompletionBeyondDelayMs: avg(dates.map((d) => d.lastDone - d.scheduled - delayMs)),
+    gapToNextDateMs: avg(dates.slice(1).map((d, i) => d.scheduled - dates[i]!.lastDone)),
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tradeflow-bench-'));
@@ -142,7 +146,7 @@ async function runOnce(delayMs: number) {
       Object.entries(phaseTotals).map(([k, v]) => [k, Math.round((v / days.length) * 10) / 10]),
     );
     return {
-      phases: phasesOf(history.events ?? [], delayMs),
+      phases: phasesOf((history.events ?? []) as Array<Record<string, any>>, delayMs),
       activityPhases,
       wallMs,
       modelDays: done.progress.completed as number,

@@ -2,18 +2,20 @@ import { type Collection, type Db, MongoClient } from 'mongodb';
 import type { JobDoc } from '../jobs/records.js';
 import type { JobEventDoc } from './jobEvents.js';
 import type { JobTransitionDoc } from './jobStore.js';
-import type { BarYearDoc, ModelDayDoc, ModelLedgerDoc, ModelLockDoc, TradingDayDoc } from './types.js';
+import type { BarYearDoc, ModelDayDoc, ModelLedgerDoc, ModelLockDoc, ReasoningRecord, TradingDayDoc } from './types.js';
 
 export interface Collections {
   jobs: Collection<JobDoc>;
   modelDays: Collection<ModelDayDoc>;
   tradingDays: Collection<TradingDayDoc>;
+  /** Reasoning of a trading day too large for workflow history, keyed by day and attempt. */
+  reasoning: Collection<{ _id: string; steps: ReasoningRecord[] }>;
   modelLocks: Collection<ModelLockDoc>;
   modelLedgers: Collection<ModelLedgerDoc>;
   barYears: Collection<BarYearDoc>;
   jobEvents: Collection<JobEventDoc>;
   jobEventCounters: Collection<{ _id: string; seq: number }>;
-  jobEventKeys: Collection<{ _id: string }>;
+  jobEventKeys: Collection<{ _id: string; seq?: number }>;
   /** owner|idempotency key -> the latest job started with it. */
   jobKeys: Collection<{ _id: string; jobId: string }>;
   /** `job|run|end` and `job|run|open`: one end and one opening per run, decided by a unique `_id`. */
@@ -36,6 +38,7 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
     jobs: db.collection<JobDoc>('jobs'),
     modelDays: db.collection<ModelDayDoc>('model_days'),
     tradingDays: db.collection<TradingDayDoc>('trading_days'),
+    reasoning: db.collection<{ _id: string; steps: ReasoningRecord[] }>('trading_day_reasoning'),
     modelLocks: db.collection<ModelLockDoc>('model_locks'),
     modelLedgers: db.collection<ModelLedgerDoc>('model_ledgers'),
     // A new name: documents of the old per-symbol `bars` collection (ranges merged in memory and written
@@ -43,7 +46,7 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
     barYears: db.collection<BarYearDoc>('bar_years'),
     jobEvents: db.collection<JobEventDoc>('job_events'),
     jobEventCounters: db.collection<{ _id: string; seq: number }>('job_event_counters'),
-    jobEventKeys: db.collection<{ _id: string }>('job_event_keys'),
+    jobEventKeys: db.collection<{ _id: string; seq?: number }>('job_event_keys'),
     jobKeys: db.collection<{ _id: string; jobId: string }>('job_keys'),
     jobTransitions: db.collection<JobTransitionDoc>('job_transitions'),
   };
@@ -61,6 +64,7 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
     { key: { owner: 1, date: 1 } },
     { key: { jobId: 1 } },
   ],
+  reasoning: [],
   modelLocks: [{ key: { jobId: 1 } }],
   modelLedgers: [],
   barYears: [],

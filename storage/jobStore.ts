@@ -87,6 +87,11 @@ export interface JobStore {
     status: ModelDayStatus,
     patch?: Partial<ModelDayDoc>,
   ): Promise<void>;
+  /** Writes model-days' records as a date's commit decided them, in one round trip. */
+  recordModelDays(
+    jobId: string,
+    entries: ReadonlyArray<{ model: string; date: IsoDate; status: ModelDayStatus; patch?: Partial<ModelDayDoc> }>,
+  ): Promise<void>;
   /** Marks model-days that have no final record yet; ended ones keep theirs. */
   markModelDaysMany(
     jobId: string,
@@ -272,6 +277,23 @@ export class MongoJobStore implements JobStore {
       { _id },
       { $set: { ...patch, status }, $setOnInsert: { jobId, model, date } },
       { upsert: true },
+    );
+  }
+
+  async recordModelDays(
+    jobId: string,
+    entries: ReadonlyArray<{ model: string; date: IsoDate; status: ModelDayStatus; patch?: Partial<ModelDayDoc> }>,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    await this.c.modelDays.bulkWrite(
+      entries.map(({ model, date, status, patch }) => ({
+        updateOne: {
+          filter: { _id: modelDayId(jobId, model, date) },
+          update: { $set: { ...patch, status }, $setOnInsert: { jobId, model, date } },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
     );
   }
 

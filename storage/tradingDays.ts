@@ -1,7 +1,7 @@
 import { MongoServerError } from 'mongodb';
 import type { IsoDate } from '../trading/calendar.js';
 import type { Collections } from './db.js';
-import type { TradingDayDoc } from './types.js';
+import type { ReasoningRecord, TradingDayDoc } from './types.js';
 
 export const tradingDayId = (owner: string, model: string, date: IsoDate) => `${owner}|${model}|${date}`;
 
@@ -23,7 +23,7 @@ export interface TradingDayReader {
 
 /** Each model's ledger, one document per trading day, continuous across jobs. */
 export class TradingDays implements TradingDayReader {
-  constructor(private readonly c: Pick<Collections, 'tradingDays'>) {}
+  constructor(private readonly c: Pick<Collections, 'tradingDays' | 'reasoning'>) {}
 
   get(owner: string, model: string, date: IsoDate): Promise<TradingDayDoc | null> {
     return this.c.tradingDays.findOne({ _id: tradingDayId(owner, model, date) });
@@ -45,6 +45,38 @@ export class TradingDays implements TradingDayReader {
       if (!existing) throw err;
       return { doc: existing, inserted: false };
     }
+  }
+
+  /**
+   * Writes each day unless it is already in the ledger (the stored one stays); returns how many were
+   * new. One round trip when none exists, which is every first commit of a date.
+   */
+  async insertMany(docs: readonly TradingDayDoc[]): Promise<number> {
+    if (docs.length === 0) return 0;
+    try {
+      await this.c.tradingDays.insertMany([...docs], { ordered: false });
+      return docs.length;
+    } catch (err) {
+      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+      // A retried commit, or a day already in the ledger. FerretDB may stop an unordered insert at its
+      // first duplicate, so each day is written on its own to be sure of the rest.
+      let written = 0;
+      for (const doc of docs) if ((await this.insertOnce(doc)).inserted) written += 1;
+      return written;
+    }
+  }
+
+  /** Keeps reasoning too large for workflow history; the same key twice keeps the first. */
+  async saveReasoning(ref: string, steps: ReasoningRecord[]): Promise<void> {
+    await this.c.reasoning.insertOne({ _id: ref, steps }).catch((err: unknown) => {
+      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+    });
+  }
+
+  /** The reasoning stored apart for these days, by key. */
+  async reasoningOf(refs: readonly string[]): Promise<Map<string, ReasoningRecord[]>> {
+    const found = await Promise.all(refs.map((r) => this.c.reasoning.findOne({ _id: r })));
+    return new Map(found.flatMap((d) => (d ? [[d._id, d.steps] as const] : [])));
   }
 
   find(query: TradingDayQuery): Promise<TradingDayDoc[]> {

@@ -17,6 +17,7 @@ export interface ModelDayDoc {
   tokenUsage?: TokenUsage;
   /** Milliseconds per phase of the last attempt: position, market, agent, valuation, write. */
   phasesMs?: Record<string, number>;
+  note?: string;
 }
 
 export interface PositionRecord {
@@ -24,6 +25,8 @@ export interface PositionRecord {
   holdings: Record<string, number>;
   portfolioValue: number;
 }
+
+export type ReasoningRecord = { step: number; role: string; content: string; tool?: string; arguments?: unknown };
 
 /** One model's trading day: written once, whole, so a retried activity can never write half a day twice. */
 export interface TradingDayDoc {
@@ -37,7 +40,9 @@ export interface TradingDayDoc {
   trades: Array<Omit<Trade, 'price' | 'total'> & { price: number; total: number }>;
   dailyPnl: { profit: number; returnPct: number };
   summary: string;
-  reasoning: Array<{ step: number; role: string; content: string; tool?: string; arguments?: unknown }>;
+  reasoning: ReasoningRecord[];
+  /** Set when the reasoning was too large to carry: it is stored apart under this key (reasoning is []). */
+  reasoningRef?: string;
   finished: boolean;
   /** Holdings without a bar on this day (a halt), valued at the previous trading day's close. */
   valuedAtPreviousClose?: string[];

@@ -40,7 +40,7 @@ export interface Workers {
  * model-days and `analysis` runs sandboxes, so each kind of heavy work has its own concurrency.
  */
 export async function createWorkers(s: WorkerSetup): Promise<Workers> {
-  const { runModelDay, runAnalysisSandbox, ...bookkeeping } = s.activities;
+  const { runModelDay, computeModelDay, runAnalysisSandbox, ...bookkeeping } = s.activities;
   const common = { connection: s.connection, namespace: s.namespace, shutdownGraceTime: '10s' } as const;
   const orchestrator = await Worker.create({
     ...common,
@@ -52,7 +52,7 @@ export async function createWorkers(s: WorkerSetup): Promise<Workers> {
   const simulation = await Worker.create({
     ...common,
     taskQueue: s.taskQueues.simulation,
-    activities: { runModelDay },
+    activities: { runModelDay, computeModelDay },
     maxConcurrentActivityTaskExecutions: s.simulationConcurrency,
   });
   const analysis = await Worker.create({

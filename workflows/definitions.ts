@@ -55,6 +55,14 @@ export interface SimulationCursor {
   failed: number;
   skipped: number;
   prepared: boolean;
+  /**
+   * Where each model's ledger stands (its last day and ending position), carried by runs that commit
+   * per date: each model-day starts from here, and no model-day reads the ledger. Null: no day yet.
+   */
+  ledgers?: Record<
+    string,
+    { lastDate: string; position: { cash: number; holdings: Record<string, number>; portfolioValue: number } } | null
+  >;
 }
 
 export interface SimulationInput {

@@ -12,7 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { JobActivities } from '../activities/jobs.js';
-import type { SimulationActivities } from '../activities/simulation.js';
+import type { ComputedModelDay, SimulationActivities } from '../activities/simulation.js';
 import { NON_RETRYABLE_FAILURES } from '../jobs/failures.js';
 import type { SimulationCursor, SimulationInput, SimulationOutcome, SimulationProgress } from './definitions.js';
 import { simulationProgressQuery, stopSignal } from './definitions.js';
@@ -23,6 +23,12 @@ import { failureMessage } from './failures.js';
  * activity per model-day. Progress is in MongoDB (written by activities) and in the `progress` query.
  */
 export async function simulationWorkflow(input: SimulationInput): Promise<SimulationOutcome> {
+  // Patched: workflows started before per-date commits keep their loop, whose model-days write themselves.
+  return patched('commit-per-date') ? committedSimulation(input) : legacySimulation(input);
+}
+
+/** The loop of workflows started before per-date commits: each model-day writes its own day. */
+async function legacySimulation(input: SimulationInput): Promise<SimulationOutcome> {
   const { jobId, owner, dates, models, symbols, modelStart, options } = input;
   const cursor: SimulationCursor = input.cursor ?? {
     dateIndex: 0,
@@ -190,4 +196,226 @@ function remainingModelDays(input: SimulationInput, fromIndex: number, failedMod
     }
   }
   return out;
+}
+
+/** How many dates' commits may be in flight behind the date being computed. */
+const COMMIT_LAG_DATES = 3;
+
+/**
+ * The loop of runs that commit per date: a model-day only computes (from the position this workflow
+ * hands it) and returns its day, which Temporal keeps; one activity per date writes that date's days,
+ * statuses and live-log lines, chained behind the dates being computed, so the database is off the
+ * critical path. A model-day's result is committed exactly once (its day's key is unique), also when a
+ * stop lands mid-date: what finished is committed before the job ends.
+ */
+async function committedSimulation(input: SimulationInput): Promise<SimulationOutcome> {
+  const { jobId, owner, dates, models, symbols, modelStart, options } = input;
+  const cursor: SimulationCursor = input.cursor ?? {
+    dateIndex: 0,
+    failedModels: [],
+    completed: 0,
+    failed: 0,
+    skipped: 0,
+    prepared: false,
+  };
+  const failedModels = new Set(cursor.failedModels);
+  const totalModelDays = models.reduce((n, m) => n + dates.length - (modelStart[m] ?? 0), 0);
+
+  const bookkeeping = proxyActivities<SimulationActivities & JobActivities>({
+    startToCloseTimeout: '10 minutes',
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 8 },
+  });
+  // A commit is retried for minutes: its work is done and only needs the database back.
+  const { commitSimulationDate } = proxyActivities<SimulationActivities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 30 },
+  });
+  const { computeModelDay } = proxyActivities<SimulationActivities>({
+    taskQueue: options.modelDayTaskQueue,
+    startToCloseTimeout: options.modelDayTimeoutMs,
+    heartbeatTimeout: options.heartbeatTimeoutMs,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: '2s',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      maximumAttempts: options.maxAttempts,
+      nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
+    },
+  });
+
+  const progress: SimulationProgress = {
+    jobId,
+    phase: cursor.prepared ? 'running' : 'preparing',
+    totalDates: dates.length,
+    dateIndex: cursor.dateIndex,
+    currentDate: null,
+    currentModels: [],
+    totalModelDays,
+    completed: cursor.completed,
+    failed: cursor.failed,
+    skipped: cursor.skipped,
+  };
+  setHandler(simulationProgressQuery, () => progress);
+
+  const work = new CancellationScope();
+  let stopRequested = false;
+  let stopRecorded: Promise<unknown> | undefined;
+  setHandler(stopSignal, (req) => {
+    if (stopRequested) return;
+    stopRequested = true;
+    const ending = progress.phase === 'finishing' || progress.phase === 'done';
+    progress.phase = 'stopping';
+    work.cancel();
+    if (!ending) {
+      stopRecorded = CancellationScope.nonCancellable(() =>
+        bookkeeping.recordStopping({ kind: 'simulation', jobId, reason: req?.reason ?? 'stop requested' }),
+      ).catch(() => undefined);
+    }
+  });
+
+  // Commits run one after another, behind the computing; a commit that fails for good ends the job.
+  let committing: Promise<void> = Promise.resolve();
+  let commitsInFlight = 0;
+  let commitError: unknown;
+  const commit = (batch: Parameters<SimulationActivities['commitSimulationDate']>[0]) => {
+    commitsInFlight += 1;
+    committing = committing
+      .then(() => CancellationScope.nonCancellable(() => commitSimulationDate(batch)))
+      .then(
+        () => undefined,
+        (err) => {
+          commitError ??= err;
+        },
+      )
+      .finally(() => {
+        commitsInFlight -= 1;
+      });
+  };
+  const commitsDone = async () => {
+    await committing;
+    if (commitError !== undefined) throw commitError;
+  };
+
+  let ledgers = cursor.ledgers;
+  let cancelled: unknown;
+  let fatal: string | undefined;
+  let continueRun = false;
+  try {
+    await work.run(async () => {
+      if (!cursor.prepared) {
+        const firstDate = Object.fromEntries(models.map((m) => [m, dates[modelStart[m] ?? 0]!]));
+        const started = await bookkeeping.startSimulationJob({
+          jobId,
+          symbols,
+          firstDate: dates[0]!,
+          lastDate: dates.at(-1)!,
+          ...(input.seed ? { register: { owner, models, dates, modelStart, seed: input.seed } } : {}),
+          ledgersOf: { owner, models, firstDate },
+        });
+        ledgers = started.ledgers ?? {};
+        cursor.prepared = true;
+        progress.phase = 'running';
+      }
+      for (; cursor.dateIndex < dates.length; cursor.dateIndex++) {
+        const i = cursor.dateIndex;
+        const date = dates[i]!;
+        const due = models.filter((m) => (modelStart[m] ?? 0) <= i && !failedModels.has(m));
+        // Days already in a ledger (written by a job whose workflow was terminated) are not run again.
+        const existing = due.filter((m) => (ledgers?.[m]?.lastDate ?? '') >= date);
+        const todays = due.filter((m) => !existing.includes(m));
+        progress.dateIndex = i;
+        progress.currentDate = date;
+        progress.currentModels = todays;
+        if (commitError !== undefined) throw commitError;
+        if (commitsInFlight >= COMMIT_LAG_DATES) await commitsDone();
+        const outcomes = await Promise.allSettled(
+          todays.map((model) =>
+            computeModelDay({
+              jobId,
+              owner,
+              model,
+              date,
+              symbols,
+              // Runs continued from the older loop carry no ledgers: their model-days read where to start.
+              ...(ledgers ? { start: ledgers[model]?.position ?? null } : {}),
+            }),
+          ),
+        );
+        const days: ComputedModelDay[] = [];
+        const failures: Array<{ model: string; error: string }> = [];
+        let stopped: unknown;
+        outcomes.forEach((o, k) => {
+          const model = todays[k]!;
+          if (o.status === 'fulfilled') {
+            days.push(o.value);
+            if (ledgers) ledgers[model] = { lastDate: date, position: o.value.day.endingPosition };
+          } else if (isCancellation(o.reason)) stopped ??= o.reason;
+          else failures.push({ model, error: failureMessage(o.reason) });
+        });
+        const later = dates.slice(i + 1);
+        // What finished is committed, also when a stop cancelled the rest of the date.
+        commit({ jobId, owner, date, days, existing, failures: stopped ? [] : failures, laterDates: later });
+        cursor.completed += days.length + existing.length;
+        if (!stopped) {
+          for (const f of failures) failedModels.add(f.model);
+          cursor.failed += failures.length;
+          cursor.skipped += failures.length * later.length;
+        }
+        progress.completed = cursor.completed;
+        progress.failed = cursor.failed;
+        progress.skipped = cursor.skipped;
+        // The date's cancelled model-days stay in what remains, and are marked stopped at the end.
+        if (stopped) throw stopped;
+        if (work.consideredCancelled) {
+          cursor.dateIndex++;
+          throw new CancelledFailure('stopped');
+        }
+        const info = workflowInfo();
+        if (
+          cursor.dateIndex + 1 < dates.length &&
+          (info.continueAsNewSuggested || info.historyLength > options.continueAsNewAfterEvents)
+        ) {
+          cursor.dateIndex++;
+          continueRun = true;
+          return;
+        }
+      }
+    });
+  } catch (err) {
+    if (isCancellation(err)) cancelled = err;
+    else fatal = failureMessage(err);
+  }
+
+  if (continueRun && !stopRequested && !work.consideredCancelled) {
+    // The next run starts from what is written: this run's commits land first.
+    await committing;
+    if (commitError === undefined) {
+      await condition(allHandlersFinished);
+      // Throws ContinueAsNew, which ends this run: nothing after it runs.
+      await continueAsNew<typeof simulationWorkflow>({
+        ...input,
+        cursor: { ...cursor, failedModels: [...failedModels], ...(ledgers ? { ledgers } : {}) },
+      });
+    }
+  }
+
+  progress.phase = 'finishing';
+  progress.currentModels = [];
+  const outcome = await CancellationScope.nonCancellable(async () => {
+    // Every finished model-day is written before the end is recorded, and `stopping` before the end.
+    await committing;
+    if (commitError !== undefined && !fatal) fatal = `could not write the job's days: ${failureMessage(commitError)}`;
+    await stopRecorded;
+    return bookkeeping.finishSimulationJob({
+      jobId,
+      owner,
+      stopped: cancelled !== undefined,
+      ...(fatal ? { error: fatal } : {}),
+      remaining: cancelled === undefined && !fatal ? [] : remainingModelDays(input, cursor.dateIndex, failedModels),
+    });
+  });
+  progress.phase = 'done';
+  if (cancelled !== undefined && !stopRequested) throw cancelled;
+  return outcome;
 }

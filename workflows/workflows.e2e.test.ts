@@ -52,6 +52,75 @@ const simulationInput = (taskQueue: string, dates: string[], models: string[]) =
 });
 
 describe('simulationWorkflow', () => {
+  /** A model-day's result as computeModelDay returns it, ending with `cash` dollars. */
+  const computed = (model: string, date: string, cash: number) => ({
+    model,
+    date,
+    attempt: 1,
+    startedAt: 0,
+    fromLlm: false,
+    phasesMs: {},
+    day: {
+      model,
+      date,
+      startingPosition: { cash: 0, holdings: {}, portfolioValue: 0 },
+      endingPosition: { cash, holdings: {}, portfolioValue: cash },
+      trades: [],
+      dailyPnl: { profit: 0, returnPct: 0 },
+      summary: '',
+      reasoning: [],
+      finished: true,
+      toolUsage: {},
+      tokenUsage: { calls: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+      durationMs: 1,
+    },
+  });
+
+  it('hands each model-day the position the day before ended with, and commits each date once, in order', async () => {
+    const starts: Array<[string, string, number | null]> = [];
+    const commits: Array<[string, string[], string[]]> = [];
+    await withWorker(
+      {
+        startSimulationJob: async () => ({
+          bars: 1,
+          ledgers: { a: null, b: { lastDate: '2025-02-28', position: { cash: 7, holdings: {}, portfolioValue: 7 } } },
+        }),
+        computeModelDay: async (i) => {
+          starts.push([i.model, i.date, i.start ? i.start.cash : null]);
+          return computed(i.model, i.date, (i.start?.cash ?? 100) + 1);
+        },
+        commitSimulationDate: async (i) => {
+          commits.push([i.date, i.days.map((d) => d.model), i.failures.map((f) => f.model)]);
+          return { written: i.days.length };
+        },
+        finishSimulationJob: async (i) => ({
+          jobId: i.jobId,
+          status: 'completed',
+          completed: 4,
+          failed: 0,
+          skipped: 0,
+          stopped: 0,
+        }),
+      },
+      (taskQueue) =>
+        env.client.workflow.execute(simulationWorkflow, {
+          taskQueue,
+          workflowId: `wf-${randomUUID()}`,
+          args: [simulationInput(taskQueue, ['2025-03-03', '2025-03-04'], ['a', 'b'])],
+        }),
+    );
+    expect(starts.sort()).toEqual([
+      ['a', '2025-03-03', null],
+      ['a', '2025-03-04', 101],
+      ['b', '2025-03-03', 7],
+      ['b', '2025-03-04', 8],
+    ]);
+    expect(commits).toEqual([
+      ['2025-03-03', ['a', 'b'], []],
+      ['2025-03-04', ['a', 'b'], []],
+    ]);
+  });
+
   it('a model that fails for good is asked once, its later days are skipped, the others go on', async () => {
     const calls: Calls = [];
     const attempts = new Map<string, number>();
@@ -59,15 +128,18 @@ describe('simulationWorkflow', () => {
       {
         startSimulationJob: async (i) => {
           calls.push(['start', i.jobId]);
-          return { bars: 1 };
+          return { bars: 1, ledgers: { good: null, bad: null } };
         },
-        runModelDay: async (ref) => {
+        computeModelDay: async (ref) => {
           const key = `${ref.model}|${ref.date}`;
           attempts.set(key, (attempts.get(key) ?? 0) + 1);
           if (ref.model === 'bad') throw jobFailure('AgentConfigurationError', 'rejected key');
-          return { model: ref.model, date: ref.date, portfolioValue: 1, profit: 0, trades: 0, written: true };
+          return computed(ref.model, ref.date, 1);
         },
-        recordModelDayFailures: async (i) => void calls.push(['failures', i]),
+        commitSimulationDate: async (i) => {
+          if (i.failures.length) calls.push(['failures', i]);
+          return { written: i.days.length };
+        },
         finishSimulationJob: async (i) => {
           calls.push(['finish', { stopped: i.stopped, error: i.error ?? null }]);
           return { jobId: i.jobId, status: 'partial', completed: 3, failed: 1, skipped: 2, stopped: 0 };
@@ -92,7 +164,7 @@ describe('simulationWorkflow', () => {
     });
   });
 
-  it('a stop cancels the running model-days, records stopping, then the end with what was left', async () => {
+  it('a stop cancels the running model-days, commits what finished, records stopping, then the end', async () => {
     const calls: Calls = [];
     let started!: () => void;
     const running = new Promise<void>((r) => {
@@ -100,8 +172,9 @@ describe('simulationWorkflow', () => {
     });
     await withWorker(
       {
-        startSimulationJob: async () => ({ bars: 1 }),
-        runModelDay: async () => {
+        startSimulationJob: async () => ({ bars: 1, ledgers: { fast: null, slow: null } }),
+        computeModelDay: async (i) => {
+          if (i.model === 'fast') return computed(i.model, i.date, 1);
           started();
           // Runs until cancelled, as a slow LLM model-day would, heartbeating so the cancel reaches it.
           const ctx = Context.current();
@@ -110,31 +183,41 @@ describe('simulationWorkflow', () => {
             await Promise.race([sleep(100), ctx.cancelled]);
           }
         },
+        commitSimulationDate: async (i) => {
+          calls.push(['commit', i.days.map((d) => d.model)]);
+          return { written: i.days.length };
+        },
         recordStopping: async (i) => {
           calls.push(['stopping', i.reason]);
           return true;
         },
         finishSimulationJob: async (i) => {
           calls.push(['finish', { stopped: i.stopped, remaining: i.remaining.length }]);
-          return { jobId: i.jobId, status: 'stopped', completed: 0, failed: 0, skipped: 0, stopped: 4 };
+          return { jobId: i.jobId, status: 'stopped', completed: 1, failed: 0, skipped: 0, stopped: 3 };
         },
       },
       async (taskQueue) => {
         const handle = await env.client.workflow.start(simulationWorkflow, {
           taskQueue,
           workflowId: `wf-${randomUUID()}`,
-          args: [simulationInput(taskQueue, ['2025-03-03', '2025-03-04'], ['a', 'b'])],
+          args: [simulationInput(taskQueue, ['2025-03-03', '2025-03-04'], ['fast', 'slow'])],
         });
         await running;
-        expect((await handle.query(simulationProgressQuery)).currentModels).toEqual(['a', 'b']);
+        expect((await handle.query(simulationProgressQuery)).currentModels).toEqual(['fast', 'slow']);
         await handle.signal(stopSignal, { reason: 'enough' });
         expect((await handle.result()).status).toBe('stopped');
       },
     );
-    expect(calls).toEqual([
-      ['stopping', 'enough'],
-      ['finish', { stopped: true, remaining: 4 }],
-    ]);
+    // The finished model-day of the stopped date is written; the date's cancelled one and the next
+    // date's remain, and are marked stopped by the end.
+    expect(calls.slice(0, 2)).toEqual(
+      expect.arrayContaining([
+        ['stopping', 'enough'],
+        ['commit', ['fast']],
+      ]),
+    );
+    expect(calls.at(-1)).toEqual(['finish', { stopped: true, remaining: 4 }]);
+    expect(calls).toHaveLength(3);
   });
 });
 

@@ -138,6 +138,13 @@ export class MemoryJobStore implements JobStore {
     this.days.set(_id, { ...existing, ...copy(patch), status });
   }
 
+  async recordModelDays(
+    jobId: string,
+    entries: ReadonlyArray<{ model: string; date: string; status: ModelDayStatus; patch?: Partial<ModelDayDoc> }>,
+  ) {
+    for (const e of entries) await this.setModelDay(jobId, e.model, e.date, e.status, e.patch ?? {});
+  }
+
   async markModelDaysMany(
     jobId: string,
     entries: ReadonlyArray<{ model: string; date: string }>,
@@ -183,6 +190,10 @@ export class MemoryJobEvents implements JobEventLog {
     });
     this.events.set(jobId, list);
     return seq;
+  }
+
+  async appendMany(jobId: string, events: readonly JobEventDraft[]): Promise<void> {
+    for (const e of events) await this.append(jobId, e);
   }
 
   async get(jobId: string, seq: number): Promise<JobEventDoc | null> {
