@@ -4,7 +4,7 @@ import type { ModelRegistry } from '../config/models.js';
 import { type JobEventDraft, jobEvents, modelDayEventKey } from '../jobs/events.js';
 import { jobFailure } from '../jobs/failures.js';
 import { isActiveStatus } from '../jobs/lifecycle.js';
-import { type SimulationJobSeed, simulationJobRecord } from '../jobs/records.js';
+import { type ModelDayCounts, type SimulationJobSeed, simulationJobRecord } from '../jobs/records.js';
 import type { BarCache } from '../storage/barCache.js';
 import type { JobEventLog } from '../storage/jobEvents.js';
 import type { JobStore } from '../storage/jobStore.js';
@@ -528,7 +528,20 @@ export function createSimulationActivities(deps: SimulationDeps) {
     remaining: Array<{ model: string; date: string }>;
     /** Every planned model-day without a final record is remaining (a job whose workflow vanished). */
     remainingFromPlan?: boolean;
+    /**
+     * From runs that commit per date, which know their counts and ledgers: then nothing is read back,
+     * the days left undone get no record (the job's end says what they are), and the end takes the
+     * same few writes for a job of any size.
+     */
+    tally?: {
+      total: number;
+      completed: number;
+      failed: number;
+      skipped: number;
+      ledgers: Record<string, LedgerEnd | null>;
+    };
   }): Promise<SimulationOutcome> {
+    if (input.tally) return finishTallied(input, input.tally);
     const job = await jobs.get(input.jobId);
     let remainingDays = input.remaining;
     if (input.remainingFromPlan && job?.kind === 'simulation') {
@@ -546,6 +559,38 @@ export function createSimulationActivities(deps: SimulationDeps) {
     const days = await jobs.modelDays(input.jobId);
     const counts = countModelDays(days);
     await advanceLedgerHeads(input.owner, days);
+    return recordEnd(input, counts);
+  }
+
+  async function finishTallied(
+    input: { jobId: string; owner: string; stopped: boolean; error?: string },
+    tally: NonNullable<Parameters<typeof finishSimulationJob>[0]['tally']>,
+  ): Promise<SimulationOutcome> {
+    if (input.error) logger.error({ jobId: input.jobId, err: input.error }, 'simulation job failed');
+    const left = Math.max(0, tally.total - tally.completed - tally.failed - tally.skipped);
+    const counts = {
+      completed: tally.completed,
+      failed: tally.failed,
+      skipped: tally.skipped + (input.stopped ? 0 : left),
+      stopped: input.stopped ? left : 0,
+      running: 0,
+    };
+    await Promise.all(
+      Object.entries(tally.ledgers).map(async ([model, end]) => {
+        if (!end) return;
+        const head = await ledgers.head(input.owner, model);
+        if (!head || head.lastDate < end.lastDate)
+          await ledgers.advance(input.owner, model, end.lastDate, end.position);
+      }),
+    );
+    return recordEnd(input, counts);
+  }
+
+  /** The job's end: its status from how it went, the move, the models' locks freed, the last event. */
+  async function recordEnd(
+    input: { jobId: string; stopped: boolean; error?: string },
+    counts: ModelDayCounts,
+  ): Promise<SimulationOutcome> {
     const status: SimulationOutcome['status'] = input.stopped
       ? 'stopped'
       : input.error

@@ -1,4 +1,5 @@
 import type { z } from '@hono/zod-openapi';
+import { SIMULATION_LIFECYCLE } from '../jobs/lifecycle.js';
 import type { SimulationJob } from '../jobs/records.js';
 import { countModelDays } from '../storage/jobStore.js';
 import type { ModelDayDoc, TradingDayDoc } from '../storage/types.js';
@@ -46,17 +47,18 @@ export function simulationStatus(
   links: Links = {},
   live?: LiveProgress,
 ): z.infer<typeof SimulationJobStatus> {
-  const counts = countModelDays(days);
+  // An ended job's counts are its recorded end: days it never ran have no record of their own.
+  const jobEnded = SIMULATION_LIFECYCLE.isTerminal(job.status);
+  const counts = job.summary && jobEnded ? { ...job.summary } : countModelDays(days);
   const ended = new Set(days.filter((d) => d.status !== 'running').map((d) => `${d.model}|${d.date}`));
   const liveDate = live?.currentDate;
   const liveRunning = liveDate
     ? live.currentModels.filter((m) => !ended.has(`${m}|${liveDate}`)).map((model) => ({ model, date: liveDate }))
     : [];
   const retrying = days.filter((d) => d.status === 'running');
-  const running = [
-    ...retrying,
-    ...liveRunning.filter((r) => !retrying.some((d) => d.model === r.model && d.date === r.date)),
-  ];
+  const running = jobEnded
+    ? []
+    : [...retrying, ...liveRunning.filter((r) => !retrying.some((d) => d.model === r.model && d.date === r.date))];
   counts.running = running.length;
   const currentDate =
     running

@@ -179,6 +179,22 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     );
   }, 120_000);
 
+  it('stops a long job in seconds, whatever is left of it', async () => {
+    // Two slow models over eight months: about 340 model-days, nearly all of them left when it stops.
+    const res = await trigger({ start_date: '2025-01-02', end_date: '2025-08-29', models: ['slow-a', 'slow-b'] });
+    expect(res.status).toBe(202);
+    expect(res.body.total_model_days).toBeGreaterThan(300);
+    await h.waitForJob(res.body.job_id, (b) => b.progress.completed >= 2);
+    const asked = Date.now();
+    await h.api(`/jobs/${res.body.job_id}/stop`, { method: 'POST' });
+    const stopped = await h.waitForJob(res.body.job_id);
+    // The model-days in flight take up to 0.4 s to finish; the rest is the stop's own bookkeeping.
+    expect(Date.now() - asked).toBeLessThan(5_000);
+    expect(stopped.status).toBe('stopped');
+    expect(stopped.progress.completed + stopped.progress.stopped).toBe(stopped.progress.total_model_days);
+    expect(stopped.progress.pending).toBe(0);
+  });
+
   it('treats a Cancel from the Temporal Web UI like a stop: cleanup runs and the job ends stopped', async () => {
     const res = await trigger({ start_date: '2025-06-02', end_date: '2025-06-13', models: ['slow-a'] });
     expect(res.status).toBe(202);

@@ -412,7 +412,22 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
       owner,
       stopped: cancelled !== undefined,
       ...(fatal ? { error: fatal } : {}),
-      remaining: cancelled === undefined && !fatal ? [] : remainingModelDays(input, cursor.dateIndex, failedModels),
+      remaining: [],
+      // Runs continued from the older loop do not know every model's ledger: they read their end back.
+      ...(ledgers
+        ? {
+            tally: {
+              total: totalModelDays,
+              completed: cursor.completed,
+              failed: cursor.failed,
+              skipped: cursor.skipped,
+              ledgers,
+            },
+          }
+        : {
+            remaining:
+              cancelled === undefined && !fatal ? [] : remainingModelDays(input, cursor.dateIndex, failedModels),
+          }),
     });
   });
   progress.phase = 'done';
