@@ -14,6 +14,7 @@ import type { ModelLocks } from '../storage/modelLocks.js';
 import type { TradingDays } from '../storage/tradingDays.js';
 import { tradingDayId } from '../storage/tradingDays.js';
 import type { PositionRecord, TradingDayDoc } from '../storage/types.js';
+import { untilReachable } from '../storage/unreachable.js';
 import type { AgentFactory } from '../trading/agents/factory.js';
 import { AgentConfigurationError, LlmUnavailableError } from '../trading/agents/types.js';
 import { addDays, nextTradingDay, previousTradingDay } from '../trading/calendar.js';
@@ -204,6 +205,21 @@ export function createSimulationActivities(deps: SimulationDeps) {
     for (const e of dayEvents(day, fromLlm, retry)) await events.append(day.jobId, e);
   }
 
+  /**
+   * A model-day's database call, with an outage waited out (heartbeating) rather than spent as one of the
+   * day's attempts: only the agent's own failures count against those.
+   */
+  function reachable<T>(f: () => Promise<T>): Promise<T> {
+    const ctx = Context.current();
+    return untilReachable(f, {
+      signal: ctx.cancellationSignal,
+      onWait: (err, waitedMs) => {
+        ctx.heartbeat({ waitingFor: 'database', waitedMs });
+        if (waitedMs === 0) logger.warn({ err: errorMessage(err) }, 'database unreachable: a model-day waits');
+      },
+    });
+  }
+
   /** What a model-day's clock says, phase by phase: the agent versus our own bookkeeping. */
   function stopwatch() {
     const phases: Record<string, number> = {};
@@ -229,7 +245,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
     const spec = models.get(model);
     if (!spec) throw jobFailure('UnknownModel', `model '${model}' is not configured`);
     const started = Date.now();
-    const series = await bars.load(symbols, addDays(date, -HISTORY_DAYS), date);
+    const series = await reachable(() => bars.load(symbols, addDays(date, -HISTORY_DAYS), date));
     const view = new MarketView(date, series);
     clock.lap('market');
     if (!symbols.some((s) => view.openToday(s) !== undefined)) {
@@ -255,7 +271,10 @@ export function createSimulationActivities(deps: SimulationDeps) {
       if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`model-day ${model} ${date} cancelled`);
       const message = errorMessage(err);
       log.warn({ err: message, attempt: ctx.info.attempt }, 'model-day attempt failed');
-      await jobs.setModelDay(jobId, model, date, 'running', { error: message, attempts: ctx.info.attempt });
+      // Shown while the day waits for its next attempt; the attempt's own failure matters more than this write.
+      await jobs
+        .setModelDay(jobId, model, date, 'running', { error: message, attempts: ctx.info.attempt })
+        .catch((writeErr) => log.warn({ err: errorMessage(writeErr) }, 'could not record the failed attempt'));
       if (err instanceof AgentConfigurationError) throw jobFailure('AgentConfigurationError', message);
       if (err instanceof LlmUnavailableError) throw jobFailure('LlmUnavailable', message);
       throw err;
@@ -370,7 +389,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
     const clock = stopwatch();
     const start =
       input.start === undefined
-        ? ((await startingPoint(input.owner, input.model, input.date))?.position ?? initialPosition(input.model))
+        ? ((await reachable(() => startingPoint(input.owner, input.model, input.date)))?.position ??
+          initialPosition(input.model))
         : (input.start ?? initialPosition(input.model));
     clock.lap('position');
     const { doc, fromLlm, startedAt } = await tradeDay(input, start, clock);
@@ -378,7 +398,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
     let reasoningRef: string | undefined;
     if (JSON.stringify(reasoning).length > INLINE_REASONING_BYTES) {
       reasoningRef = `${_id}|attempt-${ctx.info.attempt}`;
-      await tradingDays.saveReasoning(reasoningRef, reasoning);
+      const ref = reasoningRef;
+      await reachable(() => tradingDays.saveReasoning(ref, reasoning));
       clock.lap('write');
     }
     return {

@@ -49,6 +49,20 @@ function requireBin(path: string | undefined, name: string, envVar: string): str
   return path;
 }
 
+/** FerretDB's flags: SQLite files in `dir`, or a PostgreSQL database. */
+export function ferretdbArgs(o: { port: number; dir: string; postgresUrl?: string }): string[] {
+  return [
+    '--listen-addr',
+    `127.0.0.1:${o.port}`,
+    ...(o.postgresUrl
+      ? ['--handler', 'postgresql', '--postgresql-url', o.postgresUrl]
+      : // WAL with synchronous=NORMAL: a crash of tradeflow loses nothing, parallel writes run ~4x faster.
+        ['--handler', 'sqlite', '--sqlite-url', `file:${o.dir}/?_pragma=synchronous(normal)`]),
+    '--log-level',
+    'error',
+  ];
+}
+
 /** Starts the embedded Temporal dev server (with its Web UI) and FerretDB, unless external ones are given. */
 export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack> {
   mkdirSync(o.dataDir, { recursive: true });
@@ -92,16 +106,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
         await startService({
           name: 'ferretdb',
           command: requireBin(o.ferretdbBin, 'FerretDB', 'TRADEFLOW_FERRETDB_BIN'),
-          args: [
-            '--listen-addr',
-            `127.0.0.1:${port}`,
-            ...(o.ferretdbPostgresUrl
-              ? ['--handler', 'postgresql', '--postgresql-url', o.ferretdbPostgresUrl]
-              : // WAL with synchronous=NORMAL: a crash of tradeflow loses nothing, parallel writes run ~4x faster.
-                ['--handler', 'sqlite', '--sqlite-url', `file:${dir}/?_pragma=synchronous(normal)`]),
-            '--log-level',
-            'error',
-          ],
+          args: ferretdbArgs({ port, dir, ...(o.ferretdbPostgresUrl ? { postgresUrl: o.ferretdbPostgresUrl } : {}) }),
           port,
           logFile: join(o.dataDir, 'logs', 'ferretdb.log'),
         }),

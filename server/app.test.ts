@@ -1,4 +1,6 @@
+import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import { MongoJobStore } from '../storage/jobStore.js';
 import { analysisJob, simulationJob } from '../test/support/jobStoreContract.js';
 import { unitApp } from '../test/support/unitApp.js';
 
@@ -289,6 +291,33 @@ describe('jobs are owned and typed apart by kind', () => {
     expect(res.status).toBe(400);
     const { message } = await res.json();
     expect(message).toContain("unknown field(s) 'color'");
+  });
+});
+
+describe('when the database is down', () => {
+  it('answers 503 within about a second, saying so, instead of hanging or a 500', async () => {
+    // Nothing listens on port 1: every operation fails server selection after its timeout.
+    const client = new MongoClient('mongodb://127.0.0.1:1/', { serverSelectionTimeoutMS: 500 });
+    const db = client.db('unreachable');
+    const jobs = new MongoJobStore({
+      jobs: db.collection('jobs'),
+      modelDays: db.collection('model_days'),
+      jobKeys: db.collection('job_keys'),
+      jobTransitions: db.collection('job_transitions'),
+    });
+    const { app } = unitApp({ jobs });
+    try {
+      for (const path of ['/jobs/abc', '/jobs', '/simulate/status/abc', '/jobs/abc/logs/stream']) {
+        const started = Date.now();
+        const res = await app.request(path);
+        expect(Date.now() - started, path).toBeLessThan(1500);
+        expect(res.status, path).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('5');
+        expect((await res.json()).message).toContain('database is unreachable');
+      }
+    } finally {
+      await client.close();
+    }
   });
 });
 

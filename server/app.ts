@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { isUnreachable } from '../storage/unreachable.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { ApiError, asApiError, ErrorBody, errorResponse } from './errors.js';
 import { jsonBodies } from './middleware/jsonBodies.js';
@@ -58,6 +59,11 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
     if (err instanceof HTTPException) return errorResponse(c, asApiError(err));
+    if (isUnreachable(err)) {
+      deps.logger.warn({ err: (err as Error).message, path: c.req.path }, 'database unreachable');
+      c.header('Retry-After', '5');
+      return errorResponse(c, new ApiError('service_unavailable', 'the database is unreachable; try again shortly'));
+    }
     deps.logger.error({ err, path: c.req.path, requestId: c.get('requestId') }, 'unhandled error');
     return c.json(
       { error: 'internal_error', message: 'internal error; see the server log', request_id: c.get('requestId') },

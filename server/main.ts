@@ -15,7 +15,8 @@ if (!address || !settings.mongo.uri) {
   process.exit(2);
 }
 
-const db = await connectDatabase(settings.mongo.uri, settings.mongo.db);
+// A request waits at most about a second for an unreachable database, then answers 503.
+const db = await connectDatabase(settings.mongo.uri, settings.mongo.db, { serverSelectionTimeoutMs: 1_000 });
 const connection = await connectTemporalClient(settings.temporal, address);
 const { app } = wireApp({
   settings,

@@ -30,8 +30,21 @@ export interface Database {
 }
 
 /** Connects and makes sure every index exists. Unique keys are what keep retried activities idempotent. */
-export async function connectDatabase(uri: string, dbName: string): Promise<Database> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: 'tradeflow' });
+export async function connectDatabase(
+  uri: string,
+  dbName: string,
+  o: {
+    /**
+     * How long an operation waits for an unreachable database before failing: short for the API, which
+     * answers 503 rather than hang, longer for workers, whose activities wait outages out anyway.
+     */
+    serverSelectionTimeoutMs?: number;
+  } = {},
+): Promise<Database> {
+  const client = new MongoClient(uri, {
+    serverSelectionTimeoutMS: o.serverSelectionTimeoutMs ?? 10_000,
+    appName: 'tradeflow',
+  });
   await client.connect();
   const db = client.db(dbName);
   const collections: Collections = {

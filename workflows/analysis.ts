@@ -19,6 +19,7 @@ import {
   type AnalysisProgress,
   type AnalysisRunOutcome,
   analysisProgressQuery,
+  BOOKKEEPING_RETRY,
   stopSignal,
 } from './definitions.js';
 import { failureMessage, failureType } from './failures.js';
@@ -35,7 +36,7 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisOu
 
   const bookkeeping = proxyActivities<AnalysisActivities & JobActivities>({
     startToCloseTimeout: '1 minute',
-    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
+    retry: BOOKKEEPING_RETRY,
   });
   const { runAnalysisSandbox } = proxyActivities<AnalysisActivities>({
     taskQueue: options.sandboxTaskQueue,

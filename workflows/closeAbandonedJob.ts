@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { AnalysisActivities } from '../activities/analysis.js';
 import type { SimulationActivities } from '../activities/simulation.js';
-import type { CloseAbandonedJobInput } from './definitions.js';
+import { BOOKKEEPING_RETRY, type CloseAbandonedJobInput } from './definitions.js';
 
 /**
  * Ends a job whose own workflow is gone (terminated from the Web UI, or never started after a crash):
@@ -11,7 +11,7 @@ import type { CloseAbandonedJobInput } from './definitions.js';
 export async function closeAbandonedJobWorkflow(input: CloseAbandonedJobInput): Promise<void> {
   const { finishSimulationJob, finishAnalysisJob } = proxyActivities<SimulationActivities & AnalysisActivities>({
     startToCloseTimeout: '10 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 20 },
+    retry: BOOKKEEPING_RETRY,
   });
   const failed = input.status === 'failed';
   switch (input.kind) {

@@ -160,3 +160,9 @@ export interface CloseAbandonedJobInput {
 }
 
 export const closeJobWorkflowId = (jobId: string) => `close-${jobId}`;
+
+/**
+ * Retries of the bookkeeping activities (their work is writes to our own database): about a quarter of
+ * an hour of attempts, so a database outage is waited out rather than ending the job.
+ */
+export const BOOKKEEPING_RETRY = { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 30 } as const;

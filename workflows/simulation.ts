@@ -15,7 +15,7 @@ import type { JobActivities } from '../activities/jobs.js';
 import type { ComputedModelDay, SimulationActivities } from '../activities/simulation.js';
 import { NON_RETRYABLE_FAILURES } from '../jobs/failures.js';
 import type { SimulationCursor, SimulationInput, SimulationOutcome, SimulationProgress } from './definitions.js';
-import { simulationProgressQuery, stopSignal } from './definitions.js';
+import { BOOKKEEPING_RETRY, simulationProgressQuery, stopSignal } from './definitions.js';
 import { failureMessage } from './failures.js';
 
 /**
@@ -223,12 +223,12 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
 
   const bookkeeping = proxyActivities<SimulationActivities & JobActivities>({
     startToCloseTimeout: '10 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 8 },
+    retry: BOOKKEEPING_RETRY,
   });
   // A commit is retried for minutes: its work is done and only needs the database back.
   const { commitSimulationDate } = proxyActivities<SimulationActivities>({
     startToCloseTimeout: '2 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 30 },
+    retry: BOOKKEEPING_RETRY,
   });
   const { computeModelDay } = proxyActivities<SimulationActivities>({
     taskQueue: options.modelDayTaskQueue,

@@ -15,16 +15,18 @@ import type { AppDeps } from '../../server/context.js';
 import { JobEventHub, type JobEventHubOptions } from '../../server/eventHub.js';
 import { JobControl } from '../../server/jobControl.js';
 import { SimulationService } from '../../server/simulationService.js';
+import type { JobStore } from '../../storage/jobStore.js';
 import type { ModelLedgers } from '../../storage/modelLedgers.js';
 import type { ModelLocks } from '../../storage/modelLocks.js';
 import { SyntheticSource } from '../../trading/market-data/synthetic.js';
 import { MemoryJobEvents, MemoryJobStore, MemoryTradingDays } from './memoryStores.js';
 
-export function unitApp(o: { hub?: Partial<JobEventHubOptions>; allowedOrigins?: string[] } = {}) {
+export function unitApp(o: { hub?: Partial<JobEventHubOptions>; allowedOrigins?: string[]; jobs?: JobStore } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tradeflow-unit-'));
   const settings = loadSettings({ TRADEFLOW_DATA_DIR: dataDir, MARKET_DATA_SOURCE: 'synthetic' });
   const logger = createLogger('silent');
-  const jobs = new MemoryJobStore();
+  const memoryJobs = new MemoryJobStore();
+  const jobs: JobStore = o.jobs ?? memoryJobs;
   const events = new MemoryJobEvents();
   const tradingDays = new MemoryTradingDays();
   const models = parseModelsConfig({ models: [{ id: 'buy-and-hold', strategy: 'buy-and-hold' }] });
@@ -79,5 +81,5 @@ export function unitApp(o: { hub?: Partial<JobEventHubOptions>; allowedOrigins?:
     allowedOrigins: o.allowedOrigins ?? [],
     logger,
   };
-  return { app: createApp(deps), deps, jobs, events, tradingDays, hub, dataDir };
+  return { app: createApp(deps), deps, jobs: memoryJobs, events, tradingDays, hub, dataDir };
 }
