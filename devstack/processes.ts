@@ -53,8 +53,7 @@ export interface ManagedProcess {
   stop(): Promise<void>;
 }
 
-/** Starts a service, logging to a file, and resolves once it accepts TCP connections on `port`. */
-export async function startService(opts: {
+export interface StartServiceOptions {
   name: string;
   command: string;
   args: string[];
@@ -62,7 +61,10 @@ export async function startService(opts: {
   logFile: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
-}): Promise<ManagedProcess> {
+}
+
+/** Starts a service, logging to a file, and resolves once it accepts TCP connections on `port`. */
+export async function startService(opts: StartServiceOptions): Promise<ManagedProcess> {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const log = createWriteStream(opts.logFile, { flags: 'a' });
   const [command, args] = diesWithParent(opts.command, opts.args);

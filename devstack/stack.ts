@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { devServerArgs } from '../temporal-config/dev-server.js';
 import { SEARCH_ATTRIBUTES } from '../temporal-config/search-attributes.js';
-import { freePort, type ManagedProcess, startService } from './processes.js';
+import { freePort, type ManagedProcess, type StartServiceOptions, startService } from './processes.js';
 
 export interface LocalStackOptions {
   /** Where the SQLite files and logs live; a restart on the same folder keeps every job. */
@@ -24,6 +24,8 @@ export interface LocalStackOptions {
   ferretdbPostgresUrl?: string;
   /** Temporal keeps its state in memory only (benchmark comparisons); the default persists to SQLite. */
   temporalInMemory?: boolean;
+  /** How each service is started (`npm start` supervises them); by default once. */
+  starter?: (o: StartServiceOptions) => Promise<ManagedProcess>;
 }
 
 export interface LocalStack {
@@ -67,6 +69,7 @@ export function ferretdbArgs(o: { port: number; dir: string; postgresUrl?: strin
 export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack> {
   mkdirSync(o.dataDir, { recursive: true });
   const processes: ManagedProcess[] = [];
+  const start = o.starter ?? startService;
   const stop = async () => {
     await Promise.all(processes.map((p) => p.stop()));
   };
@@ -78,7 +81,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       const uiPort = o.temporalUiPort ?? (await freePort());
       const [httpPort, metricsPort] = [await freePort(), await freePort()];
       processes.push(
-        await startService({
+        await start({
           name: 'temporal',
           command: requireBin(o.temporalBin, 'Temporal CLI', 'TRADEFLOW_TEMPORAL_BIN'),
           args: devServerArgs({
@@ -103,7 +106,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       const dir = join(o.dataDir, 'ferretdb');
       mkdirSync(dir, { recursive: true });
       processes.push(
-        await startService({
+        await start({
           name: 'ferretdb',
           command: requireBin(o.ferretdbBin, 'FerretDB', 'TRADEFLOW_FERRETDB_BIN'),
           args: ferretdbArgs({ port, dir, ...(o.ferretdbPostgresUrl ? { postgresUrl: o.ferretdbPostgresUrl } : {}) }),

@@ -5,6 +5,7 @@ import { loadSettings } from '../config/settings.js';
 import { type DockerApi, ensureDockerApi } from '../devstack/podman.js';
 import { canConnect, diesWithParent, type ManagedProcess, startService, stopProcess } from '../devstack/processes.js';
 import { binariesFromEnv, startLocalStack } from '../devstack/stack.js';
+import { supervise } from '../devstack/supervisor.js';
 import { connectDatabase } from '../storage/db.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -13,6 +14,7 @@ const tsx = ['--import', 'tsx'];
 const settings = loadSettings();
 const env = process.env;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
+const log = (message: string) => console.log(`[supervisor] ${message}`);
 
 const wanted = [
   ...(env.TEMPORAL_ADDRESS
@@ -40,6 +42,8 @@ const stack = await startLocalStack({
   temporalPort: port('TRADEFLOW_TEMPORAL_PORT', 7233),
   temporalUiPort: port('TRADEFLOW_TEMPORAL_UI_PORT', 8233),
   mongoPort: port('TRADEFLOW_MONGO_PORT', 27017),
+  // A service that dies (killed, out of memory) is started again, with backoff; jobs ride out the gap.
+  starter: (o) => supervise(o.name, () => startService(o), { log }),
 });
 // Collections are created here, once, before two processes could race to create them.
 const db = await connectDatabase(stack.mongoUri, settings.mongo.db);
@@ -59,11 +63,17 @@ const childEnv = {
   ...(stack.temporalUiUrl ? { TEMPORAL_UI_URL: stack.temporalUiUrl } : {}),
 };
 
-const worker = spawn(...diesWithParent(process.execPath, [...tsx, 'worker/main.ts']), {
-  cwd: root,
-  env: childEnv,
-  stdio: 'inherit',
-});
+/** The worker has no port to wait for: it is started, and its own log says when it polls. */
+async function startWorker(): Promise<ManagedProcess> {
+  const child = spawn(...diesWithParent(process.execPath, [...tsx, 'worker/main.ts']), {
+    cwd: root,
+    env: childEnv,
+    stdio: 'inherit',
+  });
+  return { name: 'worker', child, logFile: '(standard output)', stop: () => stopProcess(child, 15_000) };
+}
+
+let worker: ManagedProcess | undefined;
 let server: ManagedProcess | undefined;
 let stopping = false;
 
@@ -71,41 +81,37 @@ async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
   console.log('stopping tradeflow…');
-  if (server) await server.stop();
-  await stopProcess(worker, 15_000);
+  await server?.stop();
+  await worker?.stop();
   await dockerApi?.stop();
   await stack.stop();
   process.exit(code);
 }
-worker.once('exit', (code) => {
-  if (!stopping) {
-    console.error(`the worker exited (${code}); stopping`);
-    void shutdown(1);
-  }
-});
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
-  server = await startService({
-    name: 'api',
-    command: process.execPath,
-    args: [...tsx, 'server/main.ts'],
-    port: settings.port,
-    logFile: `${settings.dataDir}/logs/api.log`,
-    env: childEnv,
-  });
+  worker = await supervise('worker', startWorker, { log });
+  server = await supervise(
+    'api',
+    async () => {
+      const api = await startService({
+        name: 'api',
+        command: process.execPath,
+        args: [...tsx, 'server/main.ts'],
+        port: settings.port,
+        logFile: `${settings.dataDir}/logs/api.log`,
+        env: childEnv,
+      });
+      api.child.stdout?.pipe(process.stdout);
+      return api;
+    },
+    { log },
+  );
 } catch (err) {
   console.error((err as Error).message);
   await shutdown(1);
 }
-server?.child.stdout?.pipe(process.stdout);
-server?.child.once('exit', (code) => {
-  if (!stopping) {
-    console.error(`the API server exited (${code}); stopping`);
-    void shutdown(1);
-  }
-});
 
 if (stopping) await new Promise(() => {});
 console.log(`

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,22 @@ async function startTradeflow(dataDir: string, ports: Record<string, number>) {
     await new Promise((r) => setTimeout(r, 200));
   }
   return { child, output: () => output };
+}
+
+/** The pid of the child of `parent` whose command line contains `name` (read from /proc, no tools needed). */
+function childOf(parent: number, name: string): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of /proc/<pid>/stat is the parent pid; the command name before it may hold spaces.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(name)) return Number(entry);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  throw new Error(`no child ${name} of ${parent}`);
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
@@ -72,6 +88,35 @@ describe('npm start', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(status).toBe('completed');
+
+    // Services that die are started again; the instance stays up and runs the next job.
+    for (const name of ['ferretdb', 'worker/main.ts']) process.kill(childOf(first.child.pid!, name), 'SIGKILL');
+    const deadline = Date.now() + 60_000;
+    while (
+      !(first.output().includes('ferretdb is running again') && first.output().includes('worker is running again'))
+    ) {
+      if (Date.now() > deadline) throw new Error(`no restart: ${first.output().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    let healthy = 0;
+    for (let i = 0; i < 50 && healthy !== 200; i++) {
+      healthy = (await fetch(`${api}/health`)).status;
+      if (healthy !== 200) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(healthy).toBe(200);
+    const next = await fetch(`${api}/simulate/trigger`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ start_date: '2026-03-09', end_date: '2026-03-10' }),
+    });
+    expect(next.status).toBe(202);
+    const nextId = ((await next.json()) as { job_id: string }).job_id;
+    let nextStatus = '';
+    for (let i = 0; i < 300 && nextStatus !== 'completed'; i++) {
+      nextStatus = ((await (await fetch(`${api}/jobs/${nextId}`)).json()) as { status: string }).status;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(nextStatus).toBe('completed');
     expect(await stop(first.child)).toBe(0);
 
     const second = await startTradeflow(dataDir, ports);
