@@ -294,6 +294,41 @@ describe('jobs are owned and typed apart by kind', () => {
   });
 });
 
+describe('a simulation status pages its model-days; its counts are whole', () => {
+  it('walks the plan by date then model, reading only the page, and says what days never run became', async () => {
+    const u = unitApp();
+    const job = simulationJob({
+      models: ['m1', 'm2'],
+      plan: { dates: ['2025-03-03', '2025-03-04', '2025-03-05'], modelStart: { m1: 0, m2: 1 } },
+      totalModelDays: 5,
+    });
+    await u.jobs.insertIfAbsent(job);
+    await u.jobs.transition('simulation', job._id, 'running');
+    await u.jobs.setModelDay(job._id, 'm1', '2025-03-03', 'completed', { durationMs: 1200, attempts: 1 });
+    await u.jobs.setModelDay(job._id, 'm1', '2025-03-04', 'completed', { durationMs: 900, attempts: 2 });
+    await u.jobs.transition('simulation', job._id, 'stopped', {
+      summary: { completed: 2, failed: 0, skipped: 0, stopped: 3, running: 0 },
+    });
+    const first = await (await u.app.request(`/jobs/${job._id}?details_limit=3`)).json();
+    expect(first.progress).toMatchObject({ total_model_days: 5, completed: 2, stopped: 3, pending: 0, running: 0 });
+    expect(first.details.map((d: any) => [d.date, d.model, d.status])).toEqual([
+      ['2025-03-03', 'm1', 'completed'],
+      ['2025-03-04', 'm1', 'completed'],
+      ['2025-03-04', 'm2', 'stopped'],
+    ]);
+    expect(first.details[1]).toMatchObject({ duration_seconds: 0.9, attempts: 2 });
+    expect(first).toMatchObject({ details_total: 5, details_next_cursor: '3' });
+    const rest = await (await u.app.request(`/simulate/status/${job._id}?details_cursor=3`)).json();
+    expect(rest.details.map((d: any) => [d.date, d.model])).toEqual([
+      ['2025-03-05', 'm1'],
+      ['2025-03-05', 'm2'],
+    ]);
+    expect(rest.details_next_cursor).toBeNull();
+    expect((await u.app.request(`/jobs/${job._id}?details_limit=lots`)).status).toBe(400);
+    expect((await u.app.request(`/jobs/${job._id}?details_cursor=-1`)).status).toBe(400);
+  });
+});
+
 describe('when the database is down', () => {
   it('answers 503 within about a second, saying so, instead of hanging or a 500', async () => {
     // Nothing listens on port 1: every operation fails server selection after its timeout.

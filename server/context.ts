@@ -8,6 +8,7 @@ import type { TradingDayReader } from '../storage/tradingDays.js';
 import type { AnalysisService } from './analysisService.js';
 import type { JobEventHub } from './eventHub.js';
 import type { JobControl } from './jobControl.js';
+import type { LiveProgressCache } from './liveProgress.js';
 import type { SimulationService } from './simulationService.js';
 
 export interface AppDeps {
@@ -21,6 +22,7 @@ export interface AppDeps {
   simulations: SimulationService;
   analyses: AnalysisService;
   control: JobControl;
+  liveProgress: LiveProgressCache;
   /** Where analysis runs keep their folders (shared with the workers that run them). */
   dataDir: string;
   temporal: Client;

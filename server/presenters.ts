@@ -1,7 +1,6 @@
 import type { z } from '@hono/zod-openapi';
 import { SIMULATION_LIFECYCLE } from '../jobs/lifecycle.js';
-import type { SimulationJob } from '../jobs/records.js';
-import { countModelDays } from '../storage/jobStore.js';
+import type { ModelDayCounts, SimulationJob } from '../jobs/records.js';
 import type { ModelDayDoc, TradingDayDoc } from '../storage/types.js';
 import type { SimulationJobStatus, SimulationJobSummary, TradingDayFull, TradingDayMinimal } from './responses.js';
 
@@ -41,32 +40,45 @@ export interface LiveProgress {
   currentModels: string[];
 }
 
+/** The job's planned model-days in order (date, then model), with the records read for one page of them. */
+export interface DetailsPage {
+  entries: ReadonlyArray<{ model: string; date: string }>;
+  records: ReadonlyMap<string, ModelDayDoc>;
+  total: number;
+  nextCursor: string | null;
+}
+
+/** Live counts from the workflow's progress query (`SimulationProgress`). */
+export interface LiveCounts extends LiveProgress {
+  completed: number;
+  failed: number;
+  skipped: number;
+  phase: string;
+}
+
 export function simulationStatus(
   job: SimulationJob,
-  days: readonly ModelDayDoc[],
+  page: DetailsPage,
   links: Links = {},
-  live?: LiveProgress,
+  live?: LiveCounts,
+  /** Counts read from the records when neither the end nor the workflow could say. */
+  fallback?: ModelDayCounts,
 ): z.infer<typeof SimulationJobStatus> {
-  // An ended job's counts are its recorded end: days it never ran have no record of their own.
+  // An ended job's counts are its recorded end; a running one's come from its workflow: no record is
+  // read for them, and days never run have no record of their own.
   const jobEnded = SIMULATION_LIFECYCLE.isTerminal(job.status);
-  const counts = job.summary && jobEnded ? { ...job.summary } : countModelDays(days);
-  const ended = new Set(days.filter((d) => d.status !== 'running').map((d) => `${d.model}|${d.date}`));
-  const liveDate = live?.currentDate;
-  const liveRunning = liveDate
-    ? live.currentModels.filter((m) => !ended.has(`${m}|${liveDate}`)).map((model) => ({ model, date: liveDate }))
-    : [];
-  const retrying = days.filter((d) => d.status === 'running');
-  const running = jobEnded
-    ? []
-    : [...retrying, ...liveRunning.filter((r) => !retrying.some((d) => d.model === r.model && d.date === r.date))];
-  counts.running = running.length;
-  const currentDate =
-    running
-      .map((d) => d.date)
-      .sort()
-      .at(-1) ?? null;
+  const running =
+    jobEnded || !live?.currentDate ? [] : live.currentModels.map((model) => ({ model, date: live.currentDate! }));
+  const counts: ModelDayCounts =
+    job.summary && jobEnded
+      ? { ...job.summary, running: 0 }
+      : live
+        ? { completed: live.completed, failed: live.failed, skipped: live.skipped, stopped: 0, running: running.length }
+        : { ...(fallback ?? { completed: 0, failed: 0, skipped: 0, stopped: 0, running: 0 }) };
+  const currentDate = running[0]?.date ?? null;
   const done = counts.completed + counts.failed + counts.skipped + counts.stopped;
   const end = job.completedAt ?? (job.status === 'pending' ? undefined : new Date());
+  const unrecorded = jobEnded ? (job.status === 'stopped' ? 'stopped' : 'skipped') : 'pending';
   return {
     ...simulationSummary(job, links),
     symbols: job.symbols,
@@ -79,21 +91,25 @@ export function simulationStatus(
       running: counts.running,
       pending: Math.max(0, job.totalModelDays - done - counts.running),
       percent: job.totalModelDays ? Math.round((done / job.totalModelDays) * 1000) / 10 : 100,
-      current: currentDate
-        ? { date: currentDate, models: running.filter((d) => d.date === currentDate).map((d) => d.model) }
-        : null,
+      current: currentDate ? { date: currentDate, models: running.map((d) => d.model) } : null,
     },
-    details: days.map((d) => ({
-      date: d.date,
-      model: d.model,
-      status: d.status,
-      started_at: iso(d.startedAt),
-      completed_at: iso(d.completedAt),
-      duration_seconds: seconds(d.durationMs),
-      attempts: d.attempts ?? null,
-      error: d.error || null,
-      tokens: d.tokenUsage ? d.tokenUsage.totalTokens : null,
-    })),
+    details: page.entries.map(({ model, date }) => {
+      const d = page.records.get(`${model}|${date}`);
+      const isRunning = running.some((r) => r.model === model && r.date === date);
+      return {
+        date,
+        model,
+        status: d?.status ?? (isRunning ? 'running' : unrecorded),
+        started_at: iso(d?.startedAt),
+        completed_at: iso(d?.completedAt),
+        duration_seconds: seconds(d?.durationMs),
+        attempts: d?.attempts ?? null,
+        error: d?.error || null,
+        tokens: d?.tokenUsage ? d.tokenUsage.totalTokens : null,
+      };
+    }),
+    details_total: page.total,
+    details_next_cursor: page.nextCursor,
     total_duration_seconds: job.startedAt && end ? seconds(end.getTime() - job.startedAt.getTime()) : null,
   };
 }

@@ -59,6 +59,11 @@ export const SimulationJobStatus = SimulationJobSummary.extend({
       tokens: z.number().int().nullable(),
     }),
   ),
+  details_total: z.number().int().openapi({ description: 'model-days the job plans, over every page' }),
+  details_next_cursor: z
+    .string()
+    .nullable()
+    .openapi({ description: 'pass as `details_cursor` for the next page of details; null on the last' }),
   total_duration_seconds: z.number().nullable(),
 }).openapi('SimulationJobStatus');
 

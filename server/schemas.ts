@@ -128,3 +128,15 @@ export const LogsQuery = z
   .strict();
 
 export const DownloadQuery = z.object({ format: z.enum(['pdf']).optional() }).strict();
+
+/** Paging of a simulation's per model-day details (the summary counts are always whole). */
+export const DetailsQuery = z
+  .object({
+    details_limit: z.coerce.number().int().min(0).max(1000).default(100),
+    details_cursor: z
+      .string()
+      .regex(/^\d{1,7}$/, 'a cursor from details_next_cursor')
+      .optional(),
+  })
+  .strict();
+export type DetailsQuery = z.infer<typeof DetailsQuery>;

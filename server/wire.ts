@@ -17,6 +17,7 @@ import { createApp } from './app.js';
 import type { AppDeps } from './context.js';
 import { JobEventHub } from './eventHub.js';
 import { JobControl } from './jobControl.js';
+import { LiveProgressCache } from './liveProgress.js';
 import { SimulationService } from './simulationService.js';
 
 export interface WireOptions {
@@ -68,6 +69,7 @@ export function wireApp(o: WireOptions) {
     pingDatabase: () => o.db.db.command({ ping: 1 }),
     analyses,
     control,
+    liveProgress: new LiveProgressCache(temporal),
     dataDir: o.settings.dataDir,
     jobs,
     events,

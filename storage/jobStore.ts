@@ -100,6 +100,11 @@ export interface JobStore {
     error?: string,
   ): Promise<void>;
   modelDays(jobId: string): Promise<ModelDayDoc[]>;
+  /** The records of these model-days, by `model|date`, each read by its key. */
+  modelDaysByKeys(
+    jobId: string,
+    keys: ReadonlyArray<{ model: string; date: IsoDate }>,
+  ): Promise<Map<string, ModelDayDoc>>;
 }
 
 /**
@@ -331,6 +336,13 @@ export class MongoJobStore implements JobStore {
 
   modelDays(jobId: string): Promise<ModelDayDoc[]> {
     return this.c.modelDays.find({ jobId }, { sort: { date: 1, model: 1 } }).toArray();
+  }
+
+  async modelDaysByKeys(jobId: string, keys: ReadonlyArray<{ model: string; date: IsoDate }>) {
+    const found = await Promise.all(
+      keys.map((k) => this.c.modelDays.findOne({ _id: modelDayId(jobId, k.model, k.date) })),
+    );
+    return new Map(found.flatMap((d) => (d ? [[`${d.model}|${d.date}`, d] as const] : [])));
   }
 }
 

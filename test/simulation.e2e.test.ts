@@ -26,6 +26,9 @@ beforeAll(async () => {
         ...STRATEGY_MODELS.models,
         { id: 'slow-a', strategy: 'buy-and-hold', params: { decision_delay_ms: 400 } },
         { id: 'slow-b', strategy: 'momentum', params: { decision_delay_ms: 400, lookback: 5 } },
+        // Models no other test runs: a long job's plan is all of its dates.
+        { id: 'long-a', strategy: 'buy-and-hold', params: { decision_delay_ms: 400 } },
+        { id: 'long-b', strategy: 'momentum', params: { decision_delay_ms: 400, lookback: 5 } },
         { id: 'bad-key-llm', llm: { model: 'gpt-test', base_url: llm.baseUrl, api_key_env: 'NO_SUCH_KEY' } },
       ],
     },
@@ -181,7 +184,7 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
 
   it('stops a long job in seconds, whatever is left of it', async () => {
     // Two slow models over eight months: about 340 model-days, nearly all of them left when it stops.
-    const res = await trigger({ start_date: '2025-01-02', end_date: '2025-08-29', models: ['slow-a', 'slow-b'] });
+    const res = await trigger({ start_date: '2025-01-02', end_date: '2025-08-29', models: ['long-a', 'long-b'] });
     expect(res.status).toBe(202);
     expect(res.body.total_model_days).toBeGreaterThan(300);
     await h.waitForJob(res.body.job_id, (b) => b.progress.completed >= 2);

@@ -2,13 +2,14 @@ import type { z } from '@hono/zod-openapi';
 import type { JobDoc } from '../../jobs/records.js';
 import type { AppDeps } from '../context.js';
 import type { DetailedStatusBody, JobListItem, JobStatusBody, RetryAccepted } from '../responses.js';
+import type { DetailsQuery } from '../schemas.js';
 import { analysisViews } from './analysis.js';
 import { simulationViews } from './simulation.js';
 
 /** What the API shows and does for a job, whatever its kind: each kind answers in its own shape. */
 export interface JobViews {
-  /** `GET /jobs/{id}` */
-  status(): Promise<z.infer<typeof JobStatusBody>>;
+  /** `GET /jobs/{id}` (a simulation pages its model-days) */
+  status(query?: DetailsQuery): Promise<z.infer<typeof JobStatusBody>>;
   /** An entry of `GET /jobs` */
   listItem(): z.infer<typeof JobListItem>;
   /** `GET /jobs/{id}/status/detailed` */

@@ -1,41 +1,58 @@
 import type { z } from '@hono/zod-openapi';
 import { SIMULATION_LIFECYCLE } from '../../jobs/lifecycle.js';
 import type { SimulationJob } from '../../jobs/records.js';
-import { simulationProgressQuery } from '../../workflows/definitions.js';
+import { countModelDays } from '../../storage/jobStore.js';
 import { type AppDeps, workflowUiLink } from '../context.js';
-import { withDeadline } from '../deadline.js';
 import { simulationDetailedStatus } from '../detailedStatus.js';
 import { ApiError } from '../errors.js';
-import { type LiveProgress, simulationStatus, simulationSummary } from '../presenters.js';
+import { simulationStatus, simulationSummary } from '../presenters.js';
 import type { RetryAccepted } from '../responses.js';
-import { TriggerSimulationBody } from '../schemas.js';
+import { type DetailsQuery, TriggerSimulationBody } from '../schemas.js';
 import type { JobViews } from './index.js';
 
-/** How long a status request waits for the workflow's live progress before answering from the record. */
-const LIVE_PROGRESS_WAIT_MS = 2_000;
-
-/** The stored record of a job plus, while it runs, what its workflow is doing right now. */
-export async function simulationStatusOf(deps: AppDeps, job: SimulationJob) {
-  let live: LiveProgress | undefined;
-  if (SIMULATION_LIFECYCLE.isActive(job.status)) {
-    try {
-      live = await withDeadline(
-        deps.temporal.workflow.getHandle(job.workflowId).query(simulationProgressQuery),
-        LIVE_PROGRESS_WAIT_MS,
-        undefined,
-      );
-    } catch {
-      // A workflow between runs (continue-as-new) or not yet started has no answer: the stored record stands.
-    }
-  }
+/**
+ * A simulation's status: whole counts (from its recorded end, or its workflow's live progress) and one
+ * page of its planned model-days, whose records are read by key. Nothing scans the job's history.
+ */
+export async function simulationStatusOf(
+  deps: AppDeps,
+  job: SimulationJob,
+  query: DetailsQuery = { details_limit: 100 },
+) {
+  const live = SIMULATION_LIFECYCLE.isActive(job.status) ? await deps.liveProgress.get(job.workflowId) : undefined;
+  const planned = plannedModelDays(job);
+  const from = Math.min(Number(query.details_cursor ?? 0), planned.length);
+  const entries = planned.slice(from, from + query.details_limit);
+  const next = from + entries.length;
+  const records = await deps.jobs.modelDaysByKeys(job._id, entries);
+  // Only when neither the end nor the workflow can say (a run between two of its runs, say): count records.
+  const fallback =
+    !live && !(job.summary && SIMULATION_LIFECYCLE.isTerminal(job.status))
+      ? countModelDays(await deps.jobs.modelDays(job._id))
+      : undefined;
   const links = { webUi: workflowUiLink(deps, job.workflowId) };
-  return simulationStatus(job, await deps.jobs.modelDays(job._id), links, live);
+  return simulationStatus(
+    job,
+    { entries, records, total: planned.length, nextCursor: next < planned.length ? String(next) : null },
+    links,
+    live,
+    fallback,
+  );
+}
+
+/** Every model-day the job plans, by date then model. */
+function plannedModelDays(job: SimulationJob): Array<{ model: string; date: string }> {
+  const out: Array<{ model: string; date: string }> = [];
+  job.plan.dates.forEach((date, i) => {
+    for (const model of job.models) if ((job.plan.modelStart[model] ?? 0) <= i) out.push({ model, date });
+  });
+  return out;
 }
 
 export function simulationViews(deps: AppDeps, job: SimulationJob): JobViews {
   const links = { webUi: workflowUiLink(deps, job.workflowId) };
   return {
-    status: () => simulationStatusOf(deps, job),
+    status: (query) => simulationStatusOf(deps, job, query),
     listItem: () => simulationSummary(job, links),
     detailed: async () => simulationDetailedStatus(job, await deps.jobs.modelDays(job._id), deps.models),
     stopMessage: 'stop requested: running model-days finish or are cancelled',

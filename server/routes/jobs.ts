@@ -24,7 +24,15 @@ import {
   TradingAgentsResult,
 } from '../responses.js';
 import { fileStream, NAMED_ARTIFACTS, resolveRunFile, runTar } from '../runFiles.js';
-import { DownloadQuery, JobIdParams, JobsQuery, LogsQuery, StopBody, TradingAgentsJobBody } from '../schemas.js';
+import {
+  DetailsQuery,
+  DownloadQuery,
+  JobIdParams,
+  JobsQuery,
+  LogsQuery,
+  StopBody,
+  TradingAgentsJobBody,
+} from '../schemas.js';
 import { validationHook } from '../validation.js';
 
 const json = <S extends z.ZodType>(schema: S, description: string) => ({
@@ -83,8 +91,9 @@ const tradingAgentsJob = createRoute({
 const detail = createRoute({
   method: 'get',
   path: '/{jobId}',
-  summary: 'A job’s status in its kind’s shape (a simulation’s progress and model-days; an analysis’ result and files)',
-  request: { params: JobIdParams },
+  summary:
+    'A job’s status in its kind’s shape (a simulation’s progress and a page of its model-days; an analysis’ result and files)',
+  request: { params: JobIdParams, query: DetailsQuery },
   responses: { 200: json(JobStatusBody, 'the job'), ...errorResponses('not_found') },
 });
 
@@ -237,7 +246,7 @@ export function jobRoutes(deps: AppDeps) {
     );
   });
 
-  app.openapi(detail, async (c) => c.json(await jobViews(deps, c.var.job).status(), 200));
+  app.openapi(detail, async (c) => c.json(await jobViews(deps, c.var.job).status(c.req.valid('query')), 200));
 
   app.openapi(detailed, async (c) => c.json(await jobViews(deps, c.var.job).detailed(), 200));
 

@@ -5,7 +5,7 @@ import { simulationStatusOf } from '../kinds/simulation.js';
 import { jobOfKind } from '../middleware/ownedJob.js';
 import { simulationSummary } from '../presenters.js';
 import { SimulationJobStatus, TriggerAccepted, TriggerCurrent } from '../responses.js';
-import { JobIdParams, TriggerSimulationBody } from '../schemas.js';
+import { DetailsQuery, JobIdParams, TriggerSimulationBody } from '../schemas.js';
 import { validationHook } from '../validation.js';
 
 const IdempotencyKey = z
@@ -42,8 +42,8 @@ const trigger = createRoute({
 const status = createRoute({
   method: 'get',
   path: '/status/{jobId}',
-  summary: 'A simulation’s status, progress and per model-day details',
-  request: { params: JobIdParams },
+  summary: 'A simulation’s status and progress, and a page of its per model-day details',
+  request: { params: JobIdParams, query: DetailsQuery },
   responses: {
     200: { description: 'job status', content: { 'application/json': { schema: SimulationJobStatus } } },
     ...errorResponses('not_found'),
@@ -54,6 +54,7 @@ const current = createRoute({
   method: 'get',
   path: '/current',
   summary: 'The latest simulation',
+  request: { query: DetailsQuery },
   responses: {
     200: { description: 'job status', content: { 'application/json': { schema: SimulationJobStatus } } },
     ...errorResponses('not_found'),
@@ -90,13 +91,15 @@ export function simulateRoutes(deps: AppDeps) {
     const { jobId } = c.req.valid('param');
     const job = await deps.jobs.get(jobId);
     if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${jobId}`);
-    return c.json(await simulationStatusOf(deps, jobOfKind(job, 'simulation', 'simulation status')), 200);
+    const query = c.req.valid('query');
+    return c.json(await simulationStatusOf(deps, jobOfKind(job, 'simulation', 'simulation status'), query), 200);
   });
 
   app.openapi(current, async (c) => {
     const job = await deps.jobs.latest(c.get('owner'), 'simulation');
     if (!job) throw new ApiError('not_found', 'no simulation has been triggered yet');
-    return c.json(await simulationStatusOf(deps, jobOfKind(job, 'simulation', 'simulation status')), 200);
+    const query = c.req.valid('query');
+    return c.json(await simulationStatusOf(deps, jobOfKind(job, 'simulation', 'simulation status'), query), 200);
   });
 
   return app;

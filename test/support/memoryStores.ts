@@ -159,6 +159,15 @@ export class MemoryJobStore implements JobStore {
     }
   }
 
+  async modelDaysByKeys(jobId: string, keys: ReadonlyArray<{ model: string; date: string }>) {
+    const out = new Map<string, ModelDayDoc>();
+    for (const k of keys) {
+      const d = this.days.get(modelDayId(jobId, k.model, k.date));
+      if (d) out.set(`${k.model}|${k.date}`, copy(d));
+    }
+    return out;
+  }
+
   async modelDays(jobId: string): Promise<ModelDayDoc[]> {
     return [...this.days.values()]
       .filter((d) => d.jobId === jobId)

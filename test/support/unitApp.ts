@@ -14,6 +14,7 @@ import { createApp } from '../../server/app.js';
 import type { AppDeps } from '../../server/context.js';
 import { JobEventHub, type JobEventHubOptions } from '../../server/eventHub.js';
 import { JobControl } from '../../server/jobControl.js';
+import { LiveProgressCache } from '../../server/liveProgress.js';
 import { SimulationService } from '../../server/simulationService.js';
 import type { JobStore } from '../../storage/jobStore.js';
 import type { ModelLedgers } from '../../storage/modelLedgers.js';
@@ -74,6 +75,7 @@ export function unitApp(o: { hub?: Partial<JobEventHubOptions>; allowedOrigins?:
       logger,
     }),
     control,
+    liveProgress: new LiveProgressCache(temporal),
     dataDir,
     temporal,
     temporalAddress: '127.0.0.1:1',
