@@ -9,6 +9,7 @@ import { DAILY_H1, DAILY_H2 } from '../test/paths.js';
 import { startService } from '../test/service.js';
 import { tradingDaysBetween } from '../trading/calendar.js';
 import { analysisBenchmark } from './analysis.js';
+import { API_BENCH_MODELS, apiBenchmark } from './api.js';
 import { streamBenchmark } from './streams.js';
 
 const START = '2025-01-02';
@@ -19,16 +20,21 @@ const MODEL_COUNT = 10;
 function models(delayMs: number) {
   const strategies = ['buy-and-hold', 'momentum', 'mean-reversion'] as const;
   return {
-    models: Array.from({ length: MODEL_COUNT }, (_, i) => ({
-      id: `bench-${i}`,
-      strategy: strategies[i % 3],
-      params: {
-        ...(i % 3 === 0 ? {} : { lookback: 5 + i }),
-        ...(delayMs ? { decision_delay_ms: delayMs } : {}),
-      },
-    })),
+    models: [...API_BENCH_MODELS, ...benchModels(delayMs, strategies)],
   };
 }
+
+function benchModels(delayMs: number, strategies: readonly string[]) {
+  return Array.from({ length: MODEL_COUNT }, (_, i) => ({
+    id: `bench-${i}`,
+    strategy: strategies[i % 3],
+    params: {
+      ...(i % 3 === 0 ? {} : { lookback: 5 + i }),
+      ...(delayMs ? { decision_delay_ms: delayMs } : {}),
+    },
+  }));
+}
+const BENCH_MODEL_IDS = Array.from({ length: MODEL_COUNT }, (_, i) => `bench-${i}`);
 
 /**
  * Where a date's time goes, from the last run's history: the model-days a workflow task scheduled
@@ -120,7 +126,7 @@ async function runOnce(delayMs: number) {
     simulationConcurrency: MODEL_COUNT * 2,
   });
   try {
-    const ids = models(delayMs).models.map((m) => m.id);
+    const ids = BENCH_MODEL_IDS;
     const t0 = performance.now();
     const res = await svc.api('/simulate/trigger', {
       method: 'POST',
@@ -145,6 +151,9 @@ async function runOnce(delayMs: number) {
     const activityPhases = Object.fromEntries(
       Object.entries(phaseTotals).map(([k, v]) => [k, Math.round((v / days.length) * 10) / 10]),
     );
+    if (!delayMs && !process.env.BENCH_SKIP_API) {
+      await apiBenchmark(svc, { jobId: res.body.job_id, models: ids, from: START, to: '2025-12-31', latest: END });
+    }
     return {
       phases: phasesOf((history.events ?? []) as Array<Record<string, any>>, delayMs),
       activityPhases,
@@ -165,7 +174,7 @@ try {
     console.log(
       `no agent delay:   wall ${(fast.wallMs / 1000).toFixed(1)} s, ${fast.modelDays} model-days, ${(fast.modelDays / (fast.wallMs / 1000)).toFixed(1)} model-days/s, process RSS ${fast.rssMiB.toFixed(0)} MiB`,
     );
-  const slow = process.env.BENCH_ONLY_STREAMS ? undefined : await runOnce(DELAY_MS);
+  const slow = process.env.BENCH_ONLY_STREAMS || process.env.BENCH_SKIP_DELAY ? undefined : await runOnce(DELAY_MS);
   if (slow) {
     const ideal = dates * DELAY_MS;
     console.log(

@@ -1,21 +1,21 @@
-import type { TradingDayDoc } from '../storage/types.js';
+import type { DayValue } from '../storage/ledgerSummaries.js';
 
 /** Period metrics over a model's consecutive days (AI-Trader's definitions, plus drawdown and Sharpe). */
-export function periodMetrics(days: readonly TradingDayDoc[]) {
+export function periodMetrics(days: readonly DayValue[]) {
   const first = days[0];
   const last = days.at(-1);
   if (!first || !last) return null;
-  const start = first.startingPosition.portfolioValue;
-  const end = last.endingPosition.portfolioValue;
+  const start = first.startValue;
+  const end = last.endValue;
   const calendarDays =
     Math.round((Date.parse(`${last.date}T00:00:00Z`) - Date.parse(`${first.date}T00:00:00Z`)) / 86_400_000) + 1;
-  const returns = days.map((d) => d.dailyPnl.returnPct / 100);
+  const returns = days.map((d) => d.returnPct / 100);
   const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
   const sd = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, returns.length - 1));
   let peak = start;
   let maxDrawdown = 0;
   for (const d of days) {
-    const v = d.endingPosition.portfolioValue;
+    const v = d.endValue;
     peak = Math.max(peak, v);
     maxDrawdown = Math.max(maxDrawdown, peak > 0 ? (peak - v) / peak : 0);
   }
@@ -29,6 +29,6 @@ export function periodMetrics(days: readonly TradingDayDoc[]) {
     sharpe_ratio: sd > 0 && returns.length > 1 ? r4((mean / sd) * Math.sqrt(252)) : null,
     trading_days: days.length,
     calendar_days: calendarDays,
-    total_trades: days.reduce((n, d) => n + d.trades.length, 0),
+    total_trades: days.reduce((n, d) => n + d.trades, 0),
   };
 }

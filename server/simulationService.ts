@@ -188,9 +188,10 @@ export class SimulationService {
       }
       this.d.logger.warn({ jobId, err: message }, 'workflow start reported an error, but the workflow exists');
     }
-    await this.d.jobs.insertIfAbsent(job);
-    await this.d.jobs.rememberKey(owner, key, jobId);
-    return { kind: 'started', job: ((await this.d.jobs.get(jobId)) as SimulationJob | null) ?? job };
+    // Independent writes; the record just written is the answer (the workflow has not moved it yet, or
+    // has only marked it running, which the next read shows).
+    await Promise.all([this.d.jobs.insertIfAbsent(job), this.d.jobs.rememberKey(owner, key, jobId)]);
+    return { kind: 'started', job };
   }
 
   /** An Idempotency-Key names one request: sent again with another body, it is a client's mistake. */

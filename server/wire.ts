@@ -18,6 +18,7 @@ import type { AppDeps } from './context.js';
 import { JobEventHub } from './eventHub.js';
 import { JobControl } from './jobControl.js';
 import { LiveProgressCache } from './liveProgress.js';
+import { ResponseCache } from './responseCache.js';
 import { SimulationService } from './simulationService.js';
 
 export interface WireOptions {
@@ -70,6 +71,7 @@ export function wireApp(o: WireOptions) {
     analyses,
     control,
     liveProgress: new LiveProgressCache(temporal),
+    responses: new ResponseCache(),
     dataDir: o.settings.dataDir,
     jobs,
     events,

@@ -1,6 +1,7 @@
 import { MongoServerError } from 'mongodb';
 import type { IsoDate } from '../trading/calendar.js';
 import type { Collections } from './db.js';
+import { type DayValue, LedgerSummaries } from './ledgerSummaries.js';
 import type { ReasoningRecord, TradingDayDoc } from './types.js';
 
 export const tradingDayId = (owner: string, model: string, date: IsoDate) => `${owner}|${model}|${date}`;
@@ -17,13 +18,37 @@ export interface TradingDayQuery {
 
 /** What the results API reads. */
 export interface TradingDayReader {
-  /** Days in [from, to], by date then model. */
+  /** Days in [from, to], by date then model (a search of the ledger: only for whole days over a range). */
   find(query: TradingDayQuery): Promise<TradingDayDoc[]>;
+  /** One model's day, read by key, with its reasoning even when stored apart. */
+  dayOf(owner: string, model: string, date: IsoDate): Promise<TradingDayDoc | null>;
+  /** One model's daily values in [from, to], from its yearly summaries. */
+  values(owner: string, model: string, from: IsoDate, to: IsoDate): Promise<DayValue[]>;
+  /** Where one model's ledger ends (null: no day yet). */
+  lastDate(owner: string, model: string): Promise<IsoDate | null>;
 }
 
 /** Each model's ledger, one document per trading day, continuous across jobs. */
 export class TradingDays implements TradingDayReader {
-  constructor(private readonly c: Pick<Collections, 'tradingDays' | 'reasoning'>) {}
+  private readonly summaries: LedgerSummaries;
+
+  constructor(private readonly c: Pick<Collections, 'tradingDays' | 'reasoning' | 'ledgerYears' | 'ledgerIndex'>) {
+    this.summaries = new LedgerSummaries(c);
+  }
+
+  async dayOf(owner: string, model: string, date: IsoDate): Promise<TradingDayDoc | null> {
+    const day = await this.get(owner, model, date);
+    if (!day?.reasoningRef) return day;
+    return { ...day, reasoning: (await this.reasoningOf([day.reasoningRef])).get(day.reasoningRef) ?? [] };
+  }
+
+  values(owner: string, model: string, from: IsoDate, to: IsoDate): Promise<DayValue[]> {
+    return this.summaries.values(owner, model, from, to);
+  }
+
+  lastDate(owner: string, model: string): Promise<IsoDate | null> {
+    return this.summaries.lastDate(owner, model);
+  }
 
   get(owner: string, model: string, date: IsoDate): Promise<TradingDayDoc | null> {
     return this.c.tradingDays.findOne({ _id: tradingDayId(owner, model, date) });
@@ -36,15 +61,19 @@ export class TradingDays implements TradingDayReader {
 
   /** Writes the day once; when a retry finds it already written, the stored day wins. */
   async insertOnce(doc: TradingDayDoc): Promise<{ doc: TradingDayDoc; inserted: boolean }> {
+    let stored: { doc: TradingDayDoc; inserted: boolean };
     try {
       await this.c.tradingDays.insertOne(doc);
-      return { doc, inserted: true };
+      stored = { doc, inserted: true };
     } catch (err) {
       if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
       const existing = await this.c.tradingDays.findOne({ _id: doc._id });
       if (!existing) throw err;
-      return { doc: existing, inserted: false };
+      stored = { doc: existing, inserted: false };
     }
+    // Also for a day found written: its writer may have died before summarizing it (this is idempotent).
+    await this.summaries.record([stored.doc]);
+    return stored;
   }
 
   /**
@@ -55,7 +84,6 @@ export class TradingDays implements TradingDayReader {
     if (docs.length === 0) return 0;
     try {
       await this.c.tradingDays.insertMany([...docs], { ordered: false });
-      return docs.length;
     } catch (err) {
       if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
       // A retried commit, or a day already in the ledger. FerretDB may stop an unordered insert at its
@@ -64,6 +92,8 @@ export class TradingDays implements TradingDayReader {
       for (const doc of docs) if ((await this.insertOnce(doc)).inserted) written += 1;
       return written;
     }
+    await this.summaries.record(docs);
+    return docs.length;
   }
 
   /** Keeps reasoning too large for workflow history; the same key twice keeps the first. */

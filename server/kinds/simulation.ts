@@ -14,11 +14,20 @@ import type { JobViews } from './index.js';
  * A simulation's status: whole counts (from its recorded end, or its workflow's live progress) and one
  * page of its planned model-days, whose records are read by key. Nothing scans the job's history.
  */
-export async function simulationStatusOf(
+export function simulationStatusOf(
   deps: AppDeps,
   job: SimulationJob,
   query: DetailsQuery = { details_limit: 100 },
-) {
+): Promise<ReturnType<typeof simulationStatus>> {
+  // An ended job's answer holds until its record changes; a running one's for a quarter second.
+  const key = `${job._id}|${job.updatedAt.getTime()}|${query.details_limit}|${query.details_cursor ?? 0}`;
+  const ttlMs = SIMULATION_LIFECYCLE.isTerminal(job.status) ? 60_000 : 250;
+  return deps.responses.get(key, ttlMs, () => computeStatus(deps, job, query)) as Promise<
+    ReturnType<typeof simulationStatus>
+  >;
+}
+
+async function computeStatus(deps: AppDeps, job: SimulationJob, query: DetailsQuery) {
   const live = SIMULATION_LIFECYCLE.isActive(job.status) ? await deps.liveProgress.get(job.workflowId) : undefined;
   const planned = plannedModelDays(job);
   const from = Math.min(Number(query.details_cursor ?? 0), planned.length);

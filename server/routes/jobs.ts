@@ -194,8 +194,9 @@ const download = createRoute({
 /** Every `/jobs` route: the owned-job middleware loads `{jobId}` once for all of them. */
 export function jobRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<JobEnv>({ defaultHook: validationHook });
-  app.use('/:jobId', ownedJob(deps.jobs));
-  app.use('/:jobId/*', ownedJob(deps.jobs));
+  const owned = ownedJob(deps.jobs, deps.responses);
+  app.use('/:jobId', owned);
+  app.use('/:jobId/*', owned);
 
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');

@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { TradingDayDoc } from '../../storage/types.js';
 import { addDays } from '../../trading/calendar.js';
 import type { AppDeps, AppEnv } from '../context.js';
@@ -27,60 +27,78 @@ export function resultRoutes(deps: AppDeps) {
 
   app.openapi(results, async (c) => {
     const q = c.req.valid('query');
+    // The same question from many clients at once is answered once a second: days only ever get added.
+    const key = `results|${c.get('owner')}|${new URL(c.req.url).search}`;
+    const body = await deps.responses.get(key, 1_000, () => answer(c.get('owner'), q));
+    return c.json(body as Awaited<ReturnType<typeof answer>>, 200);
+  });
+
+  async function answer(owner: string, q: z.infer<typeof ResultsQuery>) {
     if (q.date && (q.start_date || q.end_date)) {
       throw new ApiError('bad_request', 'use either date or start_date/end_date, not both');
     }
-    const owner = c.get('owner');
     const unknown = (q.model ?? []).filter((m) => !deps.models.get(m));
     if (unknown.length)
       throw new ApiError('unknown_model', `unknown model(s): ${unknown.join(', ')}`, { available: deps.models.ids() });
     const full = q.detail === 'full';
-    const base = {
-      owner,
-      ...(q.model?.length ? { models: q.model } : {}),
-      ...(q.job_id ? { jobId: q.job_id } : {}),
-      full,
-    };
+    // Every read below is by key (FerretDB pushes down nothing else): the models asked for, or all configured.
+    const models = q.model?.length ? q.model : deps.models.ids();
+    const ofJob = <T extends { jobId: string }>(xs: T[]) => (q.job_id ? xs.filter((x) => x.jobId === q.job_id) : xs);
 
     if (q.date) {
-      const days = await deps.tradingDays.find({ ...base, from: q.date, to: q.date });
-      return c.json(
-        { date: q.date, detail: q.detail, results: days.map(full ? tradingDayFull : tradingDayMinimal) },
-        200,
+      const date = q.date;
+      const days = ofJob(
+        (await Promise.all(models.map((m) => deps.tradingDays.dayOf(owner, m, date)))).filter(
+          (d): d is TradingDayDoc => d !== null,
+        ),
       );
+      return { date, detail: q.detail, results: days.map(full ? tradingDayFull : tradingDayMinimal) };
     }
 
     let end = q.end_date;
     if (!end) {
-      const latest = await deps.tradingDays.find({ ...base, full: false, from: '0000-01-01', to: '9999-12-31' });
-      end = latest.at(-1)?.date;
-      if (!end) return c.json({ start_date: q.start_date ?? null, end_date: null, detail: q.detail, models: [] }, 200);
+      const lasts = await Promise.all(models.map((m) => deps.tradingDays.lastDate(owner, m)));
+      end = lasts
+        .filter((d): d is string => d !== null)
+        .sort()
+        .at(-1);
+      if (!end) return { start_date: q.start_date ?? null, end_date: null, detail: q.detail, models: [] };
     }
     const start = q.start_date ?? addDays(end, -DEFAULT_LOOKBACK_DAYS);
     if (start > end) throw new ApiError('validation_error', `end_date ${end} is before start_date ${start}`);
-    const days = await deps.tradingDays.find({ ...base, from: start, to: end });
-    const byModel = new Map<string, TradingDayDoc[]>();
-    for (const d of days) byModel.set(d.model, [...(byModel.get(d.model) ?? []), d]);
-    return c.json(
-      {
-        start_date: start,
-        end_date: end,
-        detail: q.detail,
-        models: [...byModel].map(([model, ds]) => ({
-          model,
-          daily_portfolio_values: ds.map((d) => ({
-            date: d.date,
-            portfolio_value: d.endingPosition.portfolioValue,
-            profit: d.dailyPnl.profit,
-            return_pct: d.dailyPnl.returnPct,
-          })),
-          period_metrics: periodMetrics(ds),
-          ...(full ? { days: ds.map(tradingDayFull) } : {}),
-        })),
-      },
-      200,
+    const values = await Promise.all(
+      models.map(async (m) => [m, ofJob(await deps.tradingDays.values(owner, m, start, end))] as const),
     );
-  });
+    // Whole days (positions, trades, reasoning) over a range are the one search of the ledger left.
+    const whole = full
+      ? await deps.tradingDays.find({
+          owner,
+          models,
+          from: start,
+          to: end,
+          full: true,
+          ...(q.job_id ? { jobId: q.job_id } : {}),
+        })
+      : [];
+    return {
+      start_date: start,
+      end_date: end,
+      detail: q.detail,
+      models: values
+        .filter(([, vs]) => vs.length > 0)
+        .map(([model, vs]) => ({
+          model,
+          daily_portfolio_values: vs.map((v) => ({
+            date: v.date,
+            portfolio_value: v.endValue,
+            profit: v.profit,
+            return_pct: v.returnPct,
+          })),
+          period_metrics: periodMetrics(vs),
+          ...(full ? { days: whole.filter((d) => d.model === model).map(tradingDayFull) } : {}),
+        })),
+    };
+  }
 
   return app;
 }

@@ -19,6 +19,7 @@ import {
   modelDayId,
   type TransitionFields,
 } from '../../storage/jobStore.js';
+import type { DayValue } from '../../storage/ledgerSummaries.js';
 import type { TradingDayQuery, TradingDayReader } from '../../storage/tradingDays.js';
 import type { ModelDayDoc, TradingDayDoc } from '../../storage/types.js';
 
@@ -227,6 +228,33 @@ export class MemoryJobEvents implements JobEventLog {
 
 export class MemoryTradingDays implements TradingDayReader {
   readonly days: TradingDayDoc[] = [];
+
+  async dayOf(owner: string, model: string, date: string) {
+    const d = this.days.find((x) => x.owner === owner && x.model === model && x.date === date);
+    return d ? copy(d) : null;
+  }
+
+  async values(owner: string, model: string, from: string, to: string): Promise<DayValue[]> {
+    return (await this.find({ owner, models: [model], from, to, full: false })).map((d) => ({
+      date: d.date,
+      startValue: d.startingPosition.portfolioValue,
+      endValue: d.endingPosition.portfolioValue,
+      profit: d.dailyPnl.profit,
+      returnPct: d.dailyPnl.returnPct,
+      trades: d.trades.length,
+      jobId: d.jobId,
+    }));
+  }
+
+  async lastDate(owner: string, model: string) {
+    return (
+      this.days
+        .filter((d) => d.owner === owner && d.model === model)
+        .map((d) => d.date)
+        .sort()
+        .at(-1) ?? null
+    );
+  }
 
   async find(q: TradingDayQuery): Promise<TradingDayDoc[]> {
     return this.days

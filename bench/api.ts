@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { PROJECT_ROOT } from '../test/paths.js';
+import type { Harness } from '../test/service.js';
+
+/** Models only the trigger benchmark uses, one per trigger, so every trigger starts a job of its own. */
+export const API_BENCH_MODELS = Array.from({ length: 400 }, (_, i) => ({
+  id: `api-bench-${i}`,
+  strategy: 'buy-and-hold',
+}));
+
+interface Load {
+  count: number;
+  p50: number;
+  p99: number;
+  statuses: Record<string, number>;
+}
+
+function load(
+  url: string,
+  method: string,
+  concurrency: number,
+  total: number,
+  body?: string,
+  offset = 0,
+): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/httpLoad.ts',
+        url,
+        method,
+        String(concurrency),
+        String(total),
+        body ?? '',
+        String(offset),
+      ],
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Load) : reject(new Error(`load generator exited ${code}`)),
+    );
+  });
+}
+
+/**
+ * The API under load, at 1, 10 and 50 concurrent clients: the status of a finished job of `modelDays`
+ * model-days, a year of results for its models, and triggers that each start a new job.
+ */
+export async function apiBenchmark(
+  svc: Harness,
+  o: { jobId: string; models: string[]; from: string; to: string; latest: string },
+) {
+  const levels = [1, 10, 50];
+  const requestsAt = (c: number) => Math.max(20, c * 4);
+  let triggers = 0;
+  const cases: Array<{ name: string; goal: string; run: (c: number) => Promise<Load> }> = [
+    {
+      name: `status of a ${o.models.length}-model job`,
+      goal: 'p99 < 50 ms at 50',
+      run: (c) => load(`${svc.baseUrl}/jobs/${o.jobId}`, 'GET', c, requestsAt(c)),
+    },
+    {
+      name: `a year of results, ${o.models.length} models`,
+      goal: 'p99 < 300 ms at 50',
+      run: (c) =>
+        load(
+          `${svc.baseUrl}/results?start_date=${o.from}&end_date=${o.to}&model=${o.models.join(',')}`,
+          'GET',
+          c,
+          requestsAt(c),
+        ),
+    },
+    {
+      name: 'trigger of a new job',
+      goal: 'p99 < 50 ms at 50',
+      run: async (c) => {
+        const first = triggers;
+        triggers += requestsAt(c);
+        const body = JSON.stringify({ start_date: o.latest, end_date: o.latest, models: ['api-bench-{i}'] });
+        return load(`${svc.baseUrl}/simulate/trigger`, 'POST', c, requestsAt(c), body, first);
+      },
+    },
+  ];
+  for (const k of cases) {
+    const figures: string[] = [];
+    for (const c of levels) {
+      const r = await k.run(c);
+      const odd = Object.entries(r.statuses).filter(([s]) => !['200', '202'].includes(s));
+      figures.push(
+        `${c}: ${r.p50}/${r.p99} ms${odd.length ? ` (${odd.map(([s, n]) => `${n}x ${s}`).join(', ')})` : ''}`,
+      );
+    }
+    console.log(`API ${k.name}, p50/p99 by clients: ${figures.join('; ')} (goal ${k.goal})`);
+  }
+}
