@@ -9,6 +9,7 @@ import type { AnalysisService } from './analysisService.js';
 import type { JobEventHub } from './eventHub.js';
 import type { JobControl } from './jobControl.js';
 import type { LiveProgressCache } from './liveProgress.js';
+import type { PdfRenderer } from './pdfRenderer.js';
 import type { ResponseCache } from './responseCache.js';
 import type { SimulationService } from './simulationService.js';
 
@@ -26,6 +27,8 @@ export interface AppDeps {
   liveProgress: LiveProgressCache;
   /** Answers shared by the clients that ask the same thing at once (status pages, results). */
   responses: ResponseCache<unknown>;
+  /** Markdown artifacts of older runs rendered as PDF on request (server/pdfRenderer.ts). */
+  pdfs: PdfRenderer;
   /** Where analysis runs keep their folders (shared with the workers that run them). */
   dataDir: string;
   temporal: Client;

@@ -18,6 +18,7 @@ import type { AppDeps } from './context.js';
 import { JobEventHub } from './eventHub.js';
 import { JobControl } from './jobControl.js';
 import { LiveProgressCache } from './liveProgress.js';
+import { PdfRenderer } from './pdfRenderer.js';
 import { ResponseCache } from './responseCache.js';
 import { SimulationService } from './simulationService.js';
 
@@ -72,6 +73,7 @@ export function wireApp(o: WireOptions) {
     control,
     liveProgress: new LiveProgressCache(temporal),
     responses: new ResponseCache(),
+    pdfs: new PdfRenderer(),
     dataDir: o.settings.dataDir,
     jobs,
     events,

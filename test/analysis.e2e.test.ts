@@ -230,10 +230,17 @@ describe('analysis jobs: POST /run, live stream, artifacts', () => {
     }
   });
 
-  it('serves a markdown summary as PDF on request', async () => {
+  it('serves a markdown summary as PDF on request, rendered by the pipeline: the API stays responsive', async () => {
     const res = await download(`/jobs/${jobId}/download/financial-summary?format=pdf`);
     expect(res.status).toBe(200);
     expect(res.bytes.subarray(0, 5).toString()).toBe('%PDF-');
+    // Twenty at once used to render on the event loop and hold /health back for seconds.
+    const pdfs = Array.from({ length: 20 }, () => download(`/jobs/${jobId}/download/news-summary?format=pdf`));
+    const t0 = performance.now();
+    expect((await h.api('/health')).status).toBe(200);
+    const healthMs = performance.now() - t0;
+    expect((await Promise.all(pdfs)).every((r) => r.status === 200)).toBe(true);
+    expect(healthMs).toBeLessThan(500);
   });
 });
 

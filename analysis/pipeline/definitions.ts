@@ -72,11 +72,14 @@ export function expectedOutputs(pipeline: Pipeline, ticker: string): string[] {
   if (def.steps.includes('model')) {
     out.push(`models/${ticker}_financial_model.xlsx`, `models/${ticker}_financial_model_computed_values.json`);
   }
-  if (def.steps.includes('price')) out.push(`models/${ticker}_price_adjustment_explanation.md`);
+  if (def.steps.includes('price')) {
+    out.push(`models/${ticker}_price_adjustment_explanation.md`, `models/${ticker}_price_adjustment_explanation.pdf`);
+  }
   if (def.steps.includes('debate')) out.push('decision.json');
   if (def.steps.includes('report')) {
     out.push(`reports/${ticker}_Professional_Analysis_Report.md`, `reports/${ticker}_Professional_Analysis_Report.pdf`);
   }
-  for (const s of def.summaries) out.push(`summaries/${ticker}_${s}_summary.md`);
+  for (const s of def.summaries)
+    out.push(`summaries/${ticker}_${s}_summary.md`, `summaries/${ticker}_${s}_summary.pdf`);
   return out;
 }

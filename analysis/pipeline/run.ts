@@ -156,10 +156,12 @@ export async function runPipeline(jobDir: string, spec: AnalysisJobSpec): Promis
           : `The news flow scores ${score.toFixed(2)} on a -1..+1 scale; at 20% of a full-conviction move, capped at ±15%, it shifts the fair price from $${f.lastClose.toFixed(2)} to $${target.toFixed(2)}.`,
       });
       log.prose('Price analyst', detail, 'price');
+      const explanation = priceAdjustment(spec, f, fromModel ? 'model' : 'news', state.result, detail);
+      await writeOutput(jobDir, `models/${T}_price_adjustment_explanation.md`, explanation);
       await writeOutput(
         jobDir,
-        `models/${T}_price_adjustment_explanation.md`,
-        priceAdjustment(spec, f, fromModel ? 'model' : 'news', state.result, detail),
+        `models/${T}_price_adjustment_explanation.pdf`,
+        await renderMarkdownPdf(explanation, { title: `${T} price adjustment`, author: 'tradeflow' }),
       );
     },
     report: async () => {
@@ -191,6 +193,12 @@ export async function runPipeline(jobDir: string, spec: AnalysisJobSpec): Promis
             ? financialSummary(spec, state.facts!, state.reports, state.dcf)
             : newsSummary(spec, state.facts!, state.reports);
         await writeOutput(jobDir, `summaries/${T}_${kind}_summary.md`, text);
+        // Rendered here, once, so a download as PDF is a file read and never work on the API's event loop.
+        await writeOutput(
+          jobDir,
+          `summaries/${T}_${kind}_summary.pdf`,
+          await renderMarkdownPdf(text, { title: `${T} ${kind} summary`, author: 'tradeflow' }),
+        );
       }
       log.system(`summaries written: ${def.summaries.join(', ')}`, 'summaries');
     },

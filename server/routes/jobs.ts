@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { renderMarkdownPdf } from '../../analysis/artifacts/markdownPdf.js';
 import type { Analyst } from '../../analysis/contract.js';
 import { endsRun } from '../../jobs/events.js';
 import { isActiveStatus, isTerminalStatus } from '../../jobs/lifecycle.js';
@@ -442,19 +441,17 @@ export function jobRoutes(deps: AppDeps) {
         artifacts: [...NAMED_ARTIFACTS.keys(), 'all-results'],
       });
     }
-    if (format === 'pdf') {
+    if (format === 'pdf' && pathOf(ticker).endsWith('.md')) {
+      // api-runner served markdown artifacts as PDF; pipelines render them beside the markdown.
+      const rendered = pathOf(ticker).replace(/\.md$/, '.pdf');
+      if (job.analysis.manifest?.files.some((f) => f.path === rendered)) return serveRunFile(deps, job, rendered);
+      // A run from before that: rendered here, one at a time, and kept.
       const { full, entry } = await resolveRunFile(deps.dataDir, job, pathOf(ticker));
-      if (entry.path.endsWith('.md')) {
-        // api-runner served summaries as PDF on the fly; the markdown stays the stored artifact.
-        const pdf = await renderMarkdownPdf(await readFile(full, 'utf8'), {
-          title: `${ticker} ${artifact}`,
-          author: 'tradeflow',
-        });
-        return c.body(pdf as Uint8Array<ArrayBuffer>, 200, {
-          'Content-Type': 'application/pdf',
-          'Content-Disposition': disposition(entry.path.split('/').pop()!.replace(/\.md$/, '.pdf')),
-        });
-      }
+      const pdf = await deps.pdfs.render(entry.sha256, () => readFile(full, 'utf8'), `${ticker} ${artifact}`);
+      return c.body(pdf as Uint8Array<ArrayBuffer>, 200, {
+        'Content-Type': 'application/pdf',
+        'Content-Disposition': disposition(entry.path.split('/').pop()!.replace(/\.md$/, '.pdf')),
+      });
     }
     return serveRunFile(deps, job, pathOf(ticker));
   });

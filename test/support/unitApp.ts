@@ -15,6 +15,7 @@ import type { AppDeps } from '../../server/context.js';
 import { JobEventHub, type JobEventHubOptions } from '../../server/eventHub.js';
 import { JobControl } from '../../server/jobControl.js';
 import { LiveProgressCache } from '../../server/liveProgress.js';
+import { PdfRenderer } from '../../server/pdfRenderer.js';
 import { ResponseCache } from '../../server/responseCache.js';
 import { SimulationService } from '../../server/simulationService.js';
 import type { JobStore } from '../../storage/jobStore.js';
@@ -78,6 +79,7 @@ export function unitApp(o: { hub?: Partial<JobEventHubOptions>; allowedOrigins?:
     control,
     liveProgress: new LiveProgressCache(temporal),
     responses: new ResponseCache(),
+    pdfs: new PdfRenderer(),
     dataDir,
     temporal,
     temporalAddress: '127.0.0.1:1',
