@@ -46,15 +46,20 @@ const jsonBody = <S extends z.ZodType>(schema: S, required: boolean) => ({
 const HEARTBEAT_MS = 12_000;
 
 /** Each event is encoded once, however many streams it goes to: a thousand clients share one string. */
-const encoded = new WeakMap<JobEventDoc, string>();
-function frame(e: JobEventDoc): string {
-  let text = encoded.get(e);
-  if (!text) {
-    text = `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...e.data, timestamp: e.at.toISOString() })}\n\n`;
-    encoded.set(e, text);
+const encoded = new WeakMap<JobEventDoc, Uint8Array>();
+const utf8 = new TextEncoder();
+function frame(e: JobEventDoc): Uint8Array {
+  let bytes = encoded.get(e);
+  if (!bytes) {
+    // Bytes, not a string: a string would be encoded again for every stream it is written to.
+    bytes = utf8.encode(
+      `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...e.data, timestamp: e.at.toISOString() })}\n\n`,
+    );
+    encoded.set(e, bytes);
   }
-  return text;
+  return bytes;
 }
+const KEEP_ALIVE = utf8.encode(': keep-alive\n\n');
 
 function position(raw: string | undefined, what: string): number {
   if (raw === undefined || raw === '') return 0;
@@ -342,7 +347,7 @@ export function jobRoutes(deps: AppDeps) {
         end: () => finish(),
       });
       const heartbeat = setInterval(() => {
-        queue = queue.then(() => sse.write(': keep-alive\n\n')).then(() => undefined);
+        queue = queue.then(() => sse.write(KEEP_ALIVE)).then(() => undefined);
       }, HEARTBEAT_MS);
       sse.onAbort(() => finish());
       try {
