@@ -1,12 +1,13 @@
 // `npm run bench`: 10 built-in-strategy models over the 2025 daily NASDAQ-100 data in ../shared/data,
 // on a private Temporal dev server and FerretDB. Prints wall time, model-days per second, and the ratio
 // of wall time to the ideal date-sequential time when every agent call takes a fixed delay.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binariesFromEnv, type LocalStack, startLocalStack } from '../devstack/stack.js';
-import { DAILY_H1, DAILY_H2 } from '../test/paths.js';
-import { startService } from '../test/service.js';
+import { DAILY_H1, DAILY_H2, PROJECT_ROOT } from '../test/paths.js';
+import { type Harness, startService } from '../test/service.js';
 import { tradingDaysBetween } from '../trading/calendar.js';
 import { analysisBenchmark } from './analysis.js';
 import { API_BENCH_MODELS, apiBenchmark } from './api.js';
@@ -117,14 +118,47 @@ const stack = await startLocalStack({
 });
 started = stack;
 
-async function runOnce(delayMs: number) {
+/** Worker processes as `npm start` runs them, on the service's database and task queues; each one's end is awaited. */
+async function startWorkerProcesses(svc: Harness, count: number): Promise<() => Promise<void>> {
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...svc.env, SIMULATION_CONCURRENCY: String(MODEL_COUNT * 2), LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    }),
+  );
+  // Polling when every one of them shows as a poller on the model-day queue.
+  const queue = svc.settings.taskQueues.simulation;
+  for (let pollers = 0; pollers < count; await new Promise((r) => setTimeout(r, 250))) {
+    const d = await svc.temporal.workflowService.describeTaskQueue({
+      namespace: svc.settings.temporal.namespace,
+      taskQueue: { name: queue },
+      taskQueueType: 2,
+    });
+    pollers = new Set((d.pollers ?? []).map((p) => p.identity)).size;
+  }
+  return async () => {
+    await Promise.all(
+      children.map((c) => {
+        if (c.exitCode !== null) return undefined;
+        const exited = new Promise((r) => c.once('exit', r));
+        c.kill('SIGTERM');
+        return exited;
+      }),
+    );
+  };
+}
+
+async function runOnce(delayMs: number, workerProcesses = 0) {
   const svc = await startService({
     models: models(delayMs),
     temporalAddress: stack.temporalAddress,
     mongoUri: stack.mongoUri,
     env: { MARKET_DATA_FILES: `${DAILY_H1},${DAILY_H2}`, MARKET_SYMBOLS: '' },
     simulationConcurrency: MODEL_COUNT * 2,
+    worker: workerProcesses === 0,
   });
+  const stopWorkers = workerProcesses ? await startWorkerProcesses(svc, workerProcesses) : async () => {};
   try {
     const ids = BENCH_MODEL_IDS;
     const t0 = performance.now();
@@ -162,6 +196,7 @@ async function runOnce(delayMs: number) {
       rssMiB: Math.max(rssBefore, process.memoryUsage().rss) / 2 ** 20,
     };
   } finally {
+    await stopWorkers();
     await svc.stop();
   }
 }
@@ -184,6 +219,14 @@ try {
     console.log(`orchestration overhead per date: ${((slow.wallMs - ideal) / dates).toFixed(1)} ms`);
     console.log(
       `  of which (last run's history): dispatch of a date's model-days ${slow.phases.dispatchMs.toFixed(1)} ms, last model-day done ${slow.phases.lastCompletionBeyondDelayMs.toFixed(1)} ms after schedule + delay, next date scheduled ${slow.phases.gapToNextDateMs.toFixed(1)} ms after the last completion`,
+    );
+  }
+  if (slow && !process.env.BENCH_SKIP_SCALE_OUT) {
+    // The same job on two worker processes: model-days spread over both (on two cores, they share them).
+    const two = await runOnce(DELAY_MS, 2);
+    const ideal = dates * DELAY_MS;
+    console.log(
+      `${DELAY_MS} ms per agent call, two worker processes: wall ${(two.wallMs / 1000).toFixed(1)} s, ratio ${(two.wallMs / ideal).toFixed(3)}, ${(two.modelDays / (two.wallMs / 1000)).toFixed(1)} model-days/s (one in-process worker: ratio ${(slow.wallMs / ideal).toFixed(3)})`,
     );
   }
   if (!process.env.BENCH_SKIP_ANALYSIS) await analysisBenchmark(stack, `${DAILY_H1},${DAILY_H2}`);

@@ -2,15 +2,15 @@ import { type Collection, type Db, MongoClient } from 'mongodb';
 import type { JobDoc } from '../jobs/records.js';
 import type { JobEventDoc } from './jobEvents.js';
 import type { JobTransitionDoc } from './jobStore.js';
-import type { LedgerIndexDoc, LedgerYearDoc } from './ledgerSummaries.js';
+import type { LedgerIndexDoc, LedgerMonthDoc } from './ledgerSummaries.js';
 import type { BarYearDoc, ModelDayDoc, ModelLedgerDoc, ModelLockDoc, ReasoningRecord, TradingDayDoc } from './types.js';
 
 export interface Collections {
   jobs: Collection<JobDoc>;
   modelDays: Collection<ModelDayDoc>;
   tradingDays: Collection<TradingDayDoc>;
-  /** Each model's daily values by year, and the index of its years (storage/ledgerSummaries.ts). */
-  ledgerYears: Collection<LedgerYearDoc>;
+  /** Each model's daily values by month, and the index of its months (storage/ledgerSummaries.ts). */
+  ledgerMonths: Collection<LedgerMonthDoc>;
   ledgerIndex: Collection<LedgerIndexDoc>;
   /** Reasoning of a trading day too large for workflow history, keyed by day and attempt. */
   reasoning: Collection<{ _id: string; steps: ReasoningRecord[] }>;
@@ -55,7 +55,7 @@ export async function connectDatabase(
     jobs: db.collection<JobDoc>('jobs'),
     modelDays: db.collection<ModelDayDoc>('model_days'),
     tradingDays: db.collection<TradingDayDoc>('trading_days'),
-    ledgerYears: db.collection<LedgerYearDoc>('ledger_years'),
+    ledgerMonths: db.collection<LedgerMonthDoc>('ledger_months'),
     ledgerIndex: db.collection<LedgerIndexDoc>('ledger_index'),
     reasoning: db.collection<{ _id: string; steps: ReasoningRecord[] }>('trading_day_reasoning'),
     modelLocks: db.collection<ModelLockDoc>('model_locks'),
@@ -84,7 +84,7 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
     { key: { jobId: 1 } },
   ],
   reasoning: [],
-  ledgerYears: [],
+  ledgerMonths: [],
   ledgerIndex: [],
   modelLocks: [{ key: { jobId: 1 } }],
   modelLedgers: [],

@@ -13,14 +13,14 @@ export interface DayValue {
   jobId: string;
 }
 
-/** Compact, for a year of days in one document: [start, end, profit, returnPct, trades, jobId]. */
+/** Compact, for a month of days in one document: [start, end, profit, returnPct, trades, jobId]. */
 type Packed = [number, number, number, number, number, string];
 
-export interface LedgerYearDoc {
+export interface LedgerMonthDoc {
   _id: string;
   owner: string;
   model: string;
-  year: string;
+  month: string;
   days: Record<string, Packed>;
 }
 
@@ -28,13 +28,14 @@ export interface LedgerIndexDoc {
   _id: string;
   owner: string;
   model: string;
-  years: string[];
-  /** Set once the summaries were built from the whole ledger (days written before summaries existed). */
-  complete?: boolean;
+  months: string[];
 }
 
-const yearId = (owner: string, model: string, year: string) => `${owner}|${model}|${year}`;
+const monthId = (owner: string, model: string, month: string) => `${owner}|${model}|${month}`;
+const monthOf = (date: string) => date.slice(0, 7);
 const indexId = (owner: string, model: string) => `${owner}|${model}`;
+/** The index's marker that days written before summaries existed have been summarized. */
+const BACKFILLED = '|backfilled';
 
 function pack(d: TradingDayDoc): Packed {
   return [
@@ -48,45 +49,53 @@ function pack(d: TradingDayDoc): Packed {
 }
 
 /**
- * A model's daily values by year, one document per owner, model and year, and an index of its years:
- * a year of results for ten models is twenty reads by key instead of a search of every trading day
- * (FerretDB pushes down nothing but `_id`). Written with each day; built from the ledger once per model
- * for days written before these existed.
+ * A model's daily values by month, one small document per owner, model and month, and an index of its
+ * months: a year of results for ten models is some hundred reads by key instead of a search of every
+ * trading day (FerretDB pushes down nothing but `_id`), and adding a day rewrites a month, not a year.
+ * Written with each day; built from the ledger once per model for days written before these existed.
  */
 export class LedgerSummaries {
-  /** Years this process knows the index holds: a commit adds a day with one write, not two. */
+  /** Months this process knows the index holds: a commit adds its days with one write, not two. */
   private readonly indexed = new Set<string>();
+  private backfill: Promise<void> | undefined;
 
-  constructor(private readonly c: Pick<Collections, 'ledgerYears' | 'ledgerIndex' | 'tradingDays'>) {}
+  constructor(private readonly c: Pick<Collections, 'ledgerMonths' | 'ledgerIndex' | 'tradingDays'>) {}
 
   /** Adds days just written to the ledger. Writes of one model come from one job at a time (its lock). */
   async record(days: readonly TradingDayDoc[]): Promise<void> {
     const groups = new Map<string, TradingDayDoc[]>();
     for (const d of days) {
-      const key = yearId(d.owner, d.model, d.date.slice(0, 4));
+      const key = monthId(d.owner, d.model, monthOf(d.date));
       groups.set(key, [...(groups.get(key) ?? []), d]);
     }
+    if (groups.size === 0) return;
+    // One round trip for all the models of a date.
+    await this.c.ledgerMonths.bulkWrite(
+      [...groups].map(([_id, group]) => {
+        const { owner, model, date } = group[0]!;
+        const set: Record<string, unknown> = { owner, model, month: monthOf(date) };
+        for (const d of group) set[`days.${d.date}`] = pack(d);
+        return { updateOne: { filter: { _id }, update: { $set: set }, upsert: true } };
+      }),
+      { ordered: false },
+    );
     for (const [_id, group] of groups) {
-      const { owner, model } = group[0]!;
-      const year = group[0]!.date.slice(0, 4);
-      const set: Record<string, unknown> = { owner, model, year };
-      for (const d of group) set[`days.${d.date}`] = pack(d);
-      await this.c.ledgerYears.updateOne({ _id }, { $set: set }, { upsert: true });
       if (this.indexed.has(_id)) continue;
+      const { owner, model, date } = group[0]!;
       await this.c.ledgerIndex.updateOne(
         { _id: indexId(owner, model) },
-        { $set: { owner, model }, $addToSet: { years: year } },
+        { $set: { owner, model }, $addToSet: { months: monthOf(date) } },
         { upsert: true },
       );
       this.indexed.add(_id);
     }
   }
 
-  /** Where a model's ledger ends (null: no day yet): the last day of its latest year. */
+  /** Where a model's ledger ends (null: no day yet): the last day of its latest month. */
   async lastDate(owner: string, model: string): Promise<string | null> {
-    const latest = (await this.index(owner, model))?.years.slice().sort().at(-1);
+    const latest = (await this.index(owner, model))?.months.slice().sort().at(-1);
     if (!latest) return null;
-    const doc = await this.c.ledgerYears.findOne({ _id: yearId(owner, model, latest) });
+    const doc = await this.c.ledgerMonths.findOne({ _id: monthId(owner, model, latest) });
     return (
       Object.keys(doc?.days ?? {})
         .sort()
@@ -98,8 +107,8 @@ export class LedgerSummaries {
   async values(owner: string, model: string, from: string, to: string): Promise<DayValue[]> {
     const index = await this.index(owner, model);
     if (!index) return [];
-    const years = index.years.filter((y) => y >= from.slice(0, 4) && y <= to.slice(0, 4)).sort();
-    const docs = await Promise.all(years.map((y) => this.c.ledgerYears.findOne({ _id: yearId(owner, model, y) })));
+    const months = index.months.filter((m) => m >= monthOf(from) && m <= monthOf(to)).sort();
+    const docs = await Promise.all(months.map((m) => this.c.ledgerMonths.findOne({ _id: monthId(owner, model, m) })));
     const out: DayValue[] = [];
     for (const doc of docs) {
       for (const [date, [startValue, endValue, profit, returnPct, trades, jobId]] of Object.entries(doc?.days ?? {})) {
@@ -111,18 +120,32 @@ export class LedgerSummaries {
 
   /** The model's index, built from its whole ledger the first time (one search per model, ever). */
   private async index(owner: string, model: string): Promise<LedgerIndexDoc | null> {
-    const index = await this.c.ledgerIndex.findOne({ _id: indexId(owner, model) });
-    if (index?.complete) return index;
-    const days = await this.c.tradingDays
-      .find({ owner, model }, { projection: { reasoning: 0, summary: 0, toolUsage: 0 } })
-      .toArray();
-    await this.record(days);
-    // Marked even when empty, so a model without days is searched for once, not on every request.
-    await this.c.ledgerIndex.updateOne(
-      { _id: indexId(owner, model) },
-      { $set: { owner, model, complete: true }, $setOnInsert: { years: [] } },
-      { upsert: true },
-    );
+    await this.backfilled();
     return this.c.ledgerIndex.findOne({ _id: indexId(owner, model) });
+  }
+
+  /**
+   * Days written before summaries existed are summarized once per database, on the first read that
+   * needs them: one search of the ledger, ever; a marker says it is done.
+   */
+  private backfilled(): Promise<void> {
+    this.backfill ??= (async () => {
+      if (await this.c.ledgerIndex.findOne({ _id: BACKFILLED })) return;
+      const days = this.c.tradingDays.find({}, { projection: { reasoning: 0, summary: 0, toolUsage: 0 } });
+      let batch: TradingDayDoc[] = [];
+      for await (const day of days) {
+        batch.push(day);
+        if (batch.length >= 500) {
+          await this.record(batch);
+          batch = [];
+        }
+      }
+      await this.record(batch);
+      await this.c.ledgerIndex.updateOne({ _id: BACKFILLED }, { $set: { months: [] } }, { upsert: true });
+    })().catch((err) => {
+      this.backfill = undefined;
+      throw err;
+    });
+    return this.backfill;
   }
 }

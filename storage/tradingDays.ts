@@ -32,7 +32,7 @@ export interface TradingDayReader {
 export class TradingDays implements TradingDayReader {
   private readonly summaries: LedgerSummaries;
 
-  constructor(private readonly c: Pick<Collections, 'tradingDays' | 'reasoning' | 'ledgerYears' | 'ledgerIndex'>) {
+  constructor(private readonly c: Pick<Collections, 'tradingDays' | 'reasoning' | 'ledgerMonths' | 'ledgerIndex'>) {
     this.summaries = new LedgerSummaries(c);
   }
 
