@@ -30,69 +30,11 @@ export async function simulationWorkflow(input: SimulationInput): Promise<Simula
 /** The loop of workflows started before per-date commits: each model-day writes its own day. */
 async function legacySimulation(input: SimulationInput): Promise<SimulationOutcome> {
   const { jobId, owner, dates, models, symbols, modelStart, options } = input;
-  const cursor: SimulationCursor = input.cursor ?? {
-    dateIndex: 0,
-    failedModels: [],
-    completed: 0,
-    failed: 0,
-    skipped: 0,
-    prepared: false,
-  };
-  const failedModels = new Set(cursor.failedModels);
-  const totalModelDays = models.reduce((n, m) => n + dates.length - (modelStart[m] ?? 0), 0);
-
-  // Bounded retries: a bookkeeping step that keeps failing (e.g. market data that cannot be fetched)
-  // ends the job as failed instead of holding its models' locks forever.
-  const bookkeeping = proxyActivities<SimulationActivities & JobActivities>({
-    startToCloseTimeout: '10 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 8 },
-  });
-  const { runModelDay } = proxyActivities<SimulationActivities>({
-    taskQueue: options.modelDayTaskQueue,
-    startToCloseTimeout: options.modelDayTimeoutMs,
-    heartbeatTimeout: options.heartbeatTimeoutMs,
-    // On stop, wait until each running model-day has finished or rolled back before cleaning up.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      initialInterval: '2s',
-      backoffCoefficient: 2,
-      maximumInterval: '2 minutes',
-      maximumAttempts: options.maxAttempts,
-      nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
-    },
-  });
-
-  const progress: SimulationProgress = {
-    jobId,
-    phase: cursor.prepared ? 'running' : 'preparing',
-    totalDates: dates.length,
-    dateIndex: cursor.dateIndex,
-    currentDate: null,
-    currentModels: [],
-    totalModelDays,
-    completed: cursor.completed,
-    failed: cursor.failed,
-    skipped: cursor.skipped,
-  };
-  setHandler(simulationProgressQuery, () => progress);
-
-  const work = new CancellationScope();
-  let stopRequested = false;
-  let stopRecorded: Promise<unknown> | undefined;
-  setHandler(stopSignal, (req) => {
-    if (stopRequested) return;
-    stopRequested = true;
-    // Once cleanup runs the job is recording its end: a `stopping` now would only land after it.
-    const ending = progress.phase === 'finishing' || progress.phase === 'done';
-    progress.phase = 'stopping';
-    work.cancel();
-    // The job shows `stopping` while model-days in flight wind down. Patched: older histories did not record it.
-    if (!ending && patched('record-stopping')) {
-      stopRecorded = CancellationScope.nonCancellable(() =>
-        bookkeeping.recordStopping({ kind: 'simulation', jobId, reason: req?.reason ?? 'stop requested' }),
-      ).catch(() => undefined);
-    }
-  });
+  // Patched: older histories did not record `stopping`.
+  const { cursor, failedModels, bookkeeping, modelDays, progress, work, stop } = setUp(input, () =>
+    patched('record-stopping'),
+  );
+  const { runModelDay } = modelDays;
 
   let cancelled: unknown;
   let fatal: string | undefined;
@@ -160,7 +102,7 @@ async function legacySimulation(input: SimulationInput): Promise<SimulationOutco
     else fatal = failureMessage(err);
   }
 
-  if (continueRun && !stopRequested && !work.consideredCancelled) {
+  if (continueRun && !stop.requested && !work.consideredCancelled) {
     await condition(allHandlersFinished);
     await continueAsNew<typeof simulationWorkflow>({
       ...input,
@@ -173,7 +115,7 @@ async function legacySimulation(input: SimulationInput): Promise<SimulationOutco
   // Cleanup must run even when the whole workflow was cancelled from the Web UI; `stopping` is
   // recorded before the end, never after it.
   const outcome = await CancellationScope.nonCancellable(async () => {
-    await stopRecorded;
+    await stop.recorded;
     return bookkeeping.finishSimulationJob({
       jobId,
       owner,
@@ -183,7 +125,7 @@ async function legacySimulation(input: SimulationInput): Promise<SimulationOutco
     });
   });
   progress.phase = 'done';
-  if (cancelled !== undefined && !stopRequested) throw cancelled;
+  if (cancelled !== undefined && !stop.requested) throw cancelled;
   // A job whose every model-day failed still completes as a workflow: the job record carries the errors.
   return outcome;
 }
@@ -210,68 +152,15 @@ const COMMIT_LAG_DATES = 3;
  */
 async function committedSimulation(input: SimulationInput): Promise<SimulationOutcome> {
   const { jobId, owner, dates, models, symbols, modelStart, options } = input;
-  const cursor: SimulationCursor = input.cursor ?? {
-    dateIndex: 0,
-    failedModels: [],
-    completed: 0,
-    failed: 0,
-    skipped: 0,
-    prepared: false,
-  };
-  const failedModels = new Set(cursor.failedModels);
-  const totalModelDays = models.reduce((n, m) => n + dates.length - (modelStart[m] ?? 0), 0);
-
-  const bookkeeping = proxyActivities<SimulationActivities & JobActivities>({
-    startToCloseTimeout: '10 minutes',
-    retry: BOOKKEEPING_RETRY,
-  });
+  const { cursor, failedModels, totalModelDays, bookkeeping, modelDays, progress, work, stop } = setUp(
+    input,
+    () => true,
+  );
+  const { computeModelDay } = modelDays;
   // A commit is retried for minutes: its work is done and only needs the database back.
   const { commitSimulationDate } = proxyActivities<SimulationActivities>({
     startToCloseTimeout: '2 minutes',
     retry: BOOKKEEPING_RETRY,
-  });
-  const { computeModelDay } = proxyActivities<SimulationActivities>({
-    taskQueue: options.modelDayTaskQueue,
-    startToCloseTimeout: options.modelDayTimeoutMs,
-    heartbeatTimeout: options.heartbeatTimeoutMs,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      initialInterval: '2s',
-      backoffCoefficient: 2,
-      maximumInterval: '2 minutes',
-      maximumAttempts: options.maxAttempts,
-      nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
-    },
-  });
-
-  const progress: SimulationProgress = {
-    jobId,
-    phase: cursor.prepared ? 'running' : 'preparing',
-    totalDates: dates.length,
-    dateIndex: cursor.dateIndex,
-    currentDate: null,
-    currentModels: [],
-    totalModelDays,
-    completed: cursor.completed,
-    failed: cursor.failed,
-    skipped: cursor.skipped,
-  };
-  setHandler(simulationProgressQuery, () => progress);
-
-  const work = new CancellationScope();
-  let stopRequested = false;
-  let stopRecorded: Promise<unknown> | undefined;
-  setHandler(stopSignal, (req) => {
-    if (stopRequested) return;
-    stopRequested = true;
-    const ending = progress.phase === 'finishing' || progress.phase === 'done';
-    progress.phase = 'stopping';
-    work.cancel();
-    if (!ending) {
-      stopRecorded = CancellationScope.nonCancellable(() =>
-        bookkeeping.recordStopping({ kind: 'simulation', jobId, reason: req?.reason ?? 'stop requested' }),
-      ).catch(() => undefined);
-    }
   });
 
   // Commits run one after another, behind the computing; a commit that fails for good ends the job.
@@ -387,7 +276,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
     else fatal = failureMessage(err);
   }
 
-  if (continueRun && !stopRequested && !work.consideredCancelled) {
+  if (continueRun && !stop.requested && !work.consideredCancelled) {
     // The next run starts from what is written: this run's commits land first.
     await committing;
     if (commitError === undefined) {
@@ -406,7 +295,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
     // Every finished model-day is written before the end is recorded, and `stopping` before the end.
     await committing;
     if (commitError !== undefined && !fatal) fatal = `could not write the job's days: ${failureMessage(commitError)}`;
-    await stopRecorded;
+    await stop.recorded;
     return bookkeeping.finishSimulationJob({
       jobId,
       owner,
@@ -431,6 +320,74 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
     });
   });
   progress.phase = 'done';
-  if (cancelled !== undefined && !stopRequested) throw cancelled;
+  if (cancelled !== undefined && !stop.requested) throw cancelled;
   return outcome;
+}
+
+/**
+ * What both loops set up alike: the cursor a run starts from, the activities (bookkeeping retried for
+ * about a quarter hour, model-days per the job's options), the `progress` query, the work scope and the
+ * `stop` signal. A stop cancels the work; `stopping` is recorded unless the end already is being
+ * recorded (then it would land after it) or `recordStopping` says no (older histories).
+ */
+function setUp(input: SimulationInput, recordStopping: () => boolean) {
+  const { jobId, dates, models, modelStart, options } = input;
+  const cursor: SimulationCursor = input.cursor ?? {
+    dateIndex: 0,
+    failedModels: [],
+    completed: 0,
+    failed: 0,
+    skipped: 0,
+    prepared: false,
+  };
+  const failedModels = new Set(cursor.failedModels);
+  const totalModelDays = models.reduce((n, m) => n + dates.length - (modelStart[m] ?? 0), 0);
+  const bookkeeping = proxyActivities<SimulationActivities & JobActivities>({
+    startToCloseTimeout: '10 minutes',
+    retry: BOOKKEEPING_RETRY,
+  });
+  const modelDays = proxyActivities<SimulationActivities>({
+    taskQueue: options.modelDayTaskQueue,
+    startToCloseTimeout: options.modelDayTimeoutMs,
+    heartbeatTimeout: options.heartbeatTimeoutMs,
+    // On stop, wait until each running model-day has finished or rolled back before cleaning up.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: '2s',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      maximumAttempts: options.maxAttempts,
+      nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
+    },
+  });
+
+  const progress: SimulationProgress = {
+    jobId,
+    phase: cursor.prepared ? 'running' : 'preparing',
+    totalDates: dates.length,
+    dateIndex: cursor.dateIndex,
+    currentDate: null,
+    currentModels: [],
+    totalModelDays,
+    completed: cursor.completed,
+    failed: cursor.failed,
+    skipped: cursor.skipped,
+  };
+  setHandler(simulationProgressQuery, () => progress);
+
+  const work = new CancellationScope();
+  const stop: { requested: boolean; recorded?: Promise<unknown> } = { requested: false };
+  setHandler(stopSignal, (req) => {
+    if (stop.requested) return;
+    stop.requested = true;
+    const ending = progress.phase === 'finishing' || progress.phase === 'done';
+    progress.phase = 'stopping';
+    work.cancel();
+    if (!ending && recordStopping()) {
+      stop.recorded = CancellationScope.nonCancellable(() =>
+        bookkeeping.recordStopping({ kind: 'simulation', jobId, reason: req?.reason ?? 'stop requested' }),
+      ).catch(() => undefined);
+    }
+  });
+  return { cursor, failedModels, totalModelDays, bookkeeping, modelDays, progress, work, stop };
 }
