@@ -59,8 +59,12 @@ exec ${conmon} "$@"
 `;
 }
 
-/** GET `path` on a unix-socket HTTP server; resolves with the status code, or null if nothing answers. */
-export function pingSocket(socketPath: string, path = '/_ping', timeoutMs = 1_000): Promise<number | null> {
+/**
+ * GET `path` on a unix-socket HTTP server; resolves with the status code, or null if nothing answers.
+ * A missing or closed socket fails at once, so the bound only waits on a service that is there but slow:
+ * Podman's first `/version` took 1.1-1.4 s on a fresh machine, and a 1 s bound made it look absent.
+ */
+export function pingSocket(socketPath: string, path = '/_ping', timeoutMs = 15_000): Promise<number | null> {
   return new Promise((resolve) => {
     const req = request({ socketPath, path, method: 'GET', timeout: timeoutMs }, (res) => {
       res.resume();
