@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { ANALYSTS, type Analyst, type Pipeline } from '../analysis/contract.js';
 import type { ModelRegistry } from '../config/models.js';
@@ -11,6 +12,7 @@ import {
   analysisJobRecord,
   analysisSpecOf,
   analysisWorkflowId,
+  type JobDoc,
 } from '../jobs/records.js';
 import type { JobStore } from '../storage/jobStore.js';
 import type { MarketDataSource } from '../trading/bars.js';
@@ -24,7 +26,7 @@ import {
   SYMBOLS,
   USER_ID,
 } from '../workflows/definitions.js';
-import { withDeadline } from './deadline.js';
+import { temporalDeadline, withDeadline } from './deadline.js';
 import { ApiError } from './errors.js';
 
 export interface AnalysisRequest {
@@ -58,6 +60,31 @@ export interface AnalysisServiceDeps {
 
 const safeSegment = (s: string) => s.replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 100) || '_';
 
+/** A UUID-shaped id that is the same for the same inputs: a keyed request names its jobs before it starts them. */
+function stableId(...parts: string[]): string {
+  const h = createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** How long a keyed start that finds its workflow already started waits for that job's record. */
+const RECORD_WAIT_MS = 5_000;
+
+export interface StartedAnalyses {
+  jobs: AnalysisJob[];
+  batchId?: string;
+  /** The jobs an earlier request with the same Idempotency-Key started (nothing new was started). */
+  existing?: boolean;
+}
+
+/** JSON with object keys sorted, so two equal requests compare equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}
+
 export class AnalysisService {
   constructor(private readonly d: AnalysisServiceDeps) {}
 
@@ -66,7 +93,7 @@ export class AnalysisService {
     const options = {
       sandboxTaskQueue: this.d.settings.taskQueues.analysis,
       timeoutMs: this.d.settings.analysis.timeoutMs,
-      heartbeatTimeoutMs: 30_000,
+      heartbeatTimeoutMs: 10_000,
       maxAttempts: 3,
       ...this.d.analysisOptions,
     };
@@ -113,8 +140,8 @@ export class AnalysisService {
     r: AnalysisRequest,
     asOf: string,
     batchId?: string,
+    jobId: string = randomUUID(),
   ): AnalysisInput & { seed: AnalysisJobSeed } {
-    const jobId = randomUUID();
     return {
       jobId,
       owner,
@@ -160,34 +187,89 @@ export class AnalysisService {
    * One job per ticker; several tickers run as children of one batch workflow. The records are written
    * once the workflows exist, so a failed start leaves nothing behind.
    */
-  async start(owner: string, requests: readonly AnalysisRequest[]): Promise<{ jobs: AnalysisJob[]; batchId?: string }> {
+  /**
+   * With an Idempotency-Key (`key`), the same key and request again answer with the jobs the first
+   * started, and the key with another request is refused. A keyed request's job and batch ids derive
+   * from the key, and its workflows may not run twice under one id: a retry after a start that answered
+   * 503 but went through (a frozen Temporal takes it later) finds that job instead of starting another.
+   */
+  async start(owner: string, requests: readonly AnalysisRequest[], key?: string): Promise<StartedAnalyses> {
     const defaultDate = await this.validate(requests);
-    const batchId = requests.length > 1 ? `batch-${randomUUID()}` : undefined;
-    const inputs = requests.map((r) => this.seedOf(owner, r, r.date ?? defaultDate, batchId));
+    const raw = requests[0]?.raw;
+    const keyId = key ? `run:${key}` : undefined;
+    if (keyId) {
+      const previous = await this.d.jobs.keyHolder(owner, keyId);
+      if (previous?.job) return this.earlier(owner, previous.job, raw, key!);
+    }
+    const batched = requests.length > 1;
+    const batchId = batched ? `batch-${key ? stableId(owner, key, 'batch') : randomUUID()}` : undefined;
+    const inputs = requests.map((r, i) =>
+      this.seedOf(owner, r, r.date ?? defaultDate, batchId, key ? stableId(owner, key, String(i)) : undefined),
+    );
     const jobs = inputs.map((i) => analysisJobRecord(i));
+    const once = key ? { workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE } : {};
     try {
-      if (batchId) {
-        await this.d.temporal.workflow.start(analysisBatchWorkflow, {
-          workflowId: batchId,
-          taskQueue: this.d.settings.taskQueues.orchestrator,
-          args: [{ batchId, jobs: inputs.map((i) => ({ ...i, workflowId: analysisWorkflowId(i.jobId) })) }],
-          typedSearchAttributes: [
-            { key: JOB_KIND, value: 'analysis-batch' },
-            { key: USER_ID, value: owner },
-            { key: SYMBOLS, value: jobs.map((j) => j.analysis.ticker) },
-          ],
-        });
-      } else {
-        await this.d.temporal.workflow.start(analysisWorkflow, {
-          ...this.workflowOptions(jobs[0]!),
-          args: [inputs[0]!],
-        });
-      }
+      await temporalDeadline(this.d.temporal, async () => {
+        if (batchId) {
+          await this.d.temporal.workflow.start(analysisBatchWorkflow, {
+            workflowId: batchId,
+            taskQueue: this.d.settings.taskQueues.orchestrator,
+            args: [{ batchId, jobs: inputs.map((i) => ({ ...i, workflowId: analysisWorkflowId(i.jobId) })) }],
+            typedSearchAttributes: [
+              { key: JOB_KIND, value: 'analysis-batch' },
+              { key: USER_ID, value: owner },
+              { key: SYMBOLS, value: jobs.map((j) => j.analysis.ticker) },
+            ],
+            ...once,
+          });
+        } else {
+          await this.d.temporal.workflow.start(analysisWorkflow, {
+            ...this.workflowOptions(jobs[0]!),
+            args: [inputs[0]!],
+            ...once,
+          });
+        }
+      });
     } catch (err) {
+      if (key && err instanceof WorkflowExecutionAlreadyStartedError) {
+        // This key's workflow exists: a request before this one started it (its own answer may have been a 503).
+        const first = await this.recordOf(jobs[0]!._id);
+        if (first) return this.earlier(owner, first, raw, key);
+        throw new ApiError(
+          'service_unavailable',
+          `a request with Idempotency-Key ${key} is being started; try again in a moment`,
+        );
+      }
+      this.d.logger.warn({ owner, err: (err as Error).message }, 'analysis workflow start failed');
       throw new ApiError('service_unavailable', `cannot start the analysis workflow: ${(err as Error).message}`);
     }
     for (const job of jobs) await this.d.jobs.insertIfAbsent(job);
+    if (keyId) await this.d.jobs.rememberKey(owner, keyId, jobs[0]!._id);
     return { jobs, ...(batchId ? { batchId } : {}) };
+  }
+
+  /** The jobs an earlier request with this key started, if this request is that one. */
+  private async earlier(owner: string, job: JobDoc, raw: unknown, key: string): Promise<StartedAnalyses> {
+    if (job.kind !== 'analysis' || canonicalJson(job.request) !== canonicalJson(raw)) {
+      throw new ApiError(
+        'idempotency_key_reused',
+        `Idempotency-Key ${key} was sent before with another request (job ${job._id})`,
+        { job_id: job._id },
+      );
+    }
+    const batchId = job.analysis.batchId;
+    if (!batchId) return { jobs: [job], existing: true };
+    const { jobs } = await this.d.jobs.list({ owner, kind: 'analysis', batchId }, 200, 0);
+    return { jobs: jobs.filter((j): j is AnalysisJob => j.kind === 'analysis'), batchId, existing: true };
+  }
+
+  private async recordOf(jobId: string): Promise<JobDoc | null> {
+    const deadline = Date.now() + RECORD_WAIT_MS;
+    for (;;) {
+      const job = await this.d.jobs.get(jobId);
+      if (job || Date.now() > deadline) return job;
+      await sleep(100);
+    }
   }
 
   /**
@@ -221,7 +303,9 @@ export class AnalysisService {
       seed: { spec, request: job.request, createdAt: job.createdAt.toISOString() },
     };
     try {
-      await this.d.temporal.workflow.start(analysisWorkflow, { ...this.workflowOptions(job), args: [input] });
+      await temporalDeadline(this.d.temporal, () =>
+        this.d.temporal.workflow.start(analysisWorkflow, { ...this.workflowOptions(job), args: [input] }),
+      );
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         throw new ApiError('conflict', `job ${job._id} is being retried already`, { status: job.status });

@@ -1,7 +1,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { MongoOperationTimeoutError } from 'mongodb';
 import { isUnreachable } from '../storage/unreachable.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { ApiError, asApiError, ErrorBody, errorResponse } from './errors.js';
@@ -59,10 +61,13 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
     if (err instanceof HTTPException) return errorResponse(c, asApiError(err));
-    if (isUnreachable(err)) {
+    if (isUnreachable(err) || isOverDeadline(err)) {
       deps.logger.warn({ err: (err as Error).message, path: c.req.path }, 'database unreachable');
-      c.header('Retry-After', '5');
       return errorResponse(c, new ApiError('service_unavailable', 'the database is unreachable; try again shortly'));
+    }
+    if (isTemporalUnavailable(err)) {
+      deps.logger.warn({ err: (err as Error).message, path: c.req.path }, 'Temporal unreachable');
+      return errorResponse(c, new ApiError('service_unavailable', 'Temporal is unreachable; try again shortly'));
     }
     deps.logger.error({ err, path: c.req.path, requestId: c.get('requestId') }, 'unhandled error');
     return c.json(
@@ -72,6 +77,22 @@ export function createApp(deps: AppDeps) {
   });
   return app;
 }
+
+/**
+ * A database operation that outlived the API's deadline on it (`timeoutMS`): the server is up but does
+ * not answer (frozen, or its disk stalled), which for a client is the same as down.
+ */
+function isOverDeadline(err: unknown): boolean {
+  return err instanceof MongoOperationTimeoutError;
+}
+
+/** A Temporal call that got no answer in time, or no connection: the server is down or frozen. */
+function isTemporalUnavailable(err: unknown): boolean {
+  const cause = err instanceof ServiceError ? (err.cause ?? err) : err;
+  return isGrpcServiceError(cause) && GRPC_UNAVAILABLE.has(cause.code);
+}
+/** gRPC's DEADLINE_EXCEEDED and UNAVAILABLE. */
+const GRPC_UNAVAILABLE = new Set([4, 14]);
 
 /** Every documented route, as `METHOD /path`: the index lists what the OpenAPI document holds. */
 function endpoints(app: OpenAPIHono<AppEnv>): string[] {

@@ -12,10 +12,13 @@ import type { LiveProgressCache } from './liveProgress.js';
 import type { PdfRenderer } from './pdfRenderer.js';
 import type { ResponseCache } from './responseCache.js';
 import type { SimulationService } from './simulationService.js';
+import type { StoreHealth } from './storeHealth.js';
 
 export interface AppDeps {
   /** Answers when the database does (the health check). */
   pingDatabase(): Promise<unknown>;
+  /** Whether the database can write (a write probe): in /health, job statuses and the log. */
+  storeHealth: StoreHealth;
   jobs: JobStore;
   events: JobEventLog;
   eventHub: JobEventHub;

@@ -15,3 +15,19 @@ export async function withDeadline<T, F>(promise: Promise<T>, ms: number, fallba
     clearTimeout(timer);
   }
 }
+
+/**
+ * How long a request waits for one Temporal call. A server that is down fails at once; one that is
+ * frozen (SIGSTOP, a stalled disk) keeps its connection open and answers nothing, so without a deadline a
+ * request would wait as long as the client library does (30 s and more) and then act anyway.
+ */
+export const TEMPORAL_CALL_MS = 3_000;
+
+/** Runs `f`'s Temporal calls under a gRPC deadline `ms` from now: past it they fail with DEADLINE_EXCEEDED. */
+export function temporalDeadline<T>(
+  temporal: { withDeadline<R>(deadline: number | Date, fn: () => Promise<R>): Promise<R> },
+  f: () => Promise<T>,
+  ms: number = TEMPORAL_CALL_MS,
+): Promise<T> {
+  return temporal.withDeadline(Date.now() + ms, f);
+}

@@ -55,7 +55,11 @@ export function asApiError(err: HTTPException): ApiError {
   return new ApiError(code, err.message || code);
 }
 
+/** Seconds a client is told to wait before trying a 503 again (every 503 says it, in `Retry-After`). */
+export const RETRY_AFTER_S = 5;
+
 export function errorResponse(c: Context, err: ApiError) {
+  if (err.status === 503) c.header('Retry-After', String(RETRY_AFTER_S));
   return c.json({ error: err.code, message: err.message, ...err.details }, err.status as ContentfulStatusCode);
 }
 

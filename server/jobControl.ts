@@ -5,6 +5,7 @@ import type { JobDoc } from '../jobs/records.js';
 import type { JobStore } from '../storage/jobStore.js';
 import { closeAbandonedJobWorkflow } from '../workflows/closeAbandonedJob.js';
 import { closeJobWorkflowId, stopSignal } from '../workflows/definitions.js';
+import { temporalDeadline } from './deadline.js';
 import { ApiError } from './errors.js';
 
 /** How long a job may have a record but no workflow before it counts as abandoned (the start is in between). */
@@ -31,7 +32,9 @@ export class JobControl {
 
   async workflowState(workflowId: string): Promise<WorkflowState> {
     try {
-      const desc = await this.d.temporal.workflow.getHandle(workflowId).describe();
+      const desc = await temporalDeadline(this.d.temporal, () =>
+        this.d.temporal.workflow.getHandle(workflowId).describe(),
+      );
       return desc.status.name === 'RUNNING' ? 'running' : 'closed';
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return 'missing';
@@ -56,11 +59,13 @@ export class JobControl {
   async closeAbandoned(job: JobDoc, status: 'failed' | 'stopped', reason: string): Promise<void> {
     this.d.logger.warn({ jobId: job._id, kind: job.kind, models: job.models }, `closing abandoned job: ${reason}`);
     try {
-      await this.d.temporal.workflow.start(closeAbandonedJobWorkflow, {
-        workflowId: closeJobWorkflowId(job._id),
-        taskQueue: this.d.taskQueue,
-        args: [{ jobId: job._id, kind: job.kind, owner: job.owner, status, reason }],
-      });
+      await temporalDeadline(this.d.temporal, () =>
+        this.d.temporal.workflow.start(closeAbandonedJobWorkflow, {
+          workflowId: closeJobWorkflowId(job._id),
+          taskQueue: this.d.taskQueue,
+          args: [{ jobId: job._id, kind: job.kind, owner: job.owner, status, reason }],
+        }),
+      );
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
@@ -83,7 +88,9 @@ export class JobControl {
       });
     }
     try {
-      await this.d.temporal.workflow.getHandle(job.workflowId).signal(stopSignal, { reason });
+      await temporalDeadline(this.d.temporal, () =>
+        this.d.temporal.workflow.getHandle(job.workflowId).signal(stopSignal, { reason }),
+      );
       return;
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) {

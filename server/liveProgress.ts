@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { type SimulationProgress, simulationProgressQuery } from '../workflows/definitions.js';
-import { withDeadline } from './deadline.js';
+import { temporalDeadline, withDeadline } from './deadline.js';
 
 /** How long one answer of a workflow's progress query serves every status request of that job. */
 const FRESH_MS = 250;
@@ -22,8 +22,13 @@ export class LiveProgressCache {
     const hit = this.entries.get(workflowId);
     if (hit && now - hit.at < FRESH_MS) return hit.answer;
     for (const [id, e] of this.entries) if (now - e.at >= FRESH_MS) this.entries.delete(id);
+    // The gRPC deadline ends the call itself (a frozen server would otherwise keep it pending for long after).
     const answer = withDeadline(
-      this.temporal.workflow.getHandle(workflowId).query(simulationProgressQuery),
+      temporalDeadline(
+        this.temporal,
+        () => this.temporal.workflow.getHandle(workflowId).query(simulationProgressQuery),
+        WAIT_MS,
+      ),
       WAIT_MS,
       undefined,
     ).catch(() => undefined); // between runs (continue-as-new) or not started: no answer, the records stand

@@ -33,7 +33,14 @@ export const SimulationJobSummary = z
   })
   .openapi('SimulationJobSummary');
 
+/** Present while the database cannot write: the job cannot record progress until it can. */
+const storageWarning = z
+  .string()
+  .optional()
+  .openapi({ description: 'present while the database cannot write: the job waits until it can' });
+
 export const SimulationJobStatus = SimulationJobSummary.extend({
+  storage_warning: storageWarning,
   symbols: z.array(z.string()),
   progress: z.object({
     total_model_days: z.number().int(),
@@ -77,6 +84,7 @@ const AnalysisFile = z.object({
 
 export const AnalysisJobStatus = z
   .object({
+    storage_warning: storageWarning,
     job_id: z.string(),
     kind: z.literal('analysis'),
     owner: z.string(),
@@ -369,6 +377,11 @@ export const HealthBody = z.object({
   timestamp: isoTime,
   services: z.object({
     temporal: Probe.extend({ address: z.string(), namespace: z.string(), ui: z.string().optional() }),
-    mongodb: Probe,
+    mongodb: Probe.extend({
+      writable: z
+        .boolean()
+        .openapi({ description: 'whether a write went through (a read-only store still answers pings)' }),
+      cannot_write_since: isoTime.optional(),
+    }),
   }),
 });

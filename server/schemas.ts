@@ -5,7 +5,38 @@ import { isIsoDate } from '../trading/calendar.js';
 
 // Request schemas: each validates a request and documents it in the OpenAPI document.
 
-export const IsoDateString = z.string().refine(isIsoDate, { message: 'must be a real date as YYYY-MM-DD' });
+/** Years a date may name: beyond them a date is a typo or a probe, and would print as an odd year. */
+export const DATE_YEARS = { min: 1900, max: 2100 } as const;
+
+export const IsoDateString = z
+  .string()
+  .max(10)
+  .refine(isIsoDate, { message: 'must be a real date as YYYY-MM-DD' })
+  .refine((s) => Number(s.slice(0, 4)) >= DATE_YEARS.min && Number(s.slice(0, 4)) <= DATE_YEARS.max, {
+    message: `must be a date in the years ${DATE_YEARS.min} to ${DATE_YEARS.max}`,
+  });
+
+/**
+ * A whole number in a query string, written as plain decimal digits: `1e2`, `0x10`, `1.0`, ` 5` or
+ * `+5` are refused rather than coerced into something the client did not write.
+ */
+export const queryInt = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, 'must be a whole number written in decimal digits')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback)
+    .openapi({ type: 'integer', minimum: min, maximum: max, default: fallback });
+
+/** The `Idempotency-Key` header every start honours: the same key and request again is the same job. */
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1 to 200 visible ASCII characters')
+  .optional();
+
+/** Names a client may send (model ids, job ids, LLM names): short free text. */
+const Name = (max = 100) => z.string().min(1).max(max);
 
 const TickerSymbol = z
   .string()
@@ -16,7 +47,7 @@ export const TriggerSimulationBody = z
   .object({
     start_date: IsoDateString.nullable().optional(),
     end_date: IsoDateString.optional(),
-    models: z.array(z.string().min(1)).min(1).max(50).optional(),
+    models: z.array(Name()).min(1).max(50).optional(),
     symbols: z.array(TickerSymbol).min(1).max(500).optional(),
   })
   .strict();
@@ -24,15 +55,35 @@ export type TriggerSimulationBody = z.infer<typeof TriggerSimulationBody>;
 
 export const StopBody = z.object({ reason: z.string().max(500).optional() }).strict();
 
+/** How many distinct names a comma list may hold (`/results?model=`). */
+export const MAX_LIST_ITEMS = 50;
+
+/** A comma list of names, each once: duplicates are dropped, and more than the cap is refused. */
 const commaList = z
   .string()
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  )
-  .optional();
+  .max(16_384)
+  .transform((s, ctx) => {
+    const items = [
+      ...new Set(
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+    ];
+    if (items.length > MAX_LIST_ITEMS) {
+      ctx.addIssue({ code: 'custom', message: `names at most ${MAX_LIST_ITEMS} distinct items, got ${items.length}` });
+      return z.NEVER;
+    }
+    const long = items.find((x) => x.length > 100);
+    if (long) {
+      ctx.addIssue({ code: 'custom', message: `an item is over 100 characters: '${long.slice(0, 20)}…'` });
+      return z.NEVER;
+    }
+    return items;
+  })
+  .optional()
+  .openapi({ type: 'string', description: `comma-separated, at most ${MAX_LIST_ITEMS} distinct items` });
 
 export const ResultsQuery = z
   .object({
@@ -40,7 +91,7 @@ export const ResultsQuery = z
     start_date: IsoDateString.optional(),
     end_date: IsoDateString.optional(),
     model: commaList,
-    job_id: z.string().min(1).optional(),
+    job_id: Name(200).optional(),
     detail: z.enum(['minimal', 'full']).default('minimal'),
   })
   .strict();
@@ -49,9 +100,9 @@ export const JobsQuery = z
   .object({
     kind: z.enum(JOB_KINDS).optional(),
     status: z.enum(JOB_STATUSES).optional(),
-    model: z.string().min(1).optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    model: Name().optional(),
+    limit: queryInt(1, 200, 50),
+    offset: queryInt(0, 1_000_000, 0),
   })
   .strict();
 
@@ -93,14 +144,15 @@ export const TradingAgentsJobBody = z
     date: IsoDateString,
     config: z
       .object({
-        llm_provider: z.string().optional(),
-        deep_think_llm: z.string().optional(),
-        quick_think_llm: z.string().optional(),
+        llm_provider: Name().optional(),
+        deep_think_llm: Name().optional(),
+        quick_think_llm: Name().optional(),
         max_debate_rounds: z.number().int().min(1).max(5).optional(),
         max_risk_discuss_rounds: z.number().int().min(1).max(3).optional(),
         selected_analysts: z
           .array(z.enum(['market', 'social', 'news', 'fundamentals']))
           .min(1)
+          .max(4)
           .optional(),
       })
       .strict()
@@ -123,7 +175,7 @@ export const LogsQuery = z
       .string()
       .regex(/^\d{1,10}$/, 'an event id (a whole number)')
       .optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
+    limit: queryInt(1, 500, 100),
   })
   .strict();
 
@@ -132,7 +184,8 @@ export const DownloadQuery = z.object({ format: z.enum(['pdf']).optional() }).st
 /** Paging of a simulation's per model-day details (the summary counts are always whole). */
 export const DetailsQuery = z
   .object({
-    details_limit: z.coerce.number().int().min(0).max(1000).default(100),
+    /** 0 gives the counts alone (and no cursor to follow). */
+    details_limit: queryInt(0, 1000, 100),
     details_cursor: z
       .string()
       .regex(/^\d{1,7}$/, 'a cursor from details_next_cursor')

@@ -22,6 +22,7 @@ import {
   USER_ID,
 } from '../workflows/definitions.js';
 import { simulationWorkflow } from '../workflows/simulation.js';
+import { temporalDeadline } from './deadline.js';
 import { ApiError } from './errors.js';
 import type { JobControl } from './jobControl.js';
 import type { TriggerSimulationBody } from './schemas.js';
@@ -165,25 +166,29 @@ export class SimulationService {
     };
     const job = simulationJobRecord({ ...input, seed });
     try {
-      await this.d.temporal.workflow.start(simulationWorkflow, {
-        workflowId: jobId,
-        taskQueue: this.d.settings.taskQueues.orchestrator,
-        args: [input],
-        typedSearchAttributes: [
-          { key: JOB_KIND, value: 'simulation' },
-          { key: USER_ID, value: owner },
-          { key: MODELS, value: planned },
-          { key: SYMBOLS, value: symbols.slice(0, 100) },
-        ],
-        staticSummary: `simulation of ${planned.join(', ')} over ${job.dateRange.start}..${end}`,
-      });
+      await temporalDeadline(this.d.temporal, () =>
+        this.d.temporal.workflow.start(simulationWorkflow, {
+          workflowId: jobId,
+          taskQueue: this.d.settings.taskQueues.orchestrator,
+          args: [input],
+          typedSearchAttributes: [
+            { key: JOB_KIND, value: 'simulation' },
+            { key: USER_ID, value: owner },
+            { key: MODELS, value: planned },
+            { key: SYMBOLS, value: symbols.slice(0, 100) },
+          ],
+          staticSummary: `simulation of ${planned.join(', ')} over ${job.dateRange.start}..${end}`,
+        }),
+      );
     } catch (err) {
       const message = (err as Error).message;
       // A start that timed out may still have started: then the job is running and keeps its models.
-      const state = await this.d.control.workflowState(jobId).catch(() => 'missing' as const);
-      if (state === 'missing') {
-        this.d.logger.error({ jobId, models: planned, err: message }, 'workflow start failed');
-        await this.d.locks.release(jobId);
+      const state = await this.d.control.workflowState(jobId).catch(() => 'unknown' as const);
+      if (state !== 'running' && state !== 'closed') {
+        this.d.logger.error({ jobId, models: planned, err: message, workflow: state }, 'workflow start failed');
+        // A frozen Temporal may still take the start later: then the locks stay with its job, and the same
+        // request again finds that job through them. Without a workflow they lapse a minute after this.
+        if (state === 'missing') await this.d.locks.release(jobId);
         throw new ApiError('service_unavailable', `Temporal is unavailable; could not start the workflow: ${message}`);
       }
       this.d.logger.warn({ jobId, err: message }, 'workflow start reported an error, but the workflow exists');

@@ -21,6 +21,7 @@ import { LiveProgressCache } from './liveProgress.js';
 import { PdfRenderer } from './pdfRenderer.js';
 import { ResponseCache } from './responseCache.js';
 import { SimulationService } from './simulationService.js';
+import { StoreHealth } from './storeHealth.js';
 
 export interface WireOptions {
   settings: Settings;
@@ -69,6 +70,13 @@ export function wireApp(o: WireOptions) {
   });
   const deps: AppDeps = {
     pingDatabase: () => o.db.db.command({ ping: 1 }),
+    storeHealth: new StoreHealth(
+      () =>
+        o.db.db
+          .collection<{ _id: string; at: Date }>('health_probes')
+          .updateOne({ _id: 'api' }, { $set: { at: new Date() } }, { upsert: true }),
+      o.logger,
+    ),
     analyses,
     control,
     liveProgress: new LiveProgressCache(temporal),

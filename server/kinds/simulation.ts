@@ -42,7 +42,13 @@ async function computeStatus(deps: AppDeps, job: SimulationJob, query: DetailsQu
   const links = { webUi: workflowUiLink(deps, job.workflowId) };
   return simulationStatus(
     job,
-    { entries, records, total: planned.length, nextCursor: next < planned.length ? String(next) : null },
+    {
+      entries,
+      records,
+      total: planned.length,
+      // A page of none (the counts alone) has nothing to go on to: a cursor here would be followed forever.
+      nextCursor: entries.length > 0 && next < planned.length ? String(next) : null,
+    },
     links,
     live,
     fallback,

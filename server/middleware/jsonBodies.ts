@@ -32,6 +32,14 @@ export function jsonBodies(): MiddlewareHandler {
     } catch (err) {
       throw new ApiError('bad_request', `body is not valid JSON: ${(err as Error).message}`);
     }
+    if (type.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
+      // Accepted as JSON here, so JSON to the routes too: their validators know fewer +json spellings
+      // (none with a digit, as in application/vnd.a2+json) and would refuse what this one accepted.
+      // The body is already read (and kept by the request), so the copy carries none.
+      const headers = new Headers(c.req.raw.headers);
+      headers.set('content-type', 'application/json');
+      c.req.raw = new Request(c.req.raw.url, { method: c.req.raw.method, headers });
+    }
     return next();
   };
 }

@@ -26,12 +26,14 @@ import { fileStream, NAMED_ARTIFACTS, resolveRunFile, runTar } from '../runFiles
 import {
   DetailsQuery,
   DownloadQuery,
+  IdempotencyKey,
   JobIdParams,
   JobsQuery,
   LogsQuery,
   StopBody,
   TradingAgentsJobBody,
 } from '../schemas.js';
+import { withStorageWarning } from '../storeHealth.js';
 import { validationHook } from '../validation.js';
 
 const json = <S extends z.ZodType>(schema: S, description: string) => ({
@@ -85,9 +87,13 @@ const tradingAgentsJob = createRoute({
   method: 'post',
   path: '/',
   summary: 'TradingAgents job API: ticker + date -> decision (an analysis job)',
-  request: { body: jsonBody(TradingAgentsJobBody, true) },
+  request: {
+    headers: z.object({ 'idempotency-key': IdempotencyKey }),
+    body: jsonBody(TradingAgentsJobBody, true),
+  },
   responses: {
     202: json(TradingAgentsAccepted, 'the job'),
+    200: json(TradingAgentsAccepted, 'the job an earlier request with the same `Idempotency-Key` and body started'),
     ...ANALYSIS_START_ERRORS,
   },
 });
@@ -226,32 +232,36 @@ export function jobRoutes(deps: AppDeps) {
     const cfg = body.config ?? {};
     const llm = cfg.deep_think_llm ?? cfg.quick_think_llm ?? 'deterministic';
     const analysts = cfg.selected_analysts?.map((a): Analyst => (a === 'social' ? 'sentiment' : a));
-    const { jobs } = await deps.analyses.start(c.get('owner'), [
-      {
-        ticker: body.ticker,
-        pipeline: 'comprehensive',
-        date: body.date,
-        llm,
-        ...(analysts ? { analysts: [...new Set(analysts)] } : {}),
-        debateRounds: cfg.max_debate_rounds ?? 1,
-        riskRounds: cfg.max_risk_discuss_rounds ?? 1,
-        raw: body,
-      },
-    ]);
-    const job = jobs[0]!;
-    return c.json(
-      {
-        job_id: job._id,
-        status: job.status,
-        created_at: job.createdAt.toISOString(),
-        ticker: body.ticker,
-        date: body.date,
-      },
-      202,
+    const { jobs, existing } = await deps.analyses.start(
+      c.get('owner'),
+      [
+        {
+          ticker: body.ticker,
+          pipeline: 'comprehensive',
+          date: body.date,
+          llm,
+          ...(analysts ? { analysts: [...new Set(analysts)] } : {}),
+          debateRounds: cfg.max_debate_rounds ?? 1,
+          riskRounds: cfg.max_risk_discuss_rounds ?? 1,
+          raw: body,
+        },
+      ],
+      c.req.valid('header')['idempotency-key'],
     );
+    const job = jobs[0]!;
+    const accepted = {
+      job_id: job._id,
+      status: job.status,
+      created_at: job.createdAt.toISOString(),
+      ticker: body.ticker,
+      date: body.date,
+    };
+    return existing ? c.json(accepted, 200) : c.json(accepted, 202);
   });
 
-  app.openapi(detail, async (c) => c.json(await jobViews(deps, c.var.job).status(c.req.valid('query')), 200));
+  app.openapi(detail, async (c) =>
+    c.json(await withStorageWarning(deps, await jobViews(deps, c.var.job).status(c.req.valid('query'))), 200),
+  );
 
   app.openapi(detailed, async (c) => c.json(await jobViews(deps, c.var.job).detailed(), 200));
 

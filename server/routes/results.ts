@@ -10,6 +10,14 @@ import { ResultsQuery } from '../schemas.js';
 import { validationHook } from '../validation.js';
 
 const DEFAULT_LOOKBACK_DAYS = 30;
+/**
+ * The longest range one answer covers: daily values for ten years, whole days (positions, trades,
+ * reasoning) for a quarter. With at most MAX_LIST_ITEMS models this bounds what one request can make
+ * the server read, hold and send; a longer range is asked for in pieces.
+ */
+export const MAX_RANGE_DAYS = { minimal: 3_660, full: 92 } as const;
+/** What one answer may weigh as JSON, whatever its days hold (reasoning is an agent's free text). */
+export const MAX_RESULTS_BYTES = 16 * 1024 * 1024;
 
 const results = createRoute({
   method: 'get',
@@ -28,10 +36,23 @@ export function resultRoutes(deps: AppDeps) {
   app.openapi(results, async (c) => {
     const q = c.req.valid('query');
     // The same question from many clients at once is answered once a second: days only ever get added.
-    const key = `results|${c.get('owner')}|${new URL(c.req.url).search}`;
-    const body = await deps.responses.get(key, 1_000, () => answer(c.get('owner'), q));
+    // Keyed by what was asked, not how it was spelled (a model named twice is the same question).
+    const key = `results|${c.get('owner')}|${JSON.stringify([q.date, q.start_date, q.end_date, q.model, q.job_id, q.detail])}`;
+    const body = await deps.responses.get(key, 1_000, () => bounded(answer(c.get('owner'), q)));
     return c.json(body as Awaited<ReturnType<typeof answer>>, 200);
   });
+
+  /** An answer too large to send is refused with what to do instead (it is measured once, then shared). */
+  async function bounded<T>(body: Promise<T>): Promise<T> {
+    const bytes = Buffer.byteLength(JSON.stringify(await body));
+    if (bytes > MAX_RESULTS_BYTES) {
+      throw new ApiError(
+        'bad_request',
+        `the answer would be ${(bytes / 1024 / 1024).toFixed(1)} MiB, over the ${MAX_RESULTS_BYTES / 1024 / 1024} MiB one response may be: ask for fewer models, a shorter range or detail=minimal`,
+      );
+    }
+    return body;
+  }
 
   async function answer(owner: string, q: z.infer<typeof ResultsQuery>) {
     if (q.date && (q.start_date || q.end_date)) {
@@ -66,6 +87,14 @@ export function resultRoutes(deps: AppDeps) {
     }
     const start = q.start_date ?? addDays(end, -DEFAULT_LOOKBACK_DAYS);
     if (start > end) throw new ApiError('validation_error', `end_date ${end} is before start_date ${start}`);
+    const maxDays = MAX_RANGE_DAYS[q.detail];
+    if (start < addDays(end, -maxDays)) {
+      throw new ApiError(
+        'bad_request',
+        `a range with detail=${q.detail} covers at most ${maxDays} days; ask for ${start}..${end} in pieces`,
+        { max_range_days: maxDays },
+      );
+    }
     const values = await Promise.all(
       models.map(async (m) => [m, ofJob(await deps.tradingDays.values(owner, m, start, end))] as const),
     );

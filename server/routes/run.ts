@@ -4,17 +4,24 @@ import type { AnalysisRequest } from '../analysisService.js';
 import { type AppDeps, type AppEnv, workflowUiLink } from '../context.js';
 import { ANALYSIS_START_ERRORS, ApiError, errorResponses } from '../errors.js';
 import { BatchStatus, RunAccepted, RunBatchAccepted } from '../responses.js';
-import { RunAnalysisBody } from '../schemas.js';
+import { IdempotencyKey, RunAnalysisBody } from '../schemas.js';
 import { validationHook } from '../validation.js';
 
 const run = createRoute({
   method: 'post',
   path: '/run',
   summary: 'Start an analysis of one ticker, or a batch (`tickers`) as child workflows',
-  request: { body: { required: true, content: { 'application/json': { schema: RunAnalysisBody } } } },
+  request: {
+    headers: z.object({ 'idempotency-key': IdempotencyKey }),
+    body: { required: true, content: { 'application/json': { schema: RunAnalysisBody } } },
+  },
   responses: {
     202: {
       description: 'the job, or for a batch its `batch_id`, `job_ids` and `jobs`',
+      content: { 'application/json': { schema: z.union([RunAccepted, RunBatchAccepted]) } },
+    },
+    200: {
+      description: 'the job (or batch) an earlier request with the same `Idempotency-Key` and body started',
       content: { 'application/json': { schema: z.union([RunAccepted, RunBatchAccepted]) } },
     },
     ...ANALYSIS_START_ERRORS,
@@ -52,24 +59,25 @@ export function runRoutes(deps: AppDeps) {
       ...(body.timeout_s ? { timeoutS: body.timeout_s } : {}),
       raw: body,
     }));
-    const { jobs, batchId } = await deps.analyses.start(c.get('owner'), requests);
+    const { jobs, batchId, existing } = await deps.analyses.start(
+      c.get('owner'),
+      requests,
+      c.req.valid('header')['idempotency-key'],
+    );
     const present = (j: (typeof jobs)[number]) => ({
       ...analysisJobStatus(j, { webUi: workflowUiLink(deps, j.workflowId) }),
-      message: 'Analysis queued',
+      message: existing ? 'the same analysis was already requested: this is that job' : 'Analysis queued',
     });
-    if (batchId) {
-      return c.json(
-        {
+    const answer = batchId
+      ? {
           batch_id: batchId,
           total_jobs: jobs.length,
           job_ids: jobs.map((j) => j._id),
           status: 'pending' as const,
           jobs: jobs.map(present),
-        },
-        202,
-      );
-    }
-    return c.json(present(jobs[0]!), 202);
+        }
+      : present(jobs[0]!);
+    return existing ? c.json(answer, 200) : c.json(answer, 202);
   });
 
   app.openapi(batch, async (c) => {

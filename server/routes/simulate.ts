@@ -5,13 +5,9 @@ import { simulationStatusOf } from '../kinds/simulation.js';
 import { jobOfKind } from '../middleware/ownedJob.js';
 import { simulationSummary } from '../presenters.js';
 import { SimulationJobStatus, TriggerAccepted, TriggerCurrent } from '../responses.js';
-import { DetailsQuery, JobIdParams, TriggerSimulationBody } from '../schemas.js';
+import { DetailsQuery, IdempotencyKey, JobIdParams, TriggerSimulationBody } from '../schemas.js';
+import { withStorageWarning } from '../storeHealth.js';
 import { validationHook } from '../validation.js';
-
-const IdempotencyKey = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1 to 200 visible ASCII characters')
-  .optional();
 
 const trigger = createRoute({
   method: 'post',
@@ -92,14 +88,16 @@ export function simulateRoutes(deps: AppDeps) {
     const job = await deps.jobs.get(jobId);
     if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${jobId}`);
     const query = c.req.valid('query');
-    return c.json(await simulationStatusOf(deps, jobOfKind(job, 'simulation', 'simulation status'), query), 200);
+    const body = await simulationStatusOf(deps, jobOfKind(job, 'simulation', 'simulation status'), query);
+    return c.json(await withStorageWarning(deps, body), 200);
   });
 
   app.openapi(current, async (c) => {
     const job = await deps.jobs.latest(c.get('owner'), 'simulation');
     if (!job) throw new ApiError('not_found', 'no simulation has been triggered yet');
     const query = c.req.valid('query');
-    return c.json(await simulationStatusOf(deps, jobOfKind(job, 'simulation', 'simulation status'), query), 200);
+    const body = await simulationStatusOf(deps, jobOfKind(job, 'simulation', 'simulation status'), query);
+    return c.json(await withStorageWarning(deps, body), 200);
   });
 
   return app;

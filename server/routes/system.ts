@@ -1,11 +1,16 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from '../context.js';
+import { temporalDeadline } from '../deadline.js';
+import { RETRY_AFTER_S } from '../errors.js';
 import { HealthBody, ModelsBody } from '../responses.js';
 import { validationHook } from '../validation.js';
 
+/** How long /health waits for each dependency: a frozen one is down, as a dead one is. */
+const PROBE_MS = 1_000;
+
 async function probe(
   check: () => Promise<unknown>,
-  timeoutMs = 3000,
+  timeoutMs = PROBE_MS,
 ): Promise<{ status: 'ok' | 'down'; error?: string }> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -63,10 +68,24 @@ export function systemRoutes(deps: AppDeps, endpoints: () => string[]) {
 
   for (const path of ['/health', '/healthz']) {
     app.openapi(healthRoute(path), async (c) => {
-      const [temporal, mongodb] = await Promise.all([
-        probe(() => deps.temporal.workflowService.getSystemInfo({})),
+      const [temporal, ping, write] = await Promise.all([
+        probe(() => temporalDeadline(deps.temporal, () => deps.temporal.workflowService.getSystemInfo({}), PROBE_MS)),
         probe(() => deps.pingDatabase()),
+        deps.storeHealth.check(),
       ]);
+      const mongodb =
+        ping.status === 'ok' && !write.writable
+          ? {
+              status: 'down' as const,
+              error: `reachable, but cannot write: ${write.error}`,
+              writable: false,
+              cannot_write_since: write.since.toISOString(),
+            }
+          : {
+              ...ping,
+              writable: write.writable,
+              ...(write.writable ? {} : { cannot_write_since: write.since.toISOString() }),
+            };
       const body = {
         status: temporal.status === 'ok' && mongodb.status === 'ok' ? ('healthy' as const) : ('unhealthy' as const),
         timestamp: new Date().toISOString(),
@@ -80,7 +99,9 @@ export function systemRoutes(deps: AppDeps, endpoints: () => string[]) {
           mongodb,
         },
       };
-      return body.status === 'healthy' ? c.json(body, 200) : c.json(body, 503);
+      if (body.status === 'healthy') return c.json(body, 200);
+      c.header('Retry-After', String(RETRY_AFTER_S));
+      return c.json(body, 503);
     });
   }
 

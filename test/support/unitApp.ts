@@ -18,13 +18,24 @@ import { LiveProgressCache } from '../../server/liveProgress.js';
 import { PdfRenderer } from '../../server/pdfRenderer.js';
 import { ResponseCache } from '../../server/responseCache.js';
 import { SimulationService } from '../../server/simulationService.js';
+import { StoreHealth } from '../../server/storeHealth.js';
 import type { JobStore } from '../../storage/jobStore.js';
 import type { ModelLedgers } from '../../storage/modelLedgers.js';
 import type { ModelLocks } from '../../storage/modelLocks.js';
 import { SyntheticSource } from '../../trading/market-data/synthetic.js';
 import { MemoryJobEvents, MemoryJobStore, MemoryTradingDays } from './memoryStores.js';
 
-export function unitApp(o: { hub?: Partial<JobEventHubOptions>; allowedOrigins?: string[]; jobs?: JobStore } = {}) {
+export function unitApp(
+  o: {
+    hub?: Partial<JobEventHubOptions>;
+    allowedOrigins?: string[];
+    jobs?: JobStore;
+    /** Another Temporal client (one on a server that never answers, say). */
+    temporal?: Client;
+    /** The database's write probe (a store that cannot write throws). */
+    probeWrite?: () => Promise<unknown>;
+  } = {},
+) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tradeflow-unit-'));
   const settings = loadSettings({ TRADEFLOW_DATA_DIR: dataDir, MARKET_DATA_SOURCE: 'synthetic' });
   const logger = createLogger('silent');
@@ -34,7 +45,8 @@ export function unitApp(o: { hub?: Partial<JobEventHubOptions>; allowedOrigins?:
   const tradingDays = new MemoryTradingDays();
   const models = parseModelsConfig({ models: [{ id: 'buy-and-hold', strategy: 'buy-and-hold' }] });
   const market = new SyntheticSource(42);
-  const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }) });
+  const temporal =
+    o.temporal ?? new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }) });
   const control = new JobControl({ jobs, temporal, taskQueue: 'unit', logger });
   const unreachable = () => {
     throw new Error('this unit test reached the database');
@@ -49,6 +61,7 @@ export function unitApp(o: { hub?: Partial<JobEventHubOptions>; allowedOrigins?:
   );
   const deps: AppDeps = {
     pingDatabase: async () => ({ ok: 1 }),
+    storeHealth: new StoreHealth(o.probeWrite ?? (async () => ({ ok: 1 })), logger),
     jobs,
     events,
     eventHub: hub,
