@@ -524,7 +524,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
   /**
    * Moves each model's ledger head to its last day completed in this job, once at the end rather than
    * per model-day: the head only serves the next trigger's catch-up, and a lost update (a terminated
-   * workflow) costs reruns that find their days already written, never a wrong ledger.
+   * workflow) costs reruns that find their days already written, never a wrong ledger. Jobs ending at
+   * once cannot move a head backwards (`advanceTo` only moves it forward, under a unique key).
    */
   async function advanceLedgerHeads(
     owner: string,
@@ -536,7 +537,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
       const head = await ledgers.head(owner, model);
       if (head && head.lastDate >= date) continue;
       const day = await tradingDays.get(owner, model, date);
-      if (day) await ledgers.advance(owner, model, date, day.endingPosition);
+      if (day) await ledgers.advanceTo(owner, model, date, day.endingPosition);
     }
   }
 
@@ -598,10 +599,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
     };
     await Promise.all(
       Object.entries(tally.ledgers).map(async ([model, end]) => {
-        if (!end) return;
-        const head = await ledgers.head(input.owner, model);
-        if (!head || head.lastDate < end.lastDate)
-          await ledgers.advance(input.owner, model, end.lastDate, end.position);
+        if (end) await ledgers.advanceTo(input.owner, model, end.lastDate, end.position);
       }),
     );
     return recordEnd(input, counts);

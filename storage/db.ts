@@ -3,7 +3,15 @@ import type { JobDoc } from '../jobs/records.js';
 import type { JobEventDoc } from './jobEvents.js';
 import type { JobTransitionDoc } from './jobStore.js';
 import type { LedgerIndexDoc, LedgerMonthDoc } from './ledgerSummaries.js';
-import type { BarYearDoc, ModelDayDoc, ModelLedgerDoc, ModelLockDoc, ReasoningRecord, TradingDayDoc } from './types.js';
+import type {
+  BarYearDoc,
+  ModelDayDoc,
+  ModelLedgerDoc,
+  ModelLedgerVersionDoc,
+  ModelLockDoc,
+  ReasoningRecord,
+  TradingDayDoc,
+} from './types.js';
 
 export interface Collections {
   jobs: Collection<JobDoc>;
@@ -16,6 +24,8 @@ export interface Collections {
   reasoning: Collection<{ _id: string; steps: ReasoningRecord[] }>;
   modelLocks: Collection<ModelLockDoc>;
   modelLedgers: Collection<ModelLedgerDoc>;
+  /** The steps of each model's ledger head, one unique `_id` each (storage/modelLedgers.ts). */
+  modelLedgerVersions: Collection<ModelLedgerVersionDoc>;
   barYears: Collection<BarYearDoc>;
   jobEvents: Collection<JobEventDoc>;
   jobEventCounters: Collection<{ _id: string; seq: number }>;
@@ -60,6 +70,7 @@ export async function connectDatabase(
     reasoning: db.collection<{ _id: string; steps: ReasoningRecord[] }>('trading_day_reasoning'),
     modelLocks: db.collection<ModelLockDoc>('model_locks'),
     modelLedgers: db.collection<ModelLedgerDoc>('model_ledgers'),
+    modelLedgerVersions: db.collection<ModelLedgerVersionDoc>('model_ledger_versions'),
     // A new name: documents of the old per-symbol `bars` collection (ranges merged in memory and written
     // back whole, which lost updates under concurrency) are never read again.
     barYears: db.collection<BarYearDoc>('bar_years'),
@@ -88,6 +99,7 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
   ledgerIndex: [],
   modelLocks: [{ key: { jobId: 1 } }],
   modelLedgers: [],
+  modelLedgerVersions: [],
   barYears: [],
   jobEvents: [],
   jobEventCounters: [],

@@ -84,7 +84,17 @@ export interface ModelLedgerDoc {
   _id: string;
   owner: string;
   model: string;
+  /** The version of the head this copy holds (storage/modelLedgers.ts); absent: written before versions. */
+  version?: number;
   lastDate: IsoDate;
   position: PositionRecord;
   updatedAt: Date;
+}
+
+/** One step of a model's ledger head, inserted once under `owner|model|version`. */
+export interface ModelLedgerVersionDoc {
+  _id: string;
+  lastDate: IsoDate;
+  position: PositionRecord;
+  at: Date;
 }

@@ -5,7 +5,7 @@ import type { Analyst } from '../../analysis/contract.js';
 import { endsRun } from '../../jobs/events.js';
 import { isActiveStatus, isTerminalStatus } from '../../jobs/lifecycle.js';
 import { type AnalysisJob, runOf } from '../../jobs/records.js';
-import type { JobEventDoc } from '../../storage/jobEvents.js';
+import { type JobEventDoc, WRITER_GONE_AFTER_MS } from '../../storage/jobEvents.js';
 import { analysisJobStatus } from '../analysisPresenter.js';
 import type { AppDeps, JobEnv } from '../context.js';
 import { ANALYSIS_START_ERRORS, ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
@@ -293,7 +293,10 @@ export function jobRoutes(deps: AppDeps) {
     const job = c.var.job;
     const q = c.req.valid('query');
     const after = position(q.after, 'after');
-    const [events, last] = await Promise.all([deps.events.page(job._id, after, q.limit), deps.events.lastSeq(job._id)]);
+    const [events, last] = await Promise.all([
+      deps.events.page(job._id, after, q.limit, { untilHole: { graceMs: WRITER_GONE_AFTER_MS } }),
+      deps.events.lastSeq(job._id),
+    ]);
     return c.json(
       {
         job_id: job._id,

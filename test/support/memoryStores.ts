@@ -10,7 +10,7 @@ import {
   type StatusOfKind,
 } from '../../jobs/lifecycle.js';
 import type { JobDoc } from '../../jobs/records.js';
-import type { JobEventDoc, JobEventLog } from '../../storage/jobEvents.js';
+import { type JobEventDoc, type JobEventLog, type PageOptions, pageOfSlots } from '../../storage/jobEvents.js';
 import {
   type AnalysisProgressFields,
   endedRun,
@@ -178,7 +178,8 @@ export class MemoryJobStore implements JobStore {
 }
 
 export class MemoryJobEvents implements JobEventLog {
-  private readonly events = new Map<string, JobEventDoc[]>();
+  /** Each job's numbered slots; null is a number handed out but not written (a writer mid-write, or gone). */
+  private readonly events = new Map<string, Array<JobEventDoc | null>>();
   private readonly keys = new Set<string>();
   /** Lookups served, for tests that check what an idle stream costs. */
   reads = 0;
@@ -188,18 +189,31 @@ export class MemoryJobEvents implements JobEventLog {
       if (this.keys.has(`${jobId}|${event.key}`)) return null;
       this.keys.add(`${jobId}|${event.key}`);
     }
+    const seq = this.reserve(jobId);
+    this.fill(jobId, seq, event);
+    return seq;
+  }
+
+  /** Hands out the next number without writing its event, as a writer does between the two. */
+  reserve(jobId: string): number {
     const list = this.events.get(jobId) ?? [];
-    const seq = list.length + 1;
-    list.push({
+    list.push(null);
+    this.events.set(jobId, list);
+    return list.length;
+  }
+
+  /** Writes the event of a reserved number. */
+  fill(jobId: string, seq: number, event: JobEventDraft, at = new Date()): void {
+    const list = this.events.get(jobId) ?? [];
+    list[seq - 1] = {
       _id: `${jobId}|${seq}`,
       jobId,
       seq,
       type: event.type,
       data: copy(event.data) as unknown as Record<string, unknown>,
-      at: new Date(),
-    });
+      at,
+    };
     this.events.set(jobId, list);
-    return seq;
   }
 
   async appendMany(jobId: string, events: readonly JobEventDraft[]): Promise<void> {
@@ -216,13 +230,13 @@ export class MemoryJobEvents implements JobEventLog {
     return this.events.get(jobId)?.length ?? 0;
   }
 
-  async page(jobId: string, afterSeq: number, limit: number): Promise<JobEventDoc[]> {
+  async page(jobId: string, afterSeq: number, limit: number, options: PageOptions = {}): Promise<JobEventDoc[]> {
     this.reads += 1;
-    return (this.events.get(jobId) ?? []).slice(afterSeq, afterSeq + limit);
+    return pageOfSlots((this.events.get(jobId) ?? []).slice(afterSeq), limit, options);
   }
 
   all(jobId: string): JobEventDoc[] {
-    return this.events.get(jobId) ?? [];
+    return (this.events.get(jobId) ?? []).filter((e): e is JobEventDoc => e !== null);
   }
 }
 
