@@ -441,6 +441,10 @@ export function createSimulationActivities(deps: SimulationDeps) {
     }));
     const written = await tradingDays.insertMany(docs);
     const now = new Date();
+    // A day already in the ledger was run by the job that wrote it, which counts it: here it is skipped.
+    const writers = await Promise.all(
+      (input.existing ?? []).map(async (model) => (await tradingDays.get(owner, model, date))?.jobId),
+    );
     await jobs.recordModelDays(jobId, [
       ...input.days.map((d) => ({
         model: d.model,
@@ -456,11 +460,15 @@ export function createSimulationActivities(deps: SimulationDeps) {
           error: '',
         },
       })),
-      ...(input.existing ?? []).map((model) => ({
+      ...(input.existing ?? []).map((model, i) => ({
         model,
         date,
-        status: 'completed' as const,
-        patch: { completedAt: now, error: '', note: 'already in the ledger: not run again' },
+        status: 'skipped' as const,
+        patch: {
+          completedAt: now,
+          error: `not run: already in the ledger, written by job ${writers[i] ?? 'unknown'}`,
+          note: 'already in the ledger: not run again',
+        },
       })),
       ...input.failures.map((f) => ({
         model: f.model,

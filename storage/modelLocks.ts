@@ -62,6 +62,14 @@ export class ModelLocks {
     await this.c.modelLocks.deleteMany({ jobId });
   }
 
+  /**
+   * Every lock held: one per (owner, model) that a simulation is running over, so a small collection
+   * read whole, where a search of the jobs by status would scan every job ever run (FerretDB v1).
+   */
+  held(): Promise<ModelLockDoc[]> {
+    return this.c.modelLocks.find({}).toArray();
+  }
+
   async holders(owner: string, models: readonly string[]): Promise<string[]> {
     const docs = await this.c.modelLocks.find({ _id: { $in: models.map((m) => lockId(owner, m)) } }).toArray();
     return [...new Set(docs.map((d) => d.jobId))];

@@ -18,6 +18,7 @@ import { createAgentFactory } from '../trading/agents/factory.js';
 import type { MarketDataSource } from '../trading/bars.js';
 import { analysisDepsFrom, buildActivities } from '../worker/buildActivities.js';
 import { createWorkers, installQuietRuntime, type Workers } from '../worker/createWorkers.js';
+import { ensureJobReconciler, type JobReconcilerOptions } from '../worker/jobReconciler.js';
 import { sandboxRunnerFor } from '../worker/sandboxRunner.js';
 import type { AnalysisOptions, SimulationOptions } from '../workflows/definitions.js';
 import { DAILY_H1, DAILY_H2 } from './paths.js';
@@ -40,6 +41,11 @@ export interface HarnessOptions {
   analysisOptions?: Partial<AnalysisOptions>;
   /** Delay of every fetch the worker makes from the market source, as a network source has (race tests). */
   marketLatencyMs?: number;
+  /**
+   * Runs the job reconciler (as the worker process does) with these options; off by default, so a test's
+   * jobs whose workflow is gone are found only the lazy way unless it asks.
+   */
+  reconciler?: JobReconcilerOptions;
 }
 
 /** The source with a delay before each fetch, so jobs fetching together overlap as they do against Yahoo. */
@@ -134,6 +140,7 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
       workflowBundle: await workflowBundle(),
     });
     workerRun = workers.run();
+    if (o.reconciler) await ensureJobReconciler(deps.temporal, settings.taskQueues.orchestrator, logger, o.reconciler);
   }
 
   const server: ServerType = await new Promise((resolve) => {

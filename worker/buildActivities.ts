@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type AnalysisActivities, createAnalysisActivities } from '../activities/analysis.js';
+import { createReconcilerActivities, type ReconcilerActivities } from '../activities/jobReconciler.js';
 import { createJobActivities, type JobActivities } from '../activities/jobs.js';
 import { createSimulationActivities, type SimulationActivities } from '../activities/simulation.js';
 import type { ModelRegistry } from '../config/models.js';
@@ -31,6 +32,7 @@ export function buildActivities(deps: {
   const c = deps.db.collections;
   const jobs = new MongoJobStore(c);
   const events = new JobEvents(c);
+  const locks = new ModelLocks(c);
   const analysis = createAnalysisActivities({
     jobs,
     events,
@@ -41,7 +43,7 @@ export function buildActivities(deps: {
   });
   const simulation = createSimulationActivities({
     jobs,
-    locks: new ModelLocks(c),
+    locks,
     tradingDays: new TradingDays(c),
     ledgers: new ModelLedgers(c),
     events,
@@ -50,10 +52,15 @@ export function buildActivities(deps: {
     agents: deps.agents,
     logger: deps.logger,
   });
-  return { ...simulation, ...analysis, ...createJobActivities({ jobs, events, logger: deps.logger }) };
+  return {
+    ...simulation,
+    ...analysis,
+    ...createJobActivities({ jobs, events, logger: deps.logger }),
+    ...createReconcilerActivities({ jobs, locks, logger: deps.logger }),
+  };
 }
 
-export type WorkerActivities = SimulationActivities & AnalysisActivities & JobActivities;
+export type WorkerActivities = SimulationActivities & AnalysisActivities & JobActivities & ReconcilerActivities;
 
 /** The analysis activities' settings, as the worker process and the tests both wire them. */
 export function analysisDepsFrom(settings: Settings, runner: SandboxRunner) {

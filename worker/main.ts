@@ -1,6 +1,7 @@
 // The worker process: `node --import tsx worker/main.ts` with TEMPORAL_ADDRESS and MONGODB_URI set (npm start sets them).
 
 import { writeFileSync } from 'node:fs';
+import { Client } from '@temporalio/client';
 import { createLogger } from '../config/logger.js';
 import { loadModelsConfig } from '../config/models.js';
 import { connectTemporalWorker, createMarketSource } from '../config/services.js';
@@ -12,6 +13,7 @@ import { MongoJobStore } from '../storage/jobStore.js';
 import { createAgentFactory } from '../trading/agents/factory.js';
 import { analysisDepsFrom, buildActivities } from './buildActivities.js';
 import { createWorkers, installQuietRuntime } from './createWorkers.js';
+import { ensureJobReconciler } from './jobReconciler.js';
 import { sandboxRunnerFor } from './sandboxRunner.js';
 
 const settings = loadSettings();
@@ -51,6 +53,16 @@ const workers = await createWorkers({
   simulationConcurrency: settings.simulationConcurrency,
   analysisConcurrency: settings.analysis.concurrency,
 });
+// Jobs whose workflow is gone are closed by the reconciler, which every worker makes sure runs.
+const reconcileS = Number(process.env.TRADEFLOW_RECONCILE_INTERVAL_S ?? '');
+await ensureJobReconciler(
+  new Client({ connection, namespace: settings.temporal.namespace }),
+  settings.taskQueues.orchestrator,
+  logger,
+  reconcileS > 0 ? { intervalMs: reconcileS * 1000 } : {},
+).catch((err: Error) =>
+  logger.error({ err: err.message }, 'cannot start the job reconciler; the next worker start tries again'),
+);
 logger.info(
   { taskQueues: settings.taskQueues, temporal: settings.temporal.address, sandbox: runner.mode },
   'worker running',

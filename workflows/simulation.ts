@@ -245,7 +245,9 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
         const later = dates.slice(i + 1);
         // What finished is committed, also when a stop cancelled the rest of the date.
         commit({ jobId, owner, date, days, existing, failures: stopped ? [] : failures, laterDates: later });
-        cursor.completed += days.length + existing.length;
+        // Days found in the ledger count as the job's that wrote them, not this one's: skipped here.
+        cursor.completed += days.length;
+        cursor.skipped += existing.length;
         if (!stopped) {
           for (const f of failures) failedModels.add(f.model);
           cursor.failed += failures.length;
