@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simulationJobRecord } from '../jobs/records.js';
 import { type Harness, startHarness } from './harness.js';
 
 /**
@@ -79,6 +80,47 @@ describe('the job reconciler', () => {
     expect(again.body.job_id).not.toBe(jobId);
     const resumed = await h.waitForJob(again.body.job_id, undefined, 180_000);
     expect(resumed.status).toBe('completed');
+  }, 420_000);
+
+  it("finds a terminated job that holds no lock through Temporal's list, and a job whose workflow never existed", async () => {
+    const res = await h.api('/simulate/trigger', {
+      method: 'POST',
+      json: { start_date: '2025-06-02', end_date: '2025-06-30', models: ['slow'] },
+    });
+    expect(res.status).toBe(202);
+    const unlocked = res.body.job_id;
+    await h.waitForJob(unlocked, (b) => b.progress.completed >= 1);
+    // As if its lock had been taken over: only Temporal's list of ended workflows can show it now.
+    await h.db.collections.modelLocks.deleteMany({ jobId: unlocked });
+    await terminateWithCli(h, unlocked);
+
+    // A record (and a lock) whose workflow never started, from long enough ago to count as lost.
+    const lost = simulationJobRecord({
+      jobId: `sim-lost-${Date.now()}`,
+      owner: 'local',
+      models: ['ghost'],
+      symbols: ['AAPL'],
+      dates: ['2025-03-03', '2025-03-04'],
+      modelStart: { ghost: 0 },
+      seed: { idempotencyKey: 'lost', request: {}, createdAt: new Date(Date.now() - 10 * 60_000).toISOString() },
+    });
+    await h.db.collections.jobs.insertOne(lost);
+    await h.db.collections.modelLocks.insertOne({
+      _id: `local|ghost`,
+      owner: 'local',
+      model: 'ghost',
+      jobId: lost._id,
+      idempotencyKey: 'lost',
+      acquiredAt: new Date(Date.now() - 10 * 60_000),
+    });
+
+    const closed = await h.waitForJob(unlocked, undefined, 120_000);
+    expect(closed.status).toBe('failed');
+    expect(closed.error).toMatch(/was terminated/);
+    const gone = await h.waitForJob(lost._id, undefined, 120_000);
+    expect(gone.status).toBe('failed');
+    expect(gone.error).toMatch(/does not exist/);
+    expect(await h.db.collections.modelLocks.countDocuments({ jobId: lost._id })).toBe(0);
   }, 420_000);
 
   it('runs once per deployment: ensuring it again from a second worker finds it running', async () => {

@@ -2,6 +2,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../config/logger.js';
+import { ensureJobReconciler } from '../worker/jobReconciler.js';
 import { closeJobWorkflowId } from '../workflows/definitions.js';
 import { startFakeOpenAi } from './fakeOpenAi.js';
 import { type Harness, STRATEGY_MODELS, startHarness } from './harness.js';
@@ -106,5 +108,39 @@ describe('workflow histories from real runs replay on the current code', () => {
     expect(again.status).toBe(202);
     await h.waitForJob(again.body.job_id);
     await keep(closeJobWorkflowId(jobId), 'closeAbandonedJobWorkflow-simulation');
+  });
+
+  it('reconcileJobsWorkflow: looks, closes a terminated job through a child, continues as new', async () => {
+    // Short runs of a short interval, so a run that closed a job has continued as new within seconds.
+    const { workflowId } = await ensureJobReconciler(
+      h.temporal,
+      h.settings.taskQueues.orchestrator,
+      createLogger('silent'),
+      {
+        intervalMs: 500,
+        roundsPerRun: 3,
+      },
+    );
+    const res = await simulate({ start_date: '2025-06-02', end_date: '2025-06-13', models: ['slow'] });
+    const jobId = res.body.job_id;
+    await h.waitForJob(jobId, (b) => b.progress.completed >= 1);
+    await h.temporal.workflow.getHandle(jobId).terminate('replay test: an operator terminated it');
+    expect((await h.waitForJob(jobId)).status).toBe('failed');
+    // The run that started the close, once it has continued as new (a whole run's history).
+    const deadline = Date.now() + 60_000;
+    let closer: string | undefined;
+    while (!closer) {
+      const runs = h.temporal.workflow.list({
+        query: `WorkflowId = '${workflowId}' AND ExecutionStatus = 'ContinuedAsNew'`,
+      });
+      for await (const run of runs) {
+        const history = await h.temporal.workflow.getHandle(workflowId, run.runId).fetchHistory();
+        if (history.events?.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)) closer = run.runId;
+      }
+      if (!closer && Date.now() > deadline) throw new Error('no finished reconciler run started a close');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await keep(workflowId, 'reconcileJobsWorkflow-close-continued', closer);
+    await h.temporal.workflow.getHandle(workflowId).terminate('replay test: done');
   });
 });

@@ -32,7 +32,12 @@ beforeAll(() => {
 describe('replay of committed workflow histories', () => {
   it('has histories of every workflow type', () => {
     const types = new Set(files.map((f) => f.split('-')[0]));
-    expect([...types].sort()).toEqual(['analysisWorkflow', 'closeAbandonedJobWorkflow', 'simulationWorkflow']);
+    expect([...types].sort()).toEqual([
+      'analysisWorkflow',
+      'closeAbandonedJobWorkflow',
+      'reconcileJobsWorkflow',
+      'simulationWorkflow',
+    ]);
   });
 
   it.each(files)('%s replays on the current code', async (file) => {
