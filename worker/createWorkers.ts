@@ -1,6 +1,14 @@
-import { DefaultLogger, makeTelemetryFilterString, type NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  makeTelemetryFilterString,
+  type NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import type { Settings } from '../config/settings.js';
 import type { WorkerActivities } from './buildActivities.js';
+import { heartbeatClock } from './heartbeatClock.js';
 import { workflowsPath } from './workflowsPath.js';
 
 let runtimeInstalled = false;
@@ -41,7 +49,12 @@ export interface Workers {
  */
 export async function createWorkers(s: WorkerSetup): Promise<Workers> {
   const { runModelDay, computeModelDay, runAnalysisSandbox, ...bookkeeping } = s.activities;
-  const common = { connection: s.connection, namespace: s.namespace, shutdownGraceTime: '10s' } as const;
+  const common = {
+    connection: s.connection,
+    namespace: s.namespace,
+    shutdownGraceTime: '10s',
+    interceptors: { activity: [heartbeatClock] },
+  } satisfies Partial<WorkerOptions>;
   const orchestrator = await Worker.create({
     ...common,
     taskQueue: s.taskQueues.orchestrator,

@@ -21,6 +21,7 @@ import {
   analysisProgressQuery,
   BOOKKEEPING_RETRY,
   stopSignal,
+  WORKER_SILENCE_TIMEOUT,
 } from './definitions.js';
 import { failureMessage, failureType } from './failures.js';
 
@@ -36,6 +37,7 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisOu
 
   const bookkeeping = proxyActivities<AnalysisActivities & JobActivities>({
     startToCloseTimeout: '1 minute',
+    heartbeatTimeout: WORKER_SILENCE_TIMEOUT,
     retry: BOOKKEEPING_RETRY,
   });
   const { runAnalysisSandbox } = proxyActivities<AnalysisActivities>({

@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { AnalysisActivities } from '../activities/analysis.js';
 import type { SimulationActivities } from '../activities/simulation.js';
-import { BOOKKEEPING_RETRY, type CloseAbandonedJobInput } from './definitions.js';
+import { BOOKKEEPING_RETRY, type CloseAbandonedJobInput, WORKER_SILENCE_TIMEOUT } from './definitions.js';
 
 /**
  * Ends a job whose own workflow is gone (terminated from the Web UI, or never started after a crash):
@@ -11,6 +11,7 @@ import { BOOKKEEPING_RETRY, type CloseAbandonedJobInput } from './definitions.js
 export async function closeAbandonedJobWorkflow(input: CloseAbandonedJobInput): Promise<void> {
   const { finishSimulationJob, finishAnalysisJob } = proxyActivities<SimulationActivities & AnalysisActivities>({
     startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: WORKER_SILENCE_TIMEOUT,
     retry: BOOKKEEPING_RETRY,
   });
   const failed = input.status === 'failed';

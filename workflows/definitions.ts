@@ -41,7 +41,7 @@ export interface SimulationOptions {
 }
 
 export const DEFAULT_SIMULATION_OPTIONS: Omit<SimulationOptions, 'modelDayTaskQueue'> = {
-  heartbeatTimeoutMs: 30_000,
+  heartbeatTimeoutMs: 10_000,
   modelDayTimeoutMs: 15 * 60_000,
   maxAttempts: 5,
   continueAsNewAfterEvents: 8_000,
@@ -160,6 +160,13 @@ export interface CloseAbandonedJobInput {
 }
 
 export const closeJobWorkflowId = (jobId: string) => `close-${jobId}`;
+
+/**
+ * How long an activity's worker may fall silent before the activity is run again elsewhere. Every
+ * activity scheduled with it heartbeats on a clock (worker/heartbeatClock.ts), so this bounds what a
+ * crashed worker costs, not how long the work may take (start-to-close bounds that).
+ */
+export const WORKER_SILENCE_TIMEOUT = '10s';
 
 /**
  * Retries of the bookkeeping activities (their work is writes to our own database): about a quarter of

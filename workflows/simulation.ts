@@ -15,7 +15,7 @@ import type { JobActivities } from '../activities/jobs.js';
 import type { ComputedModelDay, SimulationActivities } from '../activities/simulation.js';
 import { NON_RETRYABLE_FAILURES } from '../jobs/failures.js';
 import type { SimulationCursor, SimulationInput, SimulationOutcome, SimulationProgress } from './definitions.js';
-import { BOOKKEEPING_RETRY, simulationProgressQuery, stopSignal } from './definitions.js';
+import { BOOKKEEPING_RETRY, simulationProgressQuery, stopSignal, WORKER_SILENCE_TIMEOUT } from './definitions.js';
 import { failureMessage } from './failures.js';
 
 /**
@@ -160,6 +160,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
   // A commit is retried for minutes: its work is done and only needs the database back.
   const { commitSimulationDate } = proxyActivities<SimulationActivities>({
     startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: WORKER_SILENCE_TIMEOUT,
     retry: BOOKKEEPING_RETRY,
   });
 
@@ -346,6 +347,7 @@ function setUp(input: SimulationInput, recordStopping: () => boolean) {
   const totalModelDays = models.reduce((n, m) => n + dates.length - (modelStart[m] ?? 0), 0);
   const bookkeeping = proxyActivities<SimulationActivities & JobActivities>({
     startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: WORKER_SILENCE_TIMEOUT,
     retry: BOOKKEEPING_RETRY,
   });
   const modelDays = proxyActivities<SimulationActivities>({
