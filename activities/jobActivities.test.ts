@@ -154,4 +154,28 @@ describe('simulation bookkeeping', () => {
     expect(types(events, job._id)).toEqual(['error:failed']);
     expect(released).toEqual([job._id, job._id]);
   });
+
+  it('a job closed as abandoned while stopping ends stopped, with why in its record', async () => {
+    const { jobs, released, simulation, env } = setup();
+    const job: SimulationJob = simulationJob();
+    await jobs.insertIfAbsent(job);
+    await jobs.transition('simulation', job._id, 'running');
+    await jobs.transition('simulation', job._id, 'stopping');
+    // As closeAbandonedJobWorkflow asks for a stopped end.
+    const closed: SimulationOutcome = await env().run(simulation.finishSimulationJob, {
+      jobId: job._id,
+      owner: job.owner,
+      stopped: true,
+      error: 'its workflow was terminated; closed by the job reconciler',
+      remaining: [],
+      remainingFromPlan: true,
+    });
+    expect(closed.status).toBe('stopped');
+    expect(await jobs.get(job._id)).toMatchObject({
+      status: 'stopped',
+      error: 'its workflow was terminated; closed by the job reconciler',
+    });
+    expect((await jobs.modelDays(job._id)).map((d) => d.status)).toEqual(['stopped', 'stopped']);
+    expect(released).toEqual([job._id]);
+  });
 });

@@ -21,7 +21,8 @@ export async function closeAbandonedJobWorkflow(input: CloseAbandonedJobInput): 
         jobId: input.jobId,
         owner: input.owner,
         stopped: !failed,
-        ...(failed ? { error: input.reason } : {}),
+        // Why it ended goes in its record, also when it ends stopped (the end's status comes from `stopped`).
+        error: input.reason,
         remaining: [],
         remainingFromPlan: true,
       });

@@ -279,25 +279,24 @@ describe('closeAbandonedJobWorkflow', () => {
         },
       },
       async (taskQueue) => {
-        for (const kind of ['simulation', 'analysis'] as const) {
+        const cases = [
+          ['simulation', 'failed'],
+          ['simulation', 'stopped'],
+          ['analysis', 'stopped'],
+        ] as const;
+        for (const [kind, status] of cases) {
           await env.client.workflow.execute(closeAbandonedJobWorkflow, {
             taskQueue,
             workflowId: `wf-${randomUUID()}`,
-            args: [
-              {
-                jobId: 'j',
-                kind,
-                owner: 'local',
-                status: kind === 'simulation' ? 'failed' : 'stopped',
-                reason: 'gone',
-              },
-            ],
+            args: [{ jobId: 'j', kind, owner: 'local', status, reason: 'gone' }],
           });
         }
       },
     );
     expect(calls).toEqual([
       ['simulation', { stopped: false, error: 'gone', fromPlan: true }],
+      // Why it ended is recorded also when it ends stopped.
+      ['simulation', { stopped: true, error: 'gone', fromPlan: true }],
       ['analysis', { status: 'stopped', errorType: undefined, error: 'gone' }],
     ]);
   });
