@@ -4,7 +4,7 @@
 // Plain JS without dependencies: it runs on the machine's Node (Debian's may be 20) before npm installed anything.
 
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +82,9 @@ export function ferretdbBuild(env = process.env) {
   const bin = join(toolsDir(env), 'ferretdb');
   const stamp = join(toolsDir(env), 'ferretdb.stamp');
   const h = createHash('sha256');
-  for (const f of ['go.mod', 'go.sum', 'main.go']) h.update(readFileSync(join(FERRETDB_SRC, f)));
+  // Every file the build reads: a change to any of them builds FerretDB again.
+  const sources = readdirSync(FERRETDB_SRC).filter((f) => f.endsWith('.go') && !f.endsWith('_test.go'));
+  for (const f of ['go.mod', 'go.sum', ...sources.sort()]) h.update(readFileSync(join(FERRETDB_SRC, f)));
   const want = h.digest('hex');
   const version = readFileSync(join(FERRETDB_SRC, 'go.mod'), 'utf8').match(/FerretDB\/FerretDB v(\S+)/)?.[1];
   const built = existsSync(bin) && existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : undefined;

@@ -53,11 +53,14 @@ export async function connectDatabase(
      * answers 503 rather than hang, longer for workers, whose activities wait outages out anyway.
      */
     serverSelectionTimeoutMs?: number;
+    /** Emit the driver's command events (tests that check which queries a request sends). */
+    monitorCommands?: boolean;
   } = {},
 ): Promise<Database> {
   const client = new MongoClient(uri, {
     serverSelectionTimeoutMS: o.serverSelectionTimeoutMs ?? 10_000,
     appName: 'tradeflow',
+    ...(o.monitorCommands ? { monitorCommands: true } : {}),
   });
   await client.connect();
   const db = client.db(dbName);

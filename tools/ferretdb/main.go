@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -44,6 +45,15 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+
+	if *handler == "sqlite" {
+		dir, err := sqliteDir(*sqliteURL)
+		if err != nil {
+			logger.Error("cannot read the SQLite folder", "error", err)
+			os.Exit(1)
+		}
+		go keepIDIndexes(ctx, dir, time.Second, logger)
+	}
 
 	logger.Info("FerretDB listening", "addr", *listen, "handler", *handler)
 	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
