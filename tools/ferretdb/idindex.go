@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -47,7 +50,14 @@ func indexIDs(ctx context.Context, file string) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() {
+		db.Close()
+		// A database dropped while this check had it open leaves its -wal and -shm files behind.
+		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+			os.Remove(file + "-wal")
+			os.Remove(file + "-shm")
+		}
+	}()
 	rows, err := db.QueryContext(ctx, `
 		SELECT t.name FROM sqlite_master t
 		WHERE t.type = 'table' AND t.name NOT LIKE '\_ferretdb\_%' ESCAPE '\'
