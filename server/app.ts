@@ -6,6 +6,7 @@ import { requestId } from 'hono/request-id';
 import { MongoOperationTimeoutError } from 'mongodb';
 import { isUnreachable } from '../storage/unreachable.js';
 import type { AppDeps, AppEnv } from './context.js';
+import { DatabaseDeadlineError } from './deadline.js';
 import { ApiError, asApiError, ErrorBody, errorResponse } from './errors.js';
 import { jsonBodies } from './middleware/jsonBodies.js';
 import { sameOriginWrites } from './middleware/sameOrigin.js';
@@ -79,11 +80,12 @@ export function createApp(deps: AppDeps) {
 }
 
 /**
- * A database operation that outlived the API's deadline on it (`timeoutMS`): the server is up but does
- * not answer (frozen, or its disk stalled), which for a client is the same as down.
+ * A database call that outlived the API's deadline on it (server/deadline.ts, or the driver's own
+ * `timeoutMS`): the server is up but does not answer (frozen, or its disk stalled), which for a client is
+ * the same as down.
  */
 function isOverDeadline(err: unknown): boolean {
-  return err instanceof MongoOperationTimeoutError;
+  return err instanceof DatabaseDeadlineError || err instanceof MongoOperationTimeoutError;
 }
 
 /** A Temporal call that got no answer in time, or no connection: the server is down or frozen. */

@@ -31,3 +31,46 @@ export function temporalDeadline<T>(
 ): Promise<T> {
   return temporal.withDeadline(Date.now() + ms, f);
 }
+
+/**
+ * How long the API waits for one database call. A database that is down fails fast (server selection),
+ * but a frozen one (SIGSTOP, a stalled disk) keeps its connections open and answers nothing; the driver
+ * notices only when its monitor's next check times out, tens of seconds later. Past this deadline a
+ * request answers 503 at once; the call itself ends when the driver gives up on the connection.
+ */
+export const DATABASE_CALL_MS = 1_500;
+
+/** A database call that got no answer within the API's deadline: the database is frozen or overloaded. */
+export class DatabaseDeadlineError extends Error {
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
+    super(`the database did not answer ${what} within ${ms} ms`);
+    this.name = 'DatabaseDeadlineError';
+  }
+}
+
+/**
+ * `target` with every method that returns a promise bounded by `ms`: past it the call rejects with
+ * DatabaseDeadlineError. Methods that return anything else (a cursor, a value) are passed through.
+ */
+export function withCallDeadlines<T extends object>(target: T, ms: number = DATABASE_CALL_MS, name = 'store'): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return function (this: unknown, ...args: unknown[]) {
+        const result = value.apply(this === receiver ? obj : this, args);
+        if (!(result instanceof Promise)) return result;
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new DatabaseDeadlineError(`${name}.${String(prop)}`, ms)), ms);
+        });
+        // The call may still settle after the deadline: its outcome is then nobody's, and not an unhandled rejection.
+        result.catch(() => undefined);
+        return Promise.race([result, deadline]).finally(() => clearTimeout(timer));
+      };
+    },
+  });
+}

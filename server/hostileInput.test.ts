@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { analysisJobRecord } from '../jobs/records.js';
 import type { TradingDayDoc } from '../storage/types.js';
 import { analysisJob, simulationJob } from '../test/support/jobStoreContract.js';
+import { MemoryJobStore } from '../test/support/memoryStores.js';
 import { unitApp } from '../test/support/unitApp.js';
+import { withCallDeadlines } from './deadline.js';
 import { ApiError } from './errors.js';
 import { ResponseCache } from './responseCache.js';
 
@@ -389,5 +391,37 @@ describe('a store that cannot write is visible', () => {
     await u.jobs.insertIfAbsent(job);
     const body = await (await u.app.request(`/simulate/status/${job._id}`)).json();
     expect(body.storage_warning).toBeUndefined();
+  });
+});
+
+describe('a database that does not answer', () => {
+  it('answers 503 with Retry-After from the first request, within its deadline', async () => {
+    const jobs = new MemoryJobStore();
+    // A frozen database: the connection is up, no answer ever comes.
+    jobs.get = () => new Promise(() => undefined);
+    jobs.list = () => new Promise(() => undefined);
+    const { app } = unitApp({ jobs: withCallDeadlines(jobs, 300, 'jobs') });
+    for (const path of ['/simulate/status/abc', '/jobs', '/jobs/abc']) {
+      const started = Date.now();
+      const res = await app.request(path);
+      expect(Date.now() - started, path).toBeLessThan(2_000);
+      expect(res.status, path).toBe(503);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await res.json()).message).toContain('database');
+    }
+  });
+
+  it('passes through what is not a promise, and answers that come in time', async () => {
+    const target = {
+      n: 1,
+      sync: () => 2,
+      async fast() {
+        return this.n;
+      },
+    };
+    const bounded = withCallDeadlines(target, 1_000);
+    expect(bounded.sync()).toBe(2);
+    expect(await bounded.fast()).toBe(1);
+    expect(bounded.n).toBe(1);
   });
 });

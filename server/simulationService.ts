@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from '@temporalio/client';
+import { type Client, isGrpcDeadlineError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
 import type { Settings } from '../config/settings.js';
@@ -183,7 +183,10 @@ export class SimulationService {
     } catch (err) {
       const message = (err as Error).message;
       // A start that timed out may still have started: then the job is running and keeps its models.
-      const state = await this.d.control.workflowState(jobId).catch(() => 'unknown' as const);
+      // Past its deadline Temporal is frozen or overloaded: asking it again would only wait as long again.
+      const state = isGrpcDeadlineError(err)
+        ? ('unknown' as const)
+        : await this.d.control.workflowState(jobId).catch(() => 'unknown' as const);
       if (state !== 'running' && state !== 'closed') {
         this.d.logger.error({ jobId, models: planned, err: message, workflow: state }, 'workflow start failed');
         // A frozen Temporal may still take the start later: then the locks stay with its job, and the same

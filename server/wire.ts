@@ -15,6 +15,7 @@ import type { AnalysisOptions, SimulationOptions } from '../workflows/definition
 import { AnalysisService } from './analysisService.js';
 import { createApp } from './app.js';
 import type { AppDeps } from './context.js';
+import { DATABASE_CALL_MS, TEMPORAL_CALL_MS, withCallDeadlines } from './deadline.js';
 import { JobEventHub } from './eventHub.js';
 import { JobControl } from './jobControl.js';
 import { LiveProgressCache } from './liveProgress.js';
@@ -39,14 +40,16 @@ export interface WireOptions {
 /** Builds the HTTP app on real clients; `server/main.ts`, the tests and the benchmark all use it. */
 export function wireApp(o: WireOptions) {
   const c = o.db.collections;
-  const jobs = new MongoJobStore(c);
-  const events = new JobEvents(c);
+  // Every database call a request makes has a deadline: a frozen database answers 503 like a dead one.
+  const jobs = withCallDeadlines(new MongoJobStore(c), DATABASE_CALL_MS, 'jobs');
+  const events = withCallDeadlines(new JobEvents(c), DATABASE_CALL_MS, 'events');
   const temporal = new Client({ connection: o.connection, namespace: o.settings.temporal.namespace });
   const control = new JobControl({ jobs, temporal, taskQueue: o.settings.taskQueues.orchestrator, logger: o.logger });
   const simulations = new SimulationService({
     jobs,
-    locks: new ModelLocks(c),
-    ledgers: new ModelLedgers(c),
+    // Taking locks may ask Temporal whether a holder's workflow still runs: its deadline as well.
+    locks: withCallDeadlines(new ModelLocks(c), DATABASE_CALL_MS + TEMPORAL_CALL_MS, 'locks'),
+    ledgers: withCallDeadlines(new ModelLedgers(c), DATABASE_CALL_MS, 'ledgers'),
     models: o.models,
     market: o.market,
     defaultSymbols: () => defaultSymbols(o.settings.marketData, o.market),
@@ -89,7 +92,7 @@ export function wireApp(o: WireOptions) {
       const job = await jobs.get(jobId);
       return job !== null && isTerminalStatus(job);
     }),
-    tradingDays: new TradingDays(c),
+    tradingDays: withCallDeadlines(new TradingDays(c), DATABASE_CALL_MS, 'tradingDays'),
     models: o.models,
     simulations,
     temporal,
