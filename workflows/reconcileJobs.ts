@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { ReconcilerActivities } from '../activities/jobReconciler.js';
 import { closeAbandonedJobWorkflow } from './closeAbandonedJob.js';
-import { type CloseAbandonedJobInput, closeJobWorkflowId } from './definitions.js';
+import { type CloseAbandonedJobInput, closeJobWorkflowId, WORKER_SILENCE_TIMEOUT } from './definitions.js';
 import { failureMessage } from './failures.js';
 import type { ReconcileJobsInput } from './jobReconciler.js';
 
@@ -24,6 +24,8 @@ import type { ReconcileJobsInput } from './jobReconciler.js';
 export async function reconcileJobsWorkflow(input: ReconcileJobsInput): Promise<void> {
   const { findAbandonedJobs } = proxyActivities<ReconcilerActivities>({
     startToCloseTimeout: '2 minutes',
+    // A look lost with its worker is made again elsewhere after seconds, not after its two minutes.
+    heartbeatTimeout: WORKER_SILENCE_TIMEOUT,
     // A look that cannot be made (Temporal or the database away) is made again at the next round.
     retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 3 },
   });
