@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Client, isGrpcDeadlineError } from '@temporalio/client';
+import { type Client, isGrpcDeadlineError, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
 import type { Settings } from '../config/settings.js';
@@ -126,7 +126,7 @@ export class SimulationService {
       return { kind: 'current', lastSimulationDate: last, nextTradingDay: nextTradingDay(last ?? end), models };
     }
 
-    const jobId = `sim-${randomUUID()}`;
+    let jobId = `sim-${randomUUID()}`;
     const planned = Object.keys(plan.modelStart);
     const lock = await this.unavailable(() =>
       this.d.locks.acquire(owner, planned, jobId, key, (holder) => this.holderIsOver(holder)),
@@ -134,13 +134,18 @@ export class SimulationService {
       await this.d.locks.release(jobId);
       throw err;
     });
-    if (!lock.ok) {
-      if (lock.holderKey === key) {
-        // The same request, a moment earlier: that job is this one.
-        const twin = await this.waitForRecord(lock.holderJobId);
-        if (twin && headerKey) this.sameRequest(twin, body, headerKey);
-        if (twin?.kind === 'simulation') return { kind: 'existing', job: twin };
+    if (!lock.ok && lock.holderKey === key) {
+      // The same request, a moment earlier: that job is this one.
+      const twin = await this.waitForRecord(lock.holderJobId);
+      if (twin && headerKey) this.sameRequest(twin, body, headerKey);
+      if (twin?.kind === 'simulation') return { kind: 'existing', job: twin };
+      if (await this.startedButUnrecorded(owner, planned, lock.holderJobId)) {
+        // Its start hit Temporal's deadline and kept the models: start it again under the same id. Should
+        // the earlier start land after all, Temporal takes only one of the two.
+        jobId = lock.holderJobId;
       }
+    }
+    if (!lock.ok && jobId !== lock.holderJobId) {
       const holder = await this.d.jobs.get(lock.holderJobId);
       throw new ApiError('conflict', `another simulation over the same models is running: ${lock.holderJobId}`, {
         current_job_id: lock.holderJobId,
@@ -178,6 +183,8 @@ export class SimulationService {
             { key: SYMBOLS, value: symbols.slice(0, 100) },
           ],
           staticSummary: `simulation of ${planned.join(', ')} over ${job.dateRange.start}..${end}`,
+          // A job's workflow runs once: a start again under its id (above) must not run an ended one anew.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         }),
       );
     } catch (err) {
@@ -200,6 +207,17 @@ export class SimulationService {
     // has only marked it running, which the next read shows).
     await Promise.all([this.d.jobs.insertIfAbsent(job), this.d.jobs.rememberKey(owner, key, jobId)]);
     return { kind: 'started', job };
+  }
+
+  /**
+   * Whether `holderJobId` holds every planned model with no record and no workflow Temporal knows of: an
+   * earlier start of the same request whose answer never came (a frozen Temporal), which left its locks.
+   */
+  private async startedButUnrecorded(owner: string, planned: string[], holderJobId: string): Promise<boolean> {
+    if (!holderJobId.startsWith('sim-') || (await this.d.jobs.get(holderJobId))) return false;
+    const holders = await this.d.locks.holders(owner, planned);
+    if (holders.length !== 1 || holders[0] !== holderJobId) return false;
+    return (await this.unavailable(() => this.d.control.workflowState(holderJobId))) === 'missing';
   }
 
   /** An Idempotency-Key names one request: sent again with another body, it is a client's mistake. */
