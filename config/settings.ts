@@ -36,6 +36,8 @@ const Env = z.object({
   ANALYSIS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   ANALYSIS_BENCHMARK: z.string().default('QQQ'),
   TRADEFLOW_ALLOWED_ORIGINS: z.string().optional(),
+  /** AI-Trader's working folder: `config_path` of a trigger resolves inside it (`configs/default_config.json`). */
+  TRADEFLOW_CONFIG_DIR: z.string().default(resolve(projectRoot, 'ai-trader')),
 });
 
 export interface Settings {
@@ -74,6 +76,8 @@ export interface Settings {
   analysis: { timeoutMs: number; concurrency: number; benchmark: string };
   /** Other sites whose pages may write to the API (browsers' cross-site writes are refused otherwise). */
   allowedOrigins: string[];
+  /** The only folder a trigger's `config_path` may read from. */
+  configDir: string;
 }
 
 function list(v: string | undefined): string[] | undefined {
@@ -139,6 +143,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       stopGraceMs: e.SANDBOX_STOP_GRACE_S * 1000,
     },
     allowedOrigins: list(e.TRADEFLOW_ALLOWED_ORIGINS) ?? [],
+    configDir: resolve(e.TRADEFLOW_CONFIG_DIR),
     analysis: {
       timeoutMs: e.ANALYSIS_TIMEOUT_S * 1000,
       concurrency: e.ANALYSIS_CONCURRENCY,

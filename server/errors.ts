@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   unknown_model: 422,
   unknown_ticker: 422,
   idempotency_key_reused: 422,
+  invalid_config: 422,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

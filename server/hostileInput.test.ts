@@ -1,5 +1,6 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { analysisJobRecord } from '../jobs/records.js';
 import type { TradingDayDoc } from '../storage/types.js';
@@ -9,6 +10,7 @@ import { unitApp } from '../test/support/unitApp.js';
 import { withCallDeadlines } from './deadline.js';
 import { ApiError } from './errors.js';
 import { ResponseCache } from './responseCache.js';
+import { StoreHealth } from './storeHealth.js';
 
 // What a hostile client sent a running instance (issue 18, §6), each answered at the HTTP layer over
 // in-memory stores: nothing started.
@@ -220,6 +222,23 @@ describe('any +json media type is JSON', () => {
   );
 });
 
+describe('any +json media type is JSON, with an empty body too', () => {
+  it('an empty application/vnd.a2+json body is {}', async () => {
+    const u = unitApp();
+    const job = analysisJob();
+    await u.jobs.insertIfAbsent(job);
+    await u.jobs.transition('analysis', job._id, 'running');
+    await u.jobs.transition('analysis', job._id, 'completed');
+    const res = await u.app.request(`/jobs/${job._id}/stop`, {
+      method: 'POST',
+      body: '',
+      headers: { 'content-type': 'application/vnd.a2+json' },
+    });
+    // Past the media type: the ended job says it cannot be stopped.
+    expect(res.status).toBe(409);
+  });
+});
+
 describe('every 503 says when to try again', () => {
   it('Temporal unreachable at /run', async () => {
     const u = unitApp();
@@ -423,5 +442,42 @@ describe('a database that does not answer', () => {
     expect(bounded.sync()).toBe(2);
     expect(await bounded.fast()).toBe(1);
     expect(bounded.n).toBe(1);
+  });
+});
+
+describe('the log says when the store stops writing, and when it writes again', () => {
+  it('logs each change once, however often it is asked', async () => {
+    const lines: Array<[string, string]> = [];
+    const logger = {
+      error: (_o: unknown, msg: string) => lines.push(['error', msg]),
+      info: (_o: unknown, msg: string) => lines.push(['info', msg]),
+    } as unknown as Logger;
+    let writable = false;
+    const health = new StoreHealth(
+      async () => {
+        if (!writable) throw new Error('attempt to write a readonly database');
+      },
+      logger,
+      { freshMs: 0, timeoutMs: 1_000 },
+    );
+    for (let i = 0; i < 3; i++) expect((await health.check()).writable).toBe(false);
+    writable = true;
+    for (let i = 0; i < 3; i++) expect((await health.check()).writable).toBe(true);
+    expect(lines).toEqual([
+      ['error', 'the database cannot write: jobs cannot record progress until it can'],
+      ['info', 'the database writes again'],
+    ]);
+  });
+
+  it('a write with no answer counts as none', async () => {
+    const health = new StoreHealth(
+      () => new Promise(() => undefined),
+      {
+        error: () => undefined,
+        info: () => undefined,
+      } as unknown as Logger,
+      { freshMs: 0, timeoutMs: 50 },
+    );
+    expect(await health.check()).toMatchObject({ writable: false, error: expect.stringContaining('no answer') });
   });
 });

@@ -18,7 +18,7 @@ if (!address || !settings.mongo.uri) {
 // A request waits at most about a second for an unreachable database, then answers 503.
 const db = await connectDatabase(settings.mongo.uri, settings.mongo.db, { serverSelectionTimeoutMs: 1_000 });
 const connection = await connectTemporalClient(settings.temporal, address);
-const { app } = wireApp({
+const { app, deps } = wireApp({
   settings,
   db,
   connection,
@@ -28,6 +28,8 @@ const { app } = wireApp({
   market: createMarketSource(settings.marketData),
   logger,
 });
+// A database that stops taking writes is logged even while nobody asks /health or a job's status.
+const stopWatching = deps.storeHealth.watch(10_000);
 
 const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, (info) => {
   logger.info(`tradeflow API listening on http://${settings.host}:${info.port}`);
@@ -35,6 +37,7 @@ const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings
 
 function shutdown(signal: string) {
   logger.info({ signal }, 'server shutting down');
+  stopWatching();
   server.close(async () => {
     await connection.close();
     await db.close();

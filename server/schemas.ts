@@ -43,15 +43,41 @@ const TickerSymbol = z
   .regex(/^[A-Za-z0-9.^=-]{1,15}$/, 'a ticker symbol such as AAPL or BRK.B')
   .transform((s) => s.toUpperCase());
 
+/** Every request shape AI-Trader's API documents, plus `symbols`; server/triggerRequest.ts resolves them. */
 export const TriggerSimulationBody = z
   .object({
+    config_path: z.string().min(1).max(1024).optional().openapi({
+      description:
+        'an AI-Trader config inside the config folder (TRADEFLOW_CONFIG_DIR), relative or absolute: its enabled models, date range and initial cash apply unless the request names them',
+      example: 'configs/default_config.json',
+    }),
+    date_range: z
+      .array(IsoDateString)
+      .min(1)
+      .max(2)
+      .optional()
+      .openapi({ description: '`[start, end]`, or `[date]` for one day; instead of start_date/end_date' }),
     start_date: IsoDateString.nullable().optional(),
     end_date: IsoDateString.optional(),
     models: z.array(Name()).min(1).max(50).optional(),
     symbols: z.array(TickerSymbol).min(1).max(500).optional(),
+    replace_existing: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'false (the default): days a model already has are not run again' }),
   })
   .strict();
 export type TriggerSimulationBody = z.infer<typeof TriggerSimulationBody>;
+
+/** A trigger with its config read and its dates settled: what the simulation service plans from. */
+export interface ResolvedTrigger {
+  start_date?: string | null;
+  end_date?: string;
+  models?: string[];
+  symbols?: string[];
+  /** From an AI-Trader config: cash each model without a ledger starts with. */
+  initial_cash?: number;
+}
 
 export const StopBody = z.object({ reason: z.string().max(500).optional() }).strict();
 

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { ApiError } from '../errors.js';
 
 /** `application/json` and its structured-syntax kin (`application/problem+json`), with parameters. */
@@ -19,6 +19,7 @@ export function jsonBodies(): MiddlewareHandler {
       // Refused even when empty: a cross-site form posts this way to routes that take no body.
       throw new ApiError('unsupported_media_type', `send JSON with Content-Type: application/json, not '${type}'`);
     }
+    if (type !== undefined) asPlainJson(c);
     if (text.trim() === '') {
       // The route's validator reads JSON only when the type says JSON; then an empty body reads as `{}`.
       c.req.json = async <T>() => ({}) as T;
@@ -32,14 +33,19 @@ export function jsonBodies(): MiddlewareHandler {
     } catch (err) {
       throw new ApiError('bad_request', `body is not valid JSON: ${(err as Error).message}`);
     }
-    if (type.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
-      // Accepted as JSON here, so JSON to the routes too: their validators know fewer +json spellings
-      // (none with a digit, as in application/vnd.a2+json) and would refuse what this one accepted.
-      // The body is already read (and kept by the request), so the copy carries none.
-      const headers = new Headers(c.req.raw.headers);
-      headers.set('content-type', 'application/json');
-      c.req.raw = new Request(c.req.raw.url, { method: c.req.raw.method, headers });
-    }
     return next();
   };
+}
+
+/**
+ * Accepted as JSON here, so JSON to the routes too: their validators know fewer +json spellings (none
+ * with a digit, as in application/vnd.a2+json) and would refuse what this middleware accepted. The body
+ * is already read (and kept by the request), so the copy carries none.
+ */
+function asPlainJson(c: Context) {
+  const type = c.req.header('content-type');
+  if (type === undefined || type.split(';')[0]!.trim().toLowerCase() === 'application/json') return;
+  const headers = new Headers(c.req.raw.headers);
+  headers.set('content-type', 'application/json');
+  c.req.raw = new Request(c.req.raw.url, { method: c.req.raw.method, headers });
 }
