@@ -324,10 +324,12 @@ export function createSimulationActivities(deps: SimulationDeps) {
     return { doc, fromLlm: spec.kind === 'llm', startedAt: started };
   }
 
-  function initialPosition(model: string): PositionRecord {
+  /** A model's first day: the job's initial cash (an AI-Trader config's) if it names one, else the model's. */
+  function initialPosition(model: string, jobInitialCash?: number): PositionRecord {
     const spec = models.get(model);
     if (!spec) throw jobFailure('UnknownModel', `model '${model}' is not configured`);
-    return { cash: spec.initialCash, holdings: {}, portfolioValue: spec.initialCash };
+    const cash = jobInitialCash ?? spec.initialCash;
+    return { cash, holdings: {}, portfolioValue: cash };
   }
 
   /** A model-day that writes its own day, status and live-log line (workflows started before per-date commits). */
@@ -383,6 +385,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
     input: ModelDayRef & {
       /** Where the day starts: null for a model's first day; absent when a run did not carry it (then read). */
       start?: PositionRecord | null;
+      /** The job's initial cash for a model's first day, when the job names one. */
+      initialCash?: number;
     },
   ): Promise<ComputedModelDay> {
     const ctx = Context.current();
@@ -390,8 +394,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
     const start =
       input.start === undefined
         ? ((await reachable(() => startingPoint(input.owner, input.model, input.date)))?.position ??
-          initialPosition(input.model))
-        : (input.start ?? initialPosition(input.model));
+          initialPosition(input.model, input.initialCash))
+        : (input.start ?? initialPosition(input.model, input.initialCash));
     clock.lap('position');
     const { doc, fromLlm, startedAt } = await tradeDay(input, start, clock);
     const { _id, owner: _o, jobId: _j, createdAt: _c, reasoning, ...day } = doc;

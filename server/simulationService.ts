@@ -25,8 +25,9 @@ import { simulationWorkflow } from '../workflows/simulation.js';
 import { temporalDeadline } from './deadline.js';
 import { ApiError } from './errors.js';
 import type { JobControl } from './jobControl.js';
-import type { TriggerSimulationBody } from './schemas.js';
+import type { ResolvedTrigger, TriggerSimulationBody } from './schemas.js';
 import { planSimulation } from './simulationPlanner.js';
+import { resolveTrigger } from './triggerRequest.js';
 
 export interface SimulationServiceDeps {
   jobs: JobStore;
@@ -37,7 +38,7 @@ export interface SimulationServiceDeps {
   defaultSymbols: () => Promise<string[]>;
   temporal: Client;
   control: JobControl;
-  settings: Pick<Settings, 'maxSimulationDays' | 'taskQueues'>;
+  settings: Pick<Settings, 'maxSimulationDays' | 'taskQueues' | 'configDir'>;
   logger: Logger;
   /** Overrides for workflow timeouts (tests shorten heartbeats to see crash recovery quickly). */
   simulationOptions?: Partial<SimulationOptions>;
@@ -60,19 +61,23 @@ const TWIN_RECORD_WAIT_MS = 5_000;
 export class SimulationService {
   constructor(private readonly d: SimulationServiceDeps) {}
 
-  private idempotencyKey(owner: string, body: TriggerSimulationBody, models: string[], symbols: string[], end: string) {
+  private idempotencyKey(owner: string, body: ResolvedTrigger, models: string[], symbols: string[], end: string) {
     const canonical = JSON.stringify({
       owner,
       models: [...models].sort(),
       symbols: [...symbols].sort(),
       start: body.start_date ?? null,
       end,
+      // Only when a config names it, so keys of requests without one stay what they were.
+      ...(body.initial_cash !== undefined ? { initialCash: body.initial_cash } : {}),
     });
     return `sha256:${createHash('sha256').update(canonical).digest('hex').slice(0, 32)}`;
   }
 
-  async trigger(owner: string, body: TriggerSimulationBody, headerKey?: string): Promise<TriggerResult> {
+  async trigger(owner: string, request: TriggerSimulationBody, headerKey?: string): Promise<TriggerResult> {
     const { models: registry, market } = this.d;
+    // The request is kept as sent (a retry resolves it again); what is planned comes from its resolved form.
+    const body = await resolveTrigger(request, this.d.settings.configDir);
     const models = [...new Set(body.models ?? registry.ids())];
     const unknown = models.filter((m) => !registry.get(m));
     if (unknown.length) {
@@ -99,7 +104,7 @@ export class SimulationService {
     const key = headerKey ? `header:${headerKey}` : this.idempotencyKey(owner, body, models, symbols, end);
 
     const previous = (await this.d.jobs.keyHolder(owner, key))?.job;
-    if (headerKey && previous) this.sameRequest(previous, body, headerKey);
+    if (headerKey && previous) this.sameRequest(previous, request, headerKey);
     if (previous?.kind === 'simulation' && SIMULATION_LIFECYCLE.isReusable(previous.status)) {
       // A job recorded as live whose workflow is gone is closed, not reused.
       if (previous.status === 'completed' || !(await this.unavailable(() => this.d.control.isAbandoned(previous)))) {
@@ -137,7 +142,7 @@ export class SimulationService {
     if (!lock.ok && lock.holderKey === key) {
       // The same request, a moment earlier: that job is this one.
       const twin = await this.waitForRecord(lock.holderJobId);
-      if (twin && headerKey) this.sameRequest(twin, body, headerKey);
+      if (twin && headerKey) this.sameRequest(twin, request, headerKey);
       if (twin?.kind === 'simulation') return { kind: 'existing', job: twin };
       if (await this.startedButUnrecorded(owner, planned, lock.holderJobId)) {
         // Its start hit Temporal's deadline and kept the models: start it again under the same id. Should
@@ -154,7 +159,7 @@ export class SimulationService {
       });
     }
 
-    const seed: SimulationJobSeed = { idempotencyKey: key, request: body, createdAt: new Date().toISOString() };
+    const seed: SimulationJobSeed = { idempotencyKey: key, request, createdAt: new Date().toISOString() };
     const input: SimulationInput = {
       jobId,
       owner,
@@ -168,6 +173,7 @@ export class SimulationService {
         ...this.d.simulationOptions,
       },
       seed,
+      ...(body.initial_cash !== undefined ? { initialCash: body.initial_cash } : {}),
     };
     const job = simulationJobRecord({ ...input, seed });
     try {

@@ -77,6 +77,8 @@ export interface SimulationInput {
   cursor?: SimulationCursor;
   /** The job's creation data (absent in workflows started before it was passed). */
   seed?: SimulationJobSeed;
+  /** Cash a model without a ledger starts with, when the trigger named it (an AI-Trader config's). */
+  initialCash?: number;
 }
 
 export interface ModelDayRef {

@@ -229,6 +229,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
               symbols,
               // Runs continued from the older loop carry no ledgers: their model-days read where to start.
               ...(ledgers ? { start: ledgers[model]?.position ?? null } : {}),
+              ...(input.initialCash !== undefined ? { initialCash: input.initialCash } : {}),
             }),
           ),
         );
