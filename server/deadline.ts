@@ -39,6 +39,8 @@ export function temporalDeadline<T>(
  * request answers 503 at once; the call itself ends when the driver gives up on the connection.
  */
 export const DATABASE_CALL_MS = 1_500;
+/** The deadline of the few reads whose size grows with a job or a range (a job's every model-day, say). */
+export const DATABASE_SCAN_MS = 10_000;
 
 /** A database call that got no answer within the API's deadline: the database is frozen or overloaded. */
 export class DatabaseDeadlineError extends Error {
@@ -55,17 +57,24 @@ export class DatabaseDeadlineError extends Error {
  * `target` with every method that returns a promise bounded by `ms`: past it the call rejects with
  * DatabaseDeadlineError. Methods that return anything else (a cursor, a value) are passed through.
  */
-export function withCallDeadlines<T extends object>(target: T, ms: number = DATABASE_CALL_MS, name = 'store'): T {
+export function withCallDeadlines<T extends object>(
+  target: T,
+  ms: number = DATABASE_CALL_MS,
+  name = 'store',
+  /** Methods that read a whole job or range, whose own deadline is longer. */
+  slower: Partial<Record<keyof T, number>> = {},
+): T {
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver);
       if (typeof value !== 'function') return value;
+      const limit = (slower as Record<PropertyKey, number | undefined>)[prop] ?? ms;
       return function (this: unknown, ...args: unknown[]) {
         const result = value.apply(this === receiver ? obj : this, args);
         if (!(result instanceof Promise)) return result;
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new DatabaseDeadlineError(`${name}.${String(prop)}`, ms)), ms);
+          timer = setTimeout(() => reject(new DatabaseDeadlineError(`${name}.${String(prop)}`, limit)), limit);
         });
         // The call may still settle after the deadline: its outcome is then nobody's, and not an unhandled rejection.
         result.catch(() => undefined);

@@ -443,6 +443,13 @@ describe('a database that does not answer', () => {
     expect(await bounded.fast()).toBe(1);
     expect(bounded.n).toBe(1);
   });
+
+  it('a read that grows with a job has a deadline of its own', async () => {
+    const late = () => new Promise((r) => setTimeout(() => r('done'), 100));
+    const store = withCallDeadlines({ get: late, modelDays: late }, 20, 'jobs', { modelDays: 5_000 });
+    expect(await store.modelDays()).toBe('done');
+    await expect(store.get()).rejects.toThrow('the database did not answer jobs.get within 20 ms');
+  });
 });
 
 describe('the log says when the store stops writing, and when it writes again', () => {

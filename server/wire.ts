@@ -15,7 +15,7 @@ import type { AnalysisOptions, SimulationOptions } from '../workflows/definition
 import { AnalysisService } from './analysisService.js';
 import { createApp } from './app.js';
 import type { AppDeps } from './context.js';
-import { DATABASE_CALL_MS, TEMPORAL_CALL_MS, withCallDeadlines } from './deadline.js';
+import { DATABASE_CALL_MS, DATABASE_SCAN_MS, TEMPORAL_CALL_MS, withCallDeadlines } from './deadline.js';
 import { JobEventHub } from './eventHub.js';
 import { JobControl } from './jobControl.js';
 import { LiveProgressCache } from './liveProgress.js';
@@ -41,7 +41,7 @@ export interface WireOptions {
 export function wireApp(o: WireOptions) {
   const c = o.db.collections;
   // Every database call a request makes has a deadline: a frozen database answers 503 like a dead one.
-  const jobs = withCallDeadlines(new MongoJobStore(c), DATABASE_CALL_MS, 'jobs');
+  const jobs = withCallDeadlines(new MongoJobStore(c), DATABASE_CALL_MS, 'jobs', { modelDays: DATABASE_SCAN_MS });
   const events = withCallDeadlines(new JobEvents(c), DATABASE_CALL_MS, 'events');
   const temporal = new Client({ connection: o.connection, namespace: o.settings.temporal.namespace });
   const control = new JobControl({ jobs, temporal, taskQueue: o.settings.taskQueues.orchestrator, logger: o.logger });
@@ -92,7 +92,7 @@ export function wireApp(o: WireOptions) {
       const job = await jobs.get(jobId);
       return job !== null && isTerminalStatus(job);
     }),
-    tradingDays: withCallDeadlines(new TradingDays(c), DATABASE_CALL_MS, 'tradingDays'),
+    tradingDays: withCallDeadlines(new TradingDays(c), DATABASE_CALL_MS, 'tradingDays', { find: DATABASE_SCAN_MS }),
     models: o.models,
     simulations,
     temporal,
