@@ -177,6 +177,23 @@ describe('free text is bounded', () => {
     expect((await res.json()).message).toContain(field);
   });
 
+  it('a 10 KB Last-Event-ID or file path is refused without being echoed back', async () => {
+    const u = unitApp();
+    const job = analysisJob();
+    await u.jobs.insertIfAbsent(job);
+    const long = '9'.repeat(10_000);
+    for (const [path, init] of [
+      [`/jobs/${job._id}/logs/stream?last_event_id=${long}`, {}],
+      [`/jobs/${job._id}/logs/stream`, { headers: { 'last-event-id': long } }],
+      [`/jobs/${job._id}/files/${'a'.repeat(10_000)}`, {}],
+    ] as const) {
+      const res = await u.app.request(path, init);
+      expect(res.status, path.slice(0, 60)).toBeGreaterThanOrEqual(400);
+      expect(res.status, path.slice(0, 60)).toBeLessThan(500);
+      expect(JSON.stringify(await res.json()).length, path.slice(0, 60)).toBeLessThan(1_000);
+    }
+  });
+
   it('a 10 KB model name in a trigger is refused', async () => {
     const u = unitApp();
     const res = await u.app.request('/simulate/trigger', json({ models: ['x'.repeat(10_000)] }));

@@ -46,6 +46,8 @@ const jsonBody = <S extends z.ZodType>(schema: S, required: boolean) => ({
 });
 
 const HEARTBEAT_MS = 12_000;
+/** No file of a run has a longer path (a longer one is refused, not echoed back in a 404). */
+const MAX_FILE_PATH = 1_024;
 
 /** Each event is encoded once, however many streams it goes to: a thousand clients share one string. */
 const encoded = new WeakMap<JobEventDoc, Uint8Array>();
@@ -66,7 +68,7 @@ const KEEP_ALIVE = utf8.encode(': keep-alive\n\n');
 function position(raw: string | undefined, what: string): number {
   if (raw === undefined || raw === '') return 0;
   if (!/^\d{1,10}$/.test(raw)) {
-    throw new ApiError('bad_request', `${what} must be an event id (a whole number), got '${raw}'`);
+    throw new ApiError('bad_request', `${what} must be an event id (a whole number), got '${raw.slice(0, 20)}'`);
   }
   return Number(raw);
 }
@@ -162,8 +164,8 @@ const stream = createRoute({
     'Live events (SSE: connection, status, log, completed, error); resume with Last-Event-ID. The stream ends after the job’s last event.',
   request: {
     params: JobIdParams,
-    headers: z.object({ 'last-event-id': z.string().optional() }),
-    query: z.object({ last_event_id: z.string().optional() }).strict(),
+    headers: z.object({ 'last-event-id': z.string().max(20).optional() }),
+    query: z.object({ last_event_id: z.string().max(20).optional() }).strict(),
   },
   responses: {
     200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } },
@@ -436,6 +438,8 @@ export function jobRoutes(deps: AppDeps) {
     } catch {
       throw new ApiError('bad_request', 'file path is not valid URL encoding');
     }
+    if (path.length > MAX_FILE_PATH)
+      throw new ApiError('bad_request', `a file path is at most ${MAX_FILE_PATH} characters`);
     return serveRunFile(deps, job, path);
   });
 
