@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseAllowList, type WebhookAllowList } from '../jobs/webhookPolicy.js';
 
 const projectRoot = resolve(fileURLToPath(import.meta.url), '../..');
 
@@ -36,6 +37,11 @@ const Env = z.object({
   ANALYSIS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   ANALYSIS_BENCHMARK: z.string().default('QQQ'),
   TRADEFLOW_ALLOWED_ORIGINS: z.string().optional(),
+  TRADEFLOW_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be a Standard Webhooks secret: whsec_ and base64')
+    .optional(),
+  TRADEFLOW_WEBHOOK_ALLOW: z.string().optional(),
   /** AI-Trader's working folder: `config_path` of a trigger resolves inside it (`configs/default_config.json`). */
   TRADEFLOW_CONFIG_DIR: z.string().default(resolve(projectRoot, 'ai-trader')),
 });
@@ -78,6 +84,8 @@ export interface Settings {
   allowedOrigins: string[];
   /** The only folder a trigger's `config_path` may read from. */
   configDir: string;
+  /** Completion webhooks: the signing secret (unset: generated into the data folder) and what the SSRF policy opens. */
+  webhooks: { secret?: string; allow: WebhookAllowList };
 }
 
 function list(v: string | undefined): string[] | undefined {
@@ -144,6 +152,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     allowedOrigins: list(e.TRADEFLOW_ALLOWED_ORIGINS) ?? [],
     configDir: resolve(e.TRADEFLOW_CONFIG_DIR),
+    webhooks: {
+      ...(e.TRADEFLOW_WEBHOOK_SECRET ? { secret: e.TRADEFLOW_WEBHOOK_SECRET } : {}),
+      allow: parseAllowList(list(e.TRADEFLOW_WEBHOOK_ALLOW) ?? []),
+    },
     analysis: {
       timeoutMs: e.ANALYSIS_TIMEOUT_S * 1000,
       concurrency: e.ANALYSIS_CONCURRENCY,

@@ -22,6 +22,8 @@ interface JobBase<K extends JobKind, S extends string> {
   startedAt?: Date;
   completedAt?: Date;
   error?: string;
+  /** Where each end of the job is POSTed, signed (completion webhooks: activities/webhooks/). */
+  callbackUrl?: string;
 }
 
 /** What a simulation job will run: models start at different dates when they catch up from different days. */
@@ -120,6 +122,7 @@ export interface SimulationJobSeed {
   request: unknown;
   /** ISO time the API accepted the job. */
   createdAt: string;
+  callbackUrl?: string;
 }
 
 export function simulationJobRecord(input: {
@@ -148,6 +151,7 @@ export function simulationJobRecord(input: {
     workflowId: input.jobId,
     createdAt,
     updatedAt: createdAt,
+    ...(input.seed.callbackUrl ? { callbackUrl: input.seed.callbackUrl } : {}),
   };
 }
 
@@ -155,6 +159,7 @@ export interface AnalysisJobSeed {
   spec: AnalysisSpec;
   request: unknown;
   createdAt: string;
+  callbackUrl?: string;
 }
 
 export const analysisWorkflowId = (jobId: string) => `analysis-${jobId}`;
@@ -173,6 +178,7 @@ export function analysisJobRecord(input: { jobId: string; owner: string; seed: A
     workflowId: analysisWorkflowId(input.jobId),
     createdAt,
     updatedAt: createdAt,
+    ...(input.seed.callbackUrl ? { callbackUrl: input.seed.callbackUrl } : {}),
     analysis: { ...spec, runs: 1 },
   };
 }

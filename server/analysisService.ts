@@ -40,6 +40,8 @@ export interface AnalysisRequest {
   debateRounds: number;
   riskRounds: number;
   timeoutS?: number;
+  /** Checked already (server/callbackUrl.ts). */
+  callbackUrl?: string;
   /** The request as the client sent it, kept on the job. */
   raw: unknown;
 }
@@ -165,6 +167,7 @@ export class AnalysisService {
         },
         request: r.raw,
         createdAt: (this.d.now?.() ?? new Date()).toISOString(),
+        ...(r.callbackUrl ? { callbackUrl: r.callbackUrl } : {}),
       },
     };
   }
@@ -300,7 +303,12 @@ export class AnalysisService {
       owner: job.owner,
       run,
       options: this.options(spec.timeoutMs),
-      seed: { spec, request: job.request, createdAt: job.createdAt.toISOString() },
+      seed: {
+        spec,
+        request: job.request,
+        createdAt: job.createdAt.toISOString(),
+        ...(job.callbackUrl ? { callbackUrl: job.callbackUrl } : {}),
+      },
     };
     try {
       await temporalDeadline(this.d.temporal, () =>

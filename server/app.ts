@@ -15,6 +15,7 @@ import { resultRoutes } from './routes/results.js';
 import { runRoutes } from './routes/run.js';
 import { simulateRoutes } from './routes/simulate.js';
 import { systemRoutes } from './routes/system.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { validationHook } from './validation.js';
 
 /** Until accounts exist every job belongs to `local`; the owner is stored so isolation needs no migration. */
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps) {
   app.route('/simulate', simulateRoutes(deps));
   app.route('/', runRoutes(deps));
   app.route('/jobs', jobRoutes(deps));
+  app.route('/jobs', webhookRoutes(deps));
   app.route('/results', resultRoutes(deps));
   app.route(
     '/',

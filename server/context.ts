@@ -2,9 +2,11 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
 import type { JobDoc } from '../jobs/records.js';
+import type { WebhookAllowList } from '../jobs/webhookPolicy.js';
 import type { JobEventLog } from '../storage/jobEvents.js';
 import type { JobStore } from '../storage/jobStore.js';
 import type { TradingDayReader } from '../storage/tradingDays.js';
+import type { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { AnalysisService } from './analysisService.js';
 import type { JobEventHub } from './eventHub.js';
 import type { JobControl } from './jobControl.js';
@@ -41,6 +43,8 @@ export interface AppDeps {
   namespace: string;
   /** Sites whose pages may write (see middleware/sameOrigin.ts). */
   allowedOrigins?: readonly string[];
+  /** Completion webhooks: the delivery log, what the SSRF policy opens, the queue redeliveries run on. */
+  webhooks?: { deliveries: WebhookDeliveries; allow: WebhookAllowList; taskQueue: string };
   logger: Logger;
 }
 

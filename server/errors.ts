@@ -22,6 +22,9 @@ export const ERROR_CODES = {
   unknown_model: 422,
   unknown_ticker: 422,
   idempotency_key_reused: 422,
+  invalid_callback_url: 422,
+  no_callback_url: 409,
+  not_ended: 409,
   invalid_config: 422,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
@@ -85,6 +88,7 @@ export const ANALYSIS_START_ERRORS = errorResponses(
   'validation_error',
   'unknown_ticker',
   'unknown_model',
+  'invalid_callback_url',
   'service_unavailable',
   ...WRITE_ERROR_CODES,
 );

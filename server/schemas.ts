@@ -43,6 +43,12 @@ const TickerSymbol = z
   .regex(/^[A-Za-z0-9.^=-]{1,15}$/, 'a ticker symbol such as AAPL or BRK.B')
   .transform((s) => s.toUpperCase());
 
+/** Where the job's end is POSTed, signed (Standard Webhooks); checked by server/callbackUrl.ts (422 when refused). */
+export const CallbackUrl = z.string().min(1).max(4096).optional().openapi({
+  description: 'http(s) URL that receives a signed event (Standard Webhooks) at each end of the job',
+  example: 'https://example.com/hooks/tradeflow',
+});
+
 /** Every request shape AI-Trader's API documents, plus `symbols`; server/triggerRequest.ts resolves them. */
 export const TriggerSimulationBody = z
   .object({
@@ -65,6 +71,7 @@ export const TriggerSimulationBody = z
       .boolean()
       .optional()
       .openapi({ description: 'false (the default): days a model already has are not run again' }),
+    callback_url: CallbackUrl,
   })
   .strict();
 export type TriggerSimulationBody = z.infer<typeof TriggerSimulationBody>;
@@ -145,6 +152,7 @@ const AnalysisOptions = {
   risk_rounds: z.number().int().min(1).max(3).default(1),
   /** The job's own time limit; the sandbox is killed past it (capped by ANALYSIS_TIMEOUT_S). */
   timeout_s: z.number().int().min(5).max(86_400).optional(),
+  callback_url: CallbackUrl,
 };
 
 /** `POST /run`: one ticker, or `tickers` for a batch run as child workflows. */
@@ -183,6 +191,7 @@ export const TradingAgentsJobBody = z
       })
       .strict()
       .optional(),
+    callback_url: CallbackUrl,
   })
   .strict();
 export type TradingAgentsJobBody = z.infer<typeof TradingAgentsJobBody>;

@@ -154,12 +154,17 @@ export class SimulationService {
       const holder = await this.d.jobs.get(lock.holderJobId);
       throw new ApiError('conflict', `another simulation over the same models is running: ${lock.holderJobId}`, {
         current_job_id: lock.holderJobId,
-        current_date_range: holder?.kind === 'simulation' ? holder.dateRange : null,
+        current_date_range: holder?.kind === 'simulation' ? [holder.dateRange.start, holder.dateRange.end] : null,
         current_models: holder?.models ?? [],
       });
     }
 
-    const seed: SimulationJobSeed = { idempotencyKey: key, request, createdAt: new Date().toISOString() };
+    const seed: SimulationJobSeed = {
+      idempotencyKey: key,
+      request,
+      createdAt: new Date().toISOString(),
+      ...(request.callback_url ? { callbackUrl: request.callback_url } : {}),
+    };
     const input: SimulationInput = {
       jobId,
       owner,

@@ -10,6 +10,7 @@ import { MongoJobStore } from '../storage/jobStore.js';
 import { ModelLedgers } from '../storage/modelLedgers.js';
 import { ModelLocks } from '../storage/modelLocks.js';
 import { TradingDays } from '../storage/tradingDays.js';
+import { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { MarketDataSource } from '../trading/bars.js';
 import type { AnalysisOptions, SimulationOptions } from '../workflows/definitions.js';
 import { AnalysisService } from './analysisService.js';
@@ -100,6 +101,11 @@ export function wireApp(o: WireOptions) {
     ...(o.temporalUiUrl ? { temporalUiUrl: o.temporalUiUrl } : {}),
     namespace: o.settings.temporal.namespace,
     allowedOrigins: o.settings.allowedOrigins,
+    webhooks: {
+      deliveries: withCallDeadlines(new WebhookDeliveries(c), DATABASE_CALL_MS, 'webhooks'),
+      allow: o.settings.webhooks.allow,
+      taskQueue: o.settings.taskQueues.orchestrator,
+    },
     logger: o.logger,
   };
   return { app: createApp(deps), deps };

@@ -12,6 +12,7 @@ import type {
   ReasoningRecord,
   TradingDayDoc,
 } from './types.js';
+import type { WebhookAttemptDoc, WebhookDeliveryDoc, WebhookIndexDoc } from './webhookDeliveries.js';
 
 export interface Collections {
   jobs: Collection<JobDoc>;
@@ -34,6 +35,10 @@ export interface Collections {
   jobKeys: Collection<{ _id: string; jobId: string }>;
   /** `job|run|end` and `job|run|open`: one end and one opening per run, decided by a unique `_id`. */
   jobTransitions: Collection<JobTransitionDoc>;
+  /** Completion webhooks: deliveries, their attempts and each job's list (storage/webhookDeliveries.ts). */
+  webhookDeliveries: Collection<WebhookDeliveryDoc>;
+  webhookAttempts: Collection<WebhookAttemptDoc>;
+  webhookIndex: Collection<WebhookIndexDoc>;
 }
 
 export interface Database {
@@ -82,6 +87,9 @@ export async function connectDatabase(
     jobEventKeys: db.collection<{ _id: string; seq?: number }>('job_event_keys'),
     jobKeys: db.collection<{ _id: string; jobId: string }>('job_keys'),
     jobTransitions: db.collection<JobTransitionDoc>('job_transitions'),
+    webhookDeliveries: db.collection<WebhookDeliveryDoc>('webhook_deliveries'),
+    webhookAttempts: db.collection<WebhookAttemptDoc>('webhook_attempts'),
+    webhookIndex: db.collection<WebhookIndexDoc>('webhook_index'),
   };
   await ensureIndexes(collections);
   return { client, db, collections, close: () => client.close() };
@@ -109,6 +117,9 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
   jobEventKeys: [],
   jobKeys: [],
   jobTransitions: [],
+  webhookDeliveries: [],
+  webhookAttempts: [],
+  webhookIndex: [],
 };
 
 /**

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
 import { type Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type { WebhookSettings } from '../activities/webhooks/index.js';
 import { createLogger } from '../config/logger.js';
 import { parseModelsConfig } from '../config/models.js';
 import { createMarketSource } from '../config/services.js';
 import { loadSettings, type Settings } from '../config/settings.js';
+import { webhookSecret } from '../config/webhookSecret.js';
 import { ANALYSIS_LIFECYCLE, SIMULATION_LIFECYCLE } from '../jobs/lifecycle.js';
 import type { SandboxRunner } from '../sandbox/types.js';
 import { wireApp } from '../server/wire.js';
@@ -16,7 +18,7 @@ import { BarCache } from '../storage/barCache.js';
 import { connectDatabase, type Database } from '../storage/db.js';
 import { createAgentFactory } from '../trading/agents/factory.js';
 import type { MarketDataSource } from '../trading/bars.js';
-import { analysisDepsFrom, buildActivities } from '../worker/buildActivities.js';
+import { analysisDepsFrom, buildActivities, webhookDepsFrom } from '../worker/buildActivities.js';
 import { createWorkers, installQuietRuntime, type Workers } from '../worker/createWorkers.js';
 import { ensureJobReconciler, type JobReconcilerOptions } from '../worker/jobReconciler.js';
 import { sandboxRunnerFor } from '../worker/sandboxRunner.js';
@@ -46,6 +48,8 @@ export interface HarnessOptions {
    * jobs whose workflow is gone are found only the lazy way unless it asks.
    */
   reconciler?: JobReconcilerOptions;
+  /** The worker's webhook settings over the defaults (a short retry, an allow-list the test changes). */
+  webhooks?: Partial<WebhookSettings>;
 }
 
 /** The source with a delay before each fetch, so jobs fetching together overlap as they do against Yahoo. */
@@ -134,6 +138,7 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
         agents: createAgentFactory(env),
         logger,
         analysis: analysisDepsFrom(settings, runner),
+        webhooks: { ...webhookDepsFrom(settings, webhookSecret(settings)), ...o.webhooks },
       }),
       simulationConcurrency: o.simulationConcurrency ?? 16,
       analysisConcurrency: settings.analysis.concurrency,

@@ -3,6 +3,8 @@ import { type AnalysisActivities, createAnalysisActivities } from '../activities
 import { createReconcilerActivities, type ReconcilerActivities } from '../activities/jobReconciler.js';
 import { createJobActivities, type JobActivities } from '../activities/jobs.js';
 import { createSimulationActivities, type SimulationActivities } from '../activities/simulation.js';
+import { createWebhookActivities, type WebhookActivities, type WebhookSettings } from '../activities/webhooks/index.js';
+import { systemResolve } from '../activities/webhooks/post.js';
 import type { ModelRegistry } from '../config/models.js';
 import type { Settings } from '../config/settings.js';
 import type { SandboxRunner } from '../sandbox/types.js';
@@ -13,7 +15,9 @@ import { MongoJobStore } from '../storage/jobStore.js';
 import { ModelLedgers } from '../storage/modelLedgers.js';
 import { ModelLocks } from '../storage/modelLocks.js';
 import { TradingDays } from '../storage/tradingDays.js';
+import { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { AgentFactory } from '../trading/agents/factory.js';
+import { DEFAULT_WEBHOOK_RETRY } from '../workflows/webhookContract.js';
 
 export function buildActivities(deps: {
   db: Database;
@@ -28,6 +32,7 @@ export function buildActivities(deps: {
     network: string | null;
     benchmark: string;
   };
+  webhooks: WebhookSettings;
 }): WorkerActivities {
   const c = deps.db.collections;
   const jobs = new MongoJobStore(c);
@@ -57,10 +62,31 @@ export function buildActivities(deps: {
     ...analysis,
     ...createJobActivities({ jobs, events, logger: deps.logger }),
     ...createReconcilerActivities({ jobs, locks, logger: deps.logger }),
+    ...createWebhookActivities({
+      jobs,
+      deliveries: new WebhookDeliveries(c),
+      settings: deps.webhooks,
+      logger: deps.logger,
+    }),
   };
 }
 
-export type WorkerActivities = SimulationActivities & AnalysisActivities & JobActivities & ReconcilerActivities;
+export type WorkerActivities = SimulationActivities &
+  AnalysisActivities &
+  JobActivities &
+  ReconcilerActivities &
+  WebhookActivities;
+
+/** The webhook activities' settings, as the worker process wires them (tests override the retry and the allow-list). */
+export function webhookDepsFrom(settings: Settings, secret: string): WebhookSettings {
+  return {
+    secret,
+    allow: () => settings.webhooks.allow,
+    retry: DEFAULT_WEBHOOK_RETRY,
+    resolve: systemResolve,
+    timeoutMs: 15_000,
+  };
+}
 
 /** The analysis activities' settings, as the worker process and the tests both wire them. */
 export function analysisDepsFrom(settings: Settings, runner: SandboxRunner) {

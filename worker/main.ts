@@ -6,12 +6,13 @@ import { createLogger } from '../config/logger.js';
 import { loadModelsConfig } from '../config/models.js';
 import { connectTemporalWorker, createMarketSource } from '../config/services.js';
 import { loadSettings } from '../config/settings.js';
+import { webhookSecret } from '../config/webhookSecret.js';
 import { ANALYSIS_LIFECYCLE } from '../jobs/lifecycle.js';
 import { BarCache } from '../storage/barCache.js';
 import { connectDatabase } from '../storage/db.js';
 import { MongoJobStore } from '../storage/jobStore.js';
 import { createAgentFactory } from '../trading/agents/factory.js';
-import { analysisDepsFrom, buildActivities } from './buildActivities.js';
+import { analysisDepsFrom, buildActivities, webhookDepsFrom } from './buildActivities.js';
 import { createWorkers, installQuietRuntime } from './createWorkers.js';
 import { ensureJobReconciler } from './jobReconciler.js';
 import { sandboxRunnerFor } from './sandboxRunner.js';
@@ -43,6 +44,7 @@ const activities = buildActivities({
   agents: createAgentFactory(),
   logger,
   analysis: analysisDepsFrom(settings, runner),
+  webhooks: webhookDepsFrom(settings, webhookSecret(settings)),
 });
 const connection = await connectTemporalWorker(settings.temporal, settings.temporal.address);
 const workers = await createWorkers({

@@ -24,6 +24,8 @@ import {
   WORKER_SILENCE_TIMEOUT,
 } from './definitions.js';
 import { failureMessage, failureType } from './failures.js';
+import { startJobEndWebhook } from './jobWebhook.js';
+import { WEBHOOK_PATCH } from './webhookContract.js';
 
 /**
  * One analysis job: the pipeline runs in a sandbox (child process or container) inside a single
@@ -109,6 +111,10 @@ export async function analysisWorkflow(input: AnalysisInput): Promise<AnalysisOu
       ...(outcome === 'stopped' ? { status: 'stopped' as const, error: stopReason } : outcome),
     });
   });
+  // Patched: histories from before completion webhooks start no delivery.
+  if (input.seed?.callbackUrl && patched(WEBHOOK_PATCH)) {
+    await CancellationScope.nonCancellable(() => startJobEndWebhook(jobId));
+  }
   progress.phase = 'done';
   return result;
 }

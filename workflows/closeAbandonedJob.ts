@@ -1,7 +1,9 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { AnalysisActivities } from '../activities/analysis.js';
 import type { SimulationActivities } from '../activities/simulation.js';
 import { BOOKKEEPING_RETRY, type CloseAbandonedJobInput, WORKER_SILENCE_TIMEOUT } from './definitions.js';
+import { startJobEndWebhook } from './jobWebhook.js';
+import { WEBHOOK_PATCH } from './webhookContract.js';
 
 /**
  * Ends a job whose own workflow is gone (terminated from the Web UI, or never started after a crash):
@@ -26,7 +28,7 @@ export async function closeAbandonedJobWorkflow(input: CloseAbandonedJobInput): 
         remaining: [],
         remainingFromPlan: true,
       });
-      return;
+      break;
     case 'analysis':
       await finishAnalysisJob({
         jobId: input.jobId,
@@ -34,6 +36,9 @@ export async function closeAbandonedJobWorkflow(input: CloseAbandonedJobInput): 
         error: input.reason,
         ...(failed ? { errorType: 'sandbox_error' } : {}),
       });
-      return;
+      break;
   }
+  // Patched: histories from before completion webhooks start no delivery. This workflow does not read the
+  // job, so the delivery does: a job without a callback_url is skipped there.
+  if (patched(WEBHOOK_PATCH)) await startJobEndWebhook(input.jobId);
 }

@@ -1,4 +1,5 @@
 export { analysisBatchWorkflow, analysisWorkflow } from './analysis.js';
 export { closeAbandonedJobWorkflow } from './closeAbandonedJob.js';
+export { jobWebhookWorkflow } from './jobWebhook.js';
 export { reconcileJobsWorkflow } from './reconcileJobs.js';
 export { simulationWorkflow } from './simulation.js';

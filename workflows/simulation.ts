@@ -17,6 +17,8 @@ import { NON_RETRYABLE_FAILURES } from '../jobs/failures.js';
 import type { SimulationCursor, SimulationInput, SimulationOutcome, SimulationProgress } from './definitions.js';
 import { BOOKKEEPING_RETRY, simulationProgressQuery, stopSignal, WORKER_SILENCE_TIMEOUT } from './definitions.js';
 import { failureMessage } from './failures.js';
+import { startJobEndWebhook } from './jobWebhook.js';
+import { WEBHOOK_PATCH } from './webhookContract.js';
 
 /**
  * A multi-model trading simulation: dates run in sequence, the models of each date in parallel, one
@@ -323,6 +325,10 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
           }),
     });
   });
+  // Patched: histories from before completion webhooks start no delivery.
+  if (input.seed?.callbackUrl && patched(WEBHOOK_PATCH)) {
+    await CancellationScope.nonCancellable(() => startJobEndWebhook(jobId));
+  }
   progress.phase = 'done';
   if (cancelled !== undefined && !stop.requested) throw cancelled;
   return outcome;

@@ -7,6 +7,7 @@ import { isActiveStatus, isTerminalStatus } from '../../jobs/lifecycle.js';
 import { type AnalysisJob, runOf } from '../../jobs/records.js';
 import { type JobEventDoc, WRITER_GONE_AFTER_MS } from '../../storage/jobEvents.js';
 import { analysisJobStatus } from '../analysisPresenter.js';
+import { checkedCallbackUrl } from '../callbackUrl.js';
 import type { AppDeps, JobEnv } from '../context.js';
 import { ANALYSIS_START_ERRORS, ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
 import { jobViews } from '../kinds/index.js';
@@ -231,6 +232,7 @@ export function jobRoutes(deps: AppDeps) {
   // TradingAgents' job API: ticker + date -> decision, on the same machinery as /run.
   app.openapi(tradingAgentsJob, async (c) => {
     const body = c.req.valid('json');
+    const callbackUrl = checkedCallbackUrl(body.callback_url, deps.webhooks?.allow);
     const cfg = body.config ?? {};
     const llm = cfg.deep_think_llm ?? cfg.quick_think_llm ?? 'deterministic';
     const analysts = cfg.selected_analysts?.map((a): Analyst => (a === 'social' ? 'sentiment' : a));
@@ -245,6 +247,7 @@ export function jobRoutes(deps: AppDeps) {
           ...(analysts ? { analysts: [...new Set(analysts)] } : {}),
           debateRounds: cfg.max_debate_rounds ?? 1,
           riskRounds: cfg.max_risk_discuss_rounds ?? 1,
+          ...(callbackUrl ? { callbackUrl } : {}),
           raw: body,
         },
       ],

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { analysisJobStatus } from '../analysisPresenter.js';
 import type { AnalysisRequest } from '../analysisService.js';
+import { checkedCallbackUrl } from '../callbackUrl.js';
 import { type AppDeps, type AppEnv, workflowUiLink } from '../context.js';
 import { ANALYSIS_START_ERRORS, ApiError, errorResponses } from '../errors.js';
 import { BatchStatus, RunAccepted, RunBatchAccepted } from '../responses.js';
@@ -45,6 +46,7 @@ export function runRoutes(deps: AppDeps) {
 
   app.openapi(run, async (c) => {
     const body = c.req.valid('json');
+    const callbackUrl = checkedCallbackUrl(body.callback_url, deps.webhooks?.allow);
     const tickers = body.tickers ?? [body.ticker!];
     const requests: AnalysisRequest[] = [...new Set(tickers)].map((ticker) => ({
       ticker,
@@ -57,6 +59,7 @@ export function runRoutes(deps: AppDeps) {
       debateRounds: body.debate_rounds,
       riskRounds: body.risk_rounds,
       ...(body.timeout_s ? { timeoutS: body.timeout_s } : {}),
+      ...(callbackUrl ? { callbackUrl } : {}),
       raw: body,
     }));
     const { jobs, batchId, existing } = await deps.analyses.start(

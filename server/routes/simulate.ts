@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { checkedCallbackUrl } from '../callbackUrl.js';
 import { type AppDeps, type AppEnv, workflowUiLink } from '../context.js';
 import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
 import { simulationStatusOf } from '../kinds/simulation.js';
@@ -27,6 +28,7 @@ const trigger = createRoute({
       'bad_request',
       'validation_error',
       'unknown_model',
+      'invalid_callback_url',
       'idempotency_key_reused',
       'conflict',
       'service_unavailable',
@@ -63,6 +65,7 @@ export function simulateRoutes(deps: AppDeps) {
 
   app.openapi(trigger, async (c) => {
     const body = c.req.valid('json');
+    checkedCallbackUrl(body?.callback_url, deps.webhooks?.allow);
     const result = await deps.simulations.trigger(c.get('owner'), body, c.req.valid('header')['idempotency-key']);
     if (result.kind === 'current') {
       return c.json(
