@@ -18,7 +18,8 @@ export function simulationSummary(job: SimulationJob, links: Links = {}): z.infe
     owner: job.owner,
     status: job.status,
     models: job.models,
-    date_range: job.dateRange,
+    // AI-Trader's shape: its clients read the range as a list, first and last trading day.
+    date_range: [job.dateRange.start, job.dateRange.end],
     total_model_days: job.totalModelDays,
     created_at: iso(job.createdAt),
     started_at: iso(job.startedAt),
@@ -91,17 +92,27 @@ export function simulationStatus(
       running: counts.running,
       pending: Math.max(0, job.totalModelDays - done - counts.running),
       percent: job.totalModelDays ? Math.round((done / job.totalModelDays) * 1000) / 10 : 100,
-      current: currentDate ? { date: currentDate, models: running.map((d) => d.model) } : null,
+      // `model` is AI-Trader v0.3's field (one of the models at work); `models` names them all.
+      current: currentDate
+        ? { date: currentDate, model: running[0]?.model ?? null, models: running.map((d) => d.model) }
+        : null,
     },
     details: page.entries.map(({ model, date }) => {
       const d = page.records.get(`${model}|${date}`);
       const isRunning = running.some((r) => r.model === model && r.date === date);
+      const startedAt = iso(d?.startedAt);
+      const completedAt = iso(d?.completedAt);
       return {
         date,
         model,
+        // The same facts under AI-Trader v0.5's names, which its clients read.
+        trading_date: date,
+        model_signature: model,
         status: d?.status ?? (isRunning ? 'running' : unrecorded),
-        started_at: iso(d?.startedAt),
-        completed_at: iso(d?.completedAt),
+        started_at: startedAt,
+        completed_at: completedAt,
+        start_time: startedAt,
+        end_time: completedAt,
         duration_seconds: seconds(d?.durationMs),
         attempts: d?.attempts ?? null,
         error: d?.error || null,

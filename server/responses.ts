@@ -17,7 +17,9 @@ export const SimulationJobSummary = z
     owner: z.string(),
     status: SimulationStatus,
     models: z.array(z.string()),
-    date_range: z.object({ start: isoDate, end: isoDate }),
+    date_range: z
+      .tuple([isoDate, isoDate])
+      .openapi({ description: 'the first and last trading day, as AI-Trader gives it: `[start, end]`' }),
     total_model_days: z.number().int(),
     created_at: nullableTime,
     started_at: nullableTime,
@@ -51,15 +53,19 @@ export const SimulationJobStatus = SimulationJobSummary.extend({
     running: z.number().int(),
     pending: z.number().int(),
     percent: z.number(),
-    current: z.object({ date: isoDate, models: z.array(z.string()) }).nullable(),
+    current: z.object({ date: isoDate, model: z.string().nullable(), models: z.array(z.string()) }).nullable(),
   }),
   details: z.array(
     z.object({
       date: isoDate,
       model: z.string(),
+      trading_date: isoDate.openapi({ description: '`date` under AI-Trader v0.5’s name' }),
+      model_signature: z.string().openapi({ description: '`model` under AI-Trader v0.5’s name' }),
       status: z.enum(MODEL_DAY_STATUSES),
       started_at: nullableTime,
       completed_at: nullableTime,
+      start_time: nullableTime,
+      end_time: nullableTime,
       duration_seconds: z.number().nullable(),
       attempts: z.number().int().nullable(),
       error: z.string().nullable(),

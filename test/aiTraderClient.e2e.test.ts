@@ -61,7 +61,7 @@ describe('the AI-Trader client, unchanged', () => {
       job_id: expect.any(String),
       status: 'pending',
       models: ['buy-and-hold', 'momentum', 'mean-reversion'],
-      date_range: { start: '2025-10-01', end: '2025-10-21' },
+      date_range: ['2025-10-01', '2025-10-21'],
       created_at: expect.any(String),
       message: expect.any(String),
     });
@@ -75,7 +75,7 @@ describe('the AI-Trader client, unchanged', () => {
     const other = await trigger({ date_range: ['2025-10-22', '2025-10-24'], models: ['momentum'] });
     if (other.status === 409) {
       expect(other.body).toMatchObject({ error: 'conflict', current_job_id: jobId });
-      expect(other.body.current_date_range).toMatchObject({ start: '2025-10-01', end: '2025-10-21' });
+      expect(other.body.current_date_range).toEqual(['2025-10-01', '2025-10-21']);
     } else {
       // The first job was already over: then the second is a job of its own.
       expect(other.status).toBe(202);
@@ -83,7 +83,19 @@ describe('the AI-Trader client, unchanged', () => {
 
     const done = await pollUntilDone(jobId);
     expect(done.status).toBe('completed');
-    expect(done.progress).toMatchObject({ total_model_days: 45, completed: 45, failed: 0 });
+    expect(done.progress).toMatchObject({ total_model_days: 45, completed: 45, failed: 0, pending: 0 });
+    expect(done).toMatchObject({ job_id: jobId, date_range: ['2025-10-01', '2025-10-21'] });
+    expect(done.total_duration_seconds).toBeGreaterThan(0);
+    // Details as v0.3 (date, model) and v0.5 (trading_date, model_signature, start/end time) read them.
+    expect(done.details[0]).toMatchObject({
+      date: '2025-10-01',
+      trading_date: '2025-10-01',
+      model: done.details[0].model_signature,
+      status: 'completed',
+      start_time: expect.any(String),
+      end_time: expect.any(String),
+      duration_seconds: expect.any(Number),
+    });
 
     const byJob = await h.api(`/results?job_id=${jobId}&start_date=2025-10-01&end_date=2025-10-21`);
     expect(byJob.status).toBe(200);
@@ -114,7 +126,7 @@ describe('the AI-Trader client, unchanged', () => {
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({
       models: ['cash-momentum'],
-      date_range: { start: '2025-09-02', end: '2025-09-05' },
+      date_range: ['2025-09-02', '2025-09-05'],
     });
     await pollUntilDone(res.body.job_id);
     const first = await h.api('/results?date=2025-09-02&model=cash-momentum&detail=full');
@@ -122,7 +134,7 @@ describe('the AI-Trader client, unchanged', () => {
 
     const oneDay = await trigger({ date_range: ['2025-09-08'], models: ['cash-momentum'] });
     expect(oneDay.status).toBe(202);
-    expect(oneDay.body).toMatchObject({ total_model_days: 1, date_range: { start: '2025-09-08', end: '2025-09-08' } });
+    expect(oneDay.body).toMatchObject({ total_model_days: 1, date_range: ['2025-09-08', '2025-09-08'] });
     await pollUntilDone(oneDay.body.job_id);
   }, 240_000);
 

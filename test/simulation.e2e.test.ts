@@ -124,7 +124,7 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     const res = await trigger({ end_date: '2025-03-21', models: ['buy-and-hold', 'momentum'] });
     expect(res.status).toBe(202);
     // buy-and-hold has days up to 03-18, momentum up to 03-14.
-    expect(res.body.date_range).toEqual({ start: '2025-03-17', end: '2025-03-21' });
+    expect(res.body.date_range).toEqual(['2025-03-17', '2025-03-21']);
     expect(res.body.total_model_days).toBe(3 + 5);
     const done = await h.waitForJob(res.body.job_id);
     expect(done.status).toBe('completed');
