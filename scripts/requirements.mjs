@@ -187,6 +187,48 @@ export const SETPRIV = {
   neededBy: (command) => command !== 'sandbox-image',
 };
 
+/** Debian's PostgreSQL server programs, newest major first: /usr/lib/postgresql/<major>/bin. */
+export function postgresBinDirs() {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a))
+    .map((v) => join(root, v, 'bin'));
+}
+
+/**
+ * PostgreSQL for the Windmill store script's tests (integrations/windmill): they use
+ * TRADEFLOW_TEST_POSTGRES_URL, else a server answering on 127.0.0.1:5432, else start Debian's
+ * (devstack/postgres.ts: initdb into a temporary folder, then postgres on a free port).
+ * @type {Requirement}
+ */
+export const POSTGRES = {
+  name: 'postgresql',
+  candidates: [
+    {
+      program: 'initdb',
+      paths: postgresBinDirs().map((d) => join(d, 'initdb')),
+    },
+  ],
+  also: ['postgres'],
+  version: ['--version'],
+  debian: 'postgresql',
+  neededBy: (command, env) => command === 'test' && !env.TRADEFLOW_TEST_POSTGRES_URL,
+};
+
+/** Debian's `initdb` and `postgres` of one major version, or undefined. */
+export function findPostgres(env = process.env) {
+  for (const dir of postgresBinDirs()) {
+    const initdb = join(dir, 'initdb');
+    const postgres = join(dir, 'postgres');
+    if (isExecutable(initdb) && isExecutable(postgres)) return { initdb, postgres };
+  }
+  const initdb = onPath('initdb', env);
+  const postgres = onPath('postgres', env);
+  return initdb && postgres ? { initdb, postgres } : undefined;
+}
+
 /**
  * One entry per external piece, in the doctor's order (see the Requirement type above). Entries with
  * `probe` are found another way than on PATH: built by the set-up, or inside node_modules.
@@ -299,6 +341,7 @@ export const REQUIREMENTS = [
     debian: 'tar',
     neededBy: (command) => command === 'test',
   },
+  POSTGRES,
   SETPRIV,
   {
     name: 'sh',
