@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { parseAllowList, type WebhookAllowList } from '../jobs/webhookPolicy.js';
+import { type Cidr, parseAllowList, parseCidr, type WebhookAllowList } from '../jobs/webhookPolicy.js';
 
 const projectRoot = resolve(fileURLToPath(import.meta.url), '../..');
 
@@ -37,6 +37,19 @@ const Env = z.object({
   ANALYSIS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   ANALYSIS_BENCHMARK: z.string().default('QQQ'),
   TRADEFLOW_ALLOWED_ORIGINS: z.string().optional(),
+  /** `off` only on a loopback HOST (refused otherwise), and announced at every start. */
+  TRADEFLOW_AUTH: z.enum(['on', 'off']).default('on'),
+  TRADEFLOW_TRUSTED_NETWORKS: z.string().optional(),
+  TRADEFLOW_TRUSTED_USER: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes')
+    .default('trusted-network'),
+  TRADEFLOW_ALLOWED_HOSTS: z.string().optional(),
+  TRADEFLOW_RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).max(3600).default(60),
+  TRADEFLOW_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(1).default(600),
+  TRADEFLOW_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(1200),
+  TRADEFLOW_AUTH_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
+  TRADEFLOW_MAX_ACTIVE_JOBS_PER_USER: z.coerce.number().int().min(1).default(20),
   TRADEFLOW_WEBHOOK_SECRET: z
     .string()
     .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be a Standard Webhooks secret: whsec_ and base64')
@@ -80,12 +93,32 @@ export interface Settings {
     stopGraceMs: number;
   };
   analysis: { timeoutMs: number; concurrency: number; benchmark: string };
+  /** Who may call the API, and how much (server/auth/). */
+  auth: AuthSettings;
   /** Other sites whose pages may write to the API (browsers' cross-site writes are refused otherwise). */
   allowedOrigins: string[];
   /** The only folder a trigger's `config_path` may read from. */
   configDir: string;
   /** Completion webhooks: the signing secret (unset: generated into the data folder) and what the SSRF policy opens. */
   webhooks: { secret?: string; allow: WebhookAllowList };
+}
+
+export interface AuthSettings {
+  /** False only on a loopback address (TRADEFLOW_AUTH=off): every request then acts as the admin. */
+  enabled: boolean;
+  /** Requests from these networks act as `trustedUser` with read and run scopes. */
+  trustedNetworks: Cidr[];
+  trustedUser: string;
+  /** Host names (with or without port) besides the loopback ones that requests may name in `Host`. */
+  allowedHosts: string[];
+  rateLimit: { windowMs: number; perKey: number; perIp: number; authFailuresPerIp: number };
+  maxActiveJobsPerUser: number;
+}
+
+/** Loopback addresses and names: where turning authentication off is allowed. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
 function list(v: string | undefined): string[] | undefined {
@@ -117,6 +150,16 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   } else {
     marketData = { source, seed: e.MARKET_DATA_SEED, ...(symbols ? { symbols } : {}) };
   }
+  if (e.TRADEFLOW_AUTH === 'off' && !isLoopbackHost(e.HOST)) {
+    throw new Error(
+      `TRADEFLOW_AUTH=off is only allowed on a loopback address, and HOST is ${e.HOST}: keep authentication on, or listen on 127.0.0.1`,
+    );
+  }
+  const trustedNetworks = (list(e.TRADEFLOW_TRUSTED_NETWORKS) ?? []).map((entry) => {
+    const cidr = parseCidr(entry);
+    if (!cidr) throw new Error(`TRADEFLOW_TRUSTED_NETWORKS: '${entry}' is not an address or CIDR`);
+    return cidr;
+  });
   const tls =
     e.TEMPORAL_TLS_CERT && e.TEMPORAL_TLS_KEY ? { cert: e.TEMPORAL_TLS_CERT, key: e.TEMPORAL_TLS_KEY } : undefined;
   return {
@@ -151,6 +194,19 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       stopGraceMs: e.SANDBOX_STOP_GRACE_S * 1000,
     },
     allowedOrigins: list(e.TRADEFLOW_ALLOWED_ORIGINS) ?? [],
+    auth: {
+      enabled: e.TRADEFLOW_AUTH === 'on',
+      trustedNetworks,
+      trustedUser: e.TRADEFLOW_TRUSTED_USER,
+      allowedHosts: (list(e.TRADEFLOW_ALLOWED_HOSTS) ?? []).map((h) => h.toLowerCase()),
+      rateLimit: {
+        windowMs: e.TRADEFLOW_RATE_LIMIT_WINDOW_S * 1000,
+        perKey: e.TRADEFLOW_RATE_LIMIT_PER_KEY,
+        perIp: e.TRADEFLOW_RATE_LIMIT_PER_IP,
+        authFailuresPerIp: e.TRADEFLOW_AUTH_FAILURES_PER_IP,
+      },
+      maxActiveJobsPerUser: e.TRADEFLOW_MAX_ACTIVE_JOBS_PER_USER,
+    },
     configDir: resolve(e.TRADEFLOW_CONFIG_DIR),
     webhooks: {
       ...(e.TRADEFLOW_WEBHOOK_SECRET ? { secret: e.TRADEFLOW_WEBHOOK_SECRET } : {}),

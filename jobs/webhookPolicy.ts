@@ -64,7 +64,7 @@ export function parseAddress(s: string): Bytes | null {
   return v4 ? mapped(v4) : parseIPv6(s);
 }
 
-interface Cidr {
+export interface Cidr {
   bytes: Bytes;
   prefix: number;
 }
@@ -82,7 +82,7 @@ export function parseCidr(s: string): Cidr | null {
   return { bytes, prefix: v4 ? prefix + 96 : prefix };
 }
 
-function inCidr(a: Bytes, c: Cidr): boolean {
+export function inCidr(a: Bytes, c: Cidr): boolean {
   for (let bit = 0; bit < c.prefix; bit += 8) {
     const left = c.prefix - bit;
     const mask = left >= 8 ? 0xff : (0xff << (8 - left)) & 0xff;

@@ -245,6 +245,7 @@ describe('jobs are owned and typed apart by kind', () => {
     const u = unitApp();
     const theirs = analysisJob({ owner: 'someone-else' });
     await u.jobs.insertIfAbsent(theirs);
+    const me = await u.addUser('me@example.com');
     for (const path of [
       '',
       '/logs',
@@ -254,11 +255,13 @@ describe('jobs are owned and typed apart by kind', () => {
       '/download/financial-model',
       '/status/detailed',
     ]) {
-      const res = await u.app.request(`/jobs/${theirs._id}${path}`);
+      const res = await me.app.request(`/jobs/${theirs._id}${path}`);
       expect(res.status, path).toBe(404);
       expect((await res.json()).message).toBe(`no job ${theirs._id}`);
     }
-    expect((await u.app.request(`/jobs/${theirs._id}/stop`, { method: 'POST' })).status).toBe(404);
+    expect((await me.app.request(`/jobs/${theirs._id}/stop`, { method: 'POST' })).status).toBe(404);
+    // An admin sees every user's jobs.
+    expect((await u.app.request(`/jobs/${theirs._id}`)).status).toBe(200);
   });
 
   it('each kind answers in its own shape; /simulate/status refuses an analysis', async () => {

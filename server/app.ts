@@ -1,16 +1,23 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
 import { MongoOperationTimeoutError } from 'mongodb';
 import { isUnreachable } from '../storage/unreachable.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { DatabaseDeadlineError } from './deadline.js';
 import { ApiError, asApiError, ErrorBody, errorResponse } from './errors.js';
+import { authenticate, remoteAddress } from './middleware/auth.js';
+import { allowedHosts } from './middleware/hosts.js';
 import { jsonBodies } from './middleware/jsonBodies.js';
+import { enforce, RateLimiter } from './middleware/rateLimit.js';
 import { sameOriginWrites } from './middleware/sameOrigin.js';
+import { adminRoutes } from './routes/admin.js';
 import { jobRoutes } from './routes/jobs.js';
+import { meRoutes } from './routes/me.js';
 import { resultRoutes } from './routes/results.js';
 import { runRoutes } from './routes/run.js';
 import { simulateRoutes } from './routes/simulate.js';
@@ -18,11 +25,10 @@ import { systemRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { validationHook } from './validation.js';
 
-/** Until accounts exist every job belongs to `local`; the owner is stored so isolation needs no migration. */
-export const LOCAL_OWNER = 'local';
-
 const OPENAPI_INFO = {
   openapi: '3.1.0',
+  // Every route but health and this document needs a key (401 without one, 403 without the scope, 429 over a rate limit).
+  security: [{ apiKey: [] }],
   info: {
     title: 'tradeflow',
     version: '0.1.0',
@@ -31,9 +37,51 @@ const OPENAPI_INFO = {
   },
 };
 
+/** What every response says about itself: no page may frame, sniff or be referred from it; it runs no script. */
+const SECURE_HEADERS = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+    formAction: ["'none'"],
+  },
+  xFrameOptions: 'DENY',
+  referrerPolicy: 'no-referrer',
+});
+
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const limits = deps.auth.rateLimit;
+  const perIp = new RateLimiter('per-ip', limits.perIp, limits.windowMs);
   app.use(requestId());
+  app.use(SECURE_HEADERS);
+  app.use(allowedHosts(deps.auth.allowedHosts));
+  // Browsers may call from the allowed sites only (no list: from none); preflights end here.
+  const origins = new Set((deps.allowedOrigins ?? []).map((o) => o.replace(/\/$/, '').toLowerCase()));
+  app.use(
+    cors({
+      origin: (origin) => (origins.has(origin.toLowerCase()) ? origin : null),
+      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
+      exposeHeaders: ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'Content-Disposition'],
+      maxAge: 600,
+    }),
+  );
+  app.use(async (c, next) => {
+    enforce(c, perIp, remoteAddress(c) ?? 'unknown', 'from this address');
+    await next();
+  });
+  app.use(
+    authenticate({
+      accounts: deps.accounts,
+      settings: deps.auth,
+      logger: deps.logger,
+      limits: {
+        perKey: new RateLimiter('per-key', limits.perKey, limits.windowMs),
+        authFailures: new RateLimiter('auth-failures', limits.authFailuresPerIp, limits.windowMs),
+      },
+    }),
+  );
   app.use(
     bodyLimit({
       maxSize: 1024 * 1024,
@@ -44,21 +92,24 @@ export function createApp(deps: AppDeps) {
   );
   app.use(sameOriginWrites(deps.allowedOrigins));
   app.use(jsonBodies());
-  app.use(async (c, next) => {
-    c.set('owner', LOCAL_OWNER);
-    await next();
-  });
 
   app.route('/simulate', simulateRoutes(deps));
   app.route('/', runRoutes(deps));
   app.route('/jobs', jobRoutes(deps));
   app.route('/jobs', webhookRoutes(deps));
   app.route('/results', resultRoutes(deps));
+  app.route('/admin', adminRoutes(deps));
+  app.route('/me', meRoutes(deps));
   app.route(
     '/',
     systemRoutes(deps, () => endpoints(app)),
   );
   app.openAPIRegistry.register('Error', ErrorBody);
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'an API key (`tf_…`): the first start writes an admin key to $TRADEFLOW_DATA_DIR/admin-api-key',
+  });
   app.doc31('/openapi.json', OPENAPI_INFO);
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
+import type { AuthSettings } from '../config/settings.js';
 import type { JobDoc } from '../jobs/records.js';
 import type { WebhookAllowList } from '../jobs/webhookPolicy.js';
 import type { JobEventLog } from '../storage/jobEvents.js';
@@ -8,6 +9,8 @@ import type { JobStore } from '../storage/jobStore.js';
 import type { TradingDayReader } from '../storage/tradingDays.js';
 import type { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { AnalysisService } from './analysisService.js';
+import type { Accounts } from './auth/accounts.js';
+import type { Principal } from './auth/principal.js';
 import type { JobEventHub } from './eventHub.js';
 import type { JobControl } from './jobControl.js';
 import type { LiveProgressCache } from './liveProgress.js';
@@ -45,11 +48,27 @@ export interface AppDeps {
   allowedOrigins?: readonly string[];
   /** Completion webhooks: the delivery log, what the SSRF policy opens, the queue redeliveries run on. */
   webhooks?: { deliveries: WebhookDeliveries; allow: WebhookAllowList; taskQueue: string };
+  /** Users and API keys; who may call, how often, how many jobs each may run at once. */
+  accounts: Accounts;
+  auth: AuthSettings;
   logger: Logger;
 }
 
 export interface AppEnv {
-  Variables: { owner: string; requestId: string };
+  /** `owner` is the principal's user id: what a request creates is its own, and it sees only its own. */
+  Variables: { owner: string; principal: Principal; requestId: string };
+}
+
+/** Whether the request may see a resource of `owner`: its own, or anyone's for an admin. */
+export function maySee(c: { get(key: 'principal'): Principal }, owner: string): boolean {
+  const p = c.get('principal');
+  return p.admin || p.userId === owner;
+}
+
+/** The owner filter of a listing: the caller's own, none for an admin (who sees all). */
+export function listOwner(c: { get(key: 'principal'): Principal }): string | undefined {
+  const p = c.get('principal');
+  return p.admin ? undefined : p.userId;
 }
 
 /** Routes under `/jobs/{jobId}`: the owned-job middleware has loaded the job. */

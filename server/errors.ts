@@ -7,6 +7,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 export const ERROR_CODES = {
   // The first code of each status is the one Hono's own errors of that status map to.
   bad_request: 400,
+  unauthorized: 401,
   forbidden_origin: 403,
   not_found: 404,
   conflict: 409,
@@ -26,6 +27,11 @@ export const ERROR_CODES = {
   no_callback_url: 409,
   not_ended: 409,
   invalid_config: 422,
+  insufficient_scope: 403,
+  forbidden_host: 403,
+  rate_limited: 429,
+  too_many_active_jobs: 429,
+  email_taken: 409,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -46,6 +52,8 @@ export class ApiError extends HTTPException {
     readonly code: ErrorCode,
     message: string,
     readonly details: Record<string, unknown> = {},
+    /** Response headers the error comes with (`WWW-Authenticate`, `Retry-After`). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(ERROR_CODES[code], { message });
     this.name = 'ApiError';
@@ -63,6 +71,7 @@ export function asApiError(err: HTTPException): ApiError {
 export const RETRY_AFTER_S = 5;
 
 export function errorResponse(c: Context, err: ApiError) {
+  for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
   if (err.status === 503) c.header('Retry-After', String(RETRY_AFTER_S));
   return c.json({ error: err.code, message: err.message, ...err.details }, err.status as ContentfulStatusCode);
 }

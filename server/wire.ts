@@ -4,6 +4,7 @@ import type { ModelRegistry } from '../config/models.js';
 import { defaultSymbols } from '../config/services.js';
 import type { Settings } from '../config/settings.js';
 import { isTerminalStatus } from '../jobs/lifecycle.js';
+import { MongoAccounts } from '../storage/accounts.js';
 import type { Database } from '../storage/db.js';
 import { JobEvents } from '../storage/jobEvents.js';
 import { MongoJobStore } from '../storage/jobStore.js';
@@ -15,6 +16,7 @@ import type { MarketDataSource } from '../trading/bars.js';
 import type { AnalysisOptions, SimulationOptions } from '../workflows/definitions.js';
 import { AnalysisService } from './analysisService.js';
 import { createApp } from './app.js';
+import { Accounts } from './auth/accounts.js';
 import type { AppDeps } from './context.js';
 import { DATABASE_CALL_MS, DATABASE_SCAN_MS, TEMPORAL_CALL_MS, withCallDeadlines } from './deadline.js';
 import { JobEventHub } from './eventHub.js';
@@ -106,6 +108,10 @@ export function wireApp(o: WireOptions) {
       allow: o.settings.webhooks.allow,
       taskQueue: o.settings.taskQueues.orchestrator,
     },
+    accounts: new Accounts(withCallDeadlines(new MongoAccounts(c), DATABASE_CALL_MS, 'accounts'), {
+      logger: o.logger,
+    }),
+    auth: o.settings.auth,
     logger: o.logger,
   };
   return { app: createApp(deps), deps };

@@ -1,5 +1,6 @@
 import { type Collection, type Db, MongoClient } from 'mongodb';
 import type { JobDoc } from '../jobs/records.js';
+import type { ApiKeyDoc, UserDoc, UserEmailDoc } from './accounts.js';
 import type { JobEventDoc } from './jobEvents.js';
 import type { JobTransitionDoc } from './jobStore.js';
 import type { LedgerIndexDoc, LedgerMonthDoc } from './ledgerSummaries.js';
@@ -39,6 +40,10 @@ export interface Collections {
   webhookDeliveries: Collection<WebhookDeliveryDoc>;
   webhookAttempts: Collection<WebhookAttemptDoc>;
   webhookIndex: Collection<WebhookIndexDoc>;
+  /** Accounts (storage/accounts.ts): users, the address each took, and API keys by their hash. */
+  users: Collection<UserDoc>;
+  userEmails: Collection<UserEmailDoc>;
+  apiKeys: Collection<ApiKeyDoc>;
 }
 
 export interface Database {
@@ -90,6 +95,9 @@ export async function connectDatabase(
     webhookDeliveries: db.collection<WebhookDeliveryDoc>('webhook_deliveries'),
     webhookAttempts: db.collection<WebhookAttemptDoc>('webhook_attempts'),
     webhookIndex: db.collection<WebhookIndexDoc>('webhook_index'),
+    users: db.collection<UserDoc>('users'),
+    userEmails: db.collection<UserEmailDoc>('user_emails'),
+    apiKeys: db.collection<ApiKeyDoc>('api_keys'),
   };
   await ensureIndexes(collections);
   return { client, db, collections, close: () => client.close() };
@@ -120,6 +128,9 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
   webhookDeliveries: [],
   webhookAttempts: [],
   webhookIndex: [],
+  users: [],
+  userEmails: [],
+  apiKeys: [{ key: { userId: 1 } }],
 };
 
 /**

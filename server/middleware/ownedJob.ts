@@ -2,15 +2,15 @@ import type { MiddlewareHandler } from 'hono';
 import type { JobKind } from '../../jobs/lifecycle.js';
 import type { JobDoc, JobOfKind } from '../../jobs/records.js';
 import type { JobStore } from '../../storage/jobStore.js';
-import type { JobEnv } from '../context.js';
+import { type JobEnv, maySee } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { ResponseCache } from '../responseCache.js';
 
 const MAX_JOB_ID = 200;
 
 /**
- * Loads the job a `/jobs/{jobId}/…` route names and checks that the caller owns it; anyone else's job
- * answers exactly like a job that does not exist. Routes then read it as `c.var.job`.
+ * Loads the job a `/jobs/{jobId}/…` route names and checks that the caller owns it (or is an admin);
+ * anyone else's job answers exactly like a job that does not exist. Routes then read it as `c.var.job`.
  */
 export function ownedJob(jobs: Pick<JobStore, 'get'>, reads?: ResponseCache<unknown>): MiddlewareHandler<JobEnv> {
   // Reads may share a record a quarter second old (many clients polling one job cost one look-up);
@@ -23,7 +23,7 @@ export function ownedJob(jobs: Pick<JobStore, 'get'>, reads?: ResponseCache<unkn
     const jobId = c.req.param('jobId') ?? '';
     // No job id is that long: answer without a look-up, and without echoing kilobytes back.
     const job = jobId.length <= MAX_JOB_ID ? await load(jobId, c.req.method !== 'GET') : null;
-    if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${jobId.slice(0, MAX_JOB_ID)}`);
+    if (!job || !maySee(c, job.owner)) throw new ApiError('not_found', `no job ${jobId.slice(0, MAX_JOB_ID)}`);
     c.set('job', job);
     await next();
   };

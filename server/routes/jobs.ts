@@ -7,8 +7,9 @@ import { isActiveStatus, isTerminalStatus } from '../../jobs/lifecycle.js';
 import { type AnalysisJob, runOf } from '../../jobs/records.js';
 import { type JobEventDoc, WRITER_GONE_AFTER_MS } from '../../storage/jobEvents.js';
 import { analysisJobStatus } from '../analysisPresenter.js';
+import { assertJobCapacity } from '../auth/jobCap.js';
 import { checkedCallbackUrl } from '../callbackUrl.js';
-import type { AppDeps, JobEnv } from '../context.js';
+import { type AppDeps, type JobEnv, listOwner } from '../context.js';
 import { ANALYSIS_START_ERRORS, ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
 import { jobViews } from '../kinds/index.js';
 import { jobOfKind, ownedJob } from '../middleware/ownedJob.js';
@@ -215,7 +216,7 @@ export function jobRoutes(deps: AppDeps) {
     const q = c.req.valid('query');
     const { jobs, total } = await deps.jobs.list(
       {
-        owner: c.get('owner'),
+        ...(listOwner(c) !== undefined ? { owner: listOwner(c) } : {}),
         ...(q.kind ? { kind: q.kind } : {}),
         ...(q.status ? { status: q.status } : {}),
         ...(q.model ? { model: q.model } : {}),
@@ -236,6 +237,7 @@ export function jobRoutes(deps: AppDeps) {
     const cfg = body.config ?? {};
     const llm = cfg.deep_think_llm ?? cfg.quick_think_llm ?? 'deterministic';
     const analysts = cfg.selected_analysts?.map((a): Analyst => (a === 'social' ? 'sentiment' : a));
+    await assertJobCapacity(deps, c.get('owner'));
     const { jobs, existing } = await deps.analyses.start(
       c.get('owner'),
       [
@@ -290,7 +292,8 @@ export function jobRoutes(deps: AppDeps) {
   });
 
   app.openapi(retry, async (c) => {
-    const { status, body } = await jobViews(deps, c.var.job).retry(c.get('owner'));
+    await assertJobCapacity(deps, c.var.job.owner);
+    const { status, body } = await jobViews(deps, c.var.job).retry(c.var.job.owner);
     return status === 202 ? c.json(body, 202) : c.json(body, 200);
   });
 

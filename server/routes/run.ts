@@ -1,8 +1,9 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { analysisJobStatus } from '../analysisPresenter.js';
 import type { AnalysisRequest } from '../analysisService.js';
+import { assertJobCapacity } from '../auth/jobCap.js';
 import { checkedCallbackUrl } from '../callbackUrl.js';
-import { type AppDeps, type AppEnv, workflowUiLink } from '../context.js';
+import { type AppDeps, type AppEnv, listOwner, workflowUiLink } from '../context.js';
 import { ANALYSIS_START_ERRORS, ApiError, errorResponses } from '../errors.js';
 import { BatchStatus, RunAccepted, RunBatchAccepted } from '../responses.js';
 import { IdempotencyKey, RunAnalysisBody } from '../schemas.js';
@@ -62,6 +63,7 @@ export function runRoutes(deps: AppDeps) {
       ...(callbackUrl ? { callbackUrl } : {}),
       raw: body,
     }));
+    await assertJobCapacity(deps, c.get('owner'), requests.length);
     const { jobs, batchId, existing } = await deps.analyses.start(
       c.get('owner'),
       requests,
@@ -85,7 +87,12 @@ export function runRoutes(deps: AppDeps) {
 
   app.openapi(batch, async (c) => {
     const { batchId } = c.req.valid('param');
-    const { jobs } = await deps.jobs.list({ owner: c.get('owner'), kind: 'analysis', batchId }, 200, 0);
+    const owner = listOwner(c);
+    const { jobs } = await deps.jobs.list(
+      { ...(owner !== undefined ? { owner } : {}), kind: 'analysis', batchId },
+      200,
+      0,
+    );
     if (jobs.length === 0) throw new ApiError('not_found', `no batch ${batchId}`);
     const counts = new Map<string, number>();
     for (const j of jobs) counts.set(j.status, (counts.get(j.status) ?? 0) + 1);

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { assertJobCapacity } from '../auth/jobCap.js';
 import { checkedCallbackUrl } from '../callbackUrl.js';
-import { type AppDeps, type AppEnv, workflowUiLink } from '../context.js';
+import { type AppDeps, type AppEnv, maySee, workflowUiLink } from '../context.js';
 import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
 import { simulationStatusOf } from '../kinds/simulation.js';
 import { jobOfKind } from '../middleware/ownedJob.js';
@@ -66,6 +67,7 @@ export function simulateRoutes(deps: AppDeps) {
   app.openapi(trigger, async (c) => {
     const body = c.req.valid('json');
     checkedCallbackUrl(body?.callback_url, deps.webhooks?.allow);
+    await assertJobCapacity(deps, c.get('owner'));
     const result = await deps.simulations.trigger(c.get('owner'), body, c.req.valid('header')['idempotency-key']);
     if (result.kind === 'current') {
       return c.json(
@@ -89,7 +91,7 @@ export function simulateRoutes(deps: AppDeps) {
   app.openapi(status, async (c) => {
     const { jobId } = c.req.valid('param');
     const job = await deps.jobs.get(jobId);
-    if (!job || job.owner !== c.get('owner')) throw new ApiError('not_found', `no job ${jobId}`);
+    if (!job || !maySee(c, job.owner)) throw new ApiError('not_found', `no job ${jobId}`);
     const query = c.req.valid('query');
     const body = await simulationStatusOf(deps, jobOfKind(job, 'simulation', 'simulation status'), query);
     return c.json(await withStorageWarning(deps, body), 200);

@@ -33,6 +33,8 @@ const healthRoute = (path: string) =>
     method: 'get',
     path,
     summary: 'Temporal and MongoDB reachability',
+    // Answered without credentials (load balancers, orchestrators).
+    security: [],
     responses: {
       200: { description: 'healthy', content: { 'application/json': { schema: HealthBody } } },
       503: { description: 'unhealthy', content: { 'application/json': { schema: HealthBody } } },

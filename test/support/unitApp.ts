@@ -5,12 +5,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
 import { createLogger } from '../../config/logger.js';
 import { parseModelsConfig } from '../../config/models.js';
 import { loadSettings } from '../../config/settings.js';
 import { isTerminalStatus } from '../../jobs/lifecycle.js';
 import { AnalysisService } from '../../server/analysisService.js';
 import { createApp } from '../../server/app.js';
+import { Accounts } from '../../server/auth/accounts.js';
+import { newApiKey } from '../../server/auth/keys.js';
+import { ADMIN_USER_ID } from '../../server/auth/principal.js';
 import type { AppDeps } from '../../server/context.js';
 import { JobEventHub, type JobEventHubOptions } from '../../server/eventHub.js';
 import { JobControl } from '../../server/jobControl.js';
@@ -19,6 +23,7 @@ import { PdfRenderer } from '../../server/pdfRenderer.js';
 import { ResponseCache } from '../../server/responseCache.js';
 import { SimulationService } from '../../server/simulationService.js';
 import { StoreHealth } from '../../server/storeHealth.js';
+import { MemoryAccounts, type Role, type Scope } from '../../storage/accounts.js';
 import type { JobStore } from '../../storage/jobStore.js';
 import type { ModelLedgers } from '../../storage/modelLedgers.js';
 import type { ModelLocks } from '../../storage/modelLocks.js';
@@ -34,11 +39,14 @@ export function unitApp(
     temporal?: Client;
     /** The database's write probe (a store that cannot write throws). */
     probeWrite?: () => Promise<unknown>;
+    /** Settings over the defaults (TRADEFLOW_* of authentication, rate limits, hosts). */
+    env?: Record<string, string>;
+    logger?: Logger;
   } = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tradeflow-unit-'));
-  const settings = loadSettings({ TRADEFLOW_DATA_DIR: dataDir, MARKET_DATA_SOURCE: 'synthetic' });
-  const logger = createLogger('silent');
+  const settings = loadSettings({ TRADEFLOW_DATA_DIR: dataDir, MARKET_DATA_SOURCE: 'synthetic', ...o.env });
+  const logger = o.logger ?? createLogger('silent');
   const memoryJobs = new MemoryJobStore();
   const jobs: JobStore = o.jobs ?? memoryJobs;
   const events = new MemoryJobEvents();
@@ -59,6 +67,9 @@ export function unitApp(
     },
     { pollMs: 5, endCheckMs: 50, ...o.hub },
   );
+  const accountStore = new MemoryAccounts();
+  const admin = seedAdmin(accountStore);
+  const accounts = new Accounts(accountStore, { logger });
   const deps: AppDeps = {
     pingDatabase: async () => ({ ok: 1 }),
     storeHealth: new StoreHealth(o.probeWrite ?? (async () => ({ ok: 1 })), logger),
@@ -98,7 +109,64 @@ export function unitApp(
     temporalAddress: '127.0.0.1:1',
     namespace: 'default',
     allowedOrigins: o.allowedOrigins ?? [],
+    accounts,
+    auth: settings.auth,
     logger,
   };
-  return { app: createApp(deps), deps, jobs: memoryJobs, events, tradingDays, hub, dataDir };
+  const rawApp = createApp(deps);
+  return {
+    /** The app, every request sent with the admin's key unless the test sends its own `Authorization`. */
+    app: withKey(rawApp, admin.key),
+    /** The app as is: requests carry only what the test sends. */
+    rawApp,
+    adminKey: admin.key,
+    /** A new user with a key of these scopes (the admin scope needs `role: 'admin'`). */
+    addUser: async (email: string, scopes: Scope[] = ['read', 'run'], role: Role = 'user') => {
+      const user = await accounts.createUser(email, role);
+      const { key, doc } = await accounts.createKey(user._id, { scopes });
+      return { id: user._id, key, keyId: doc.keyId, app: withKey(rawApp, key) };
+    },
+    deps,
+    jobs: memoryJobs,
+    events,
+    tradingDays,
+    hub,
+    dataDir,
+    accounts,
+    accountStore,
+  };
+}
+
+/** The first-run admin and its key, written straight into the in-memory store (unitApp is synchronous). */
+function seedAdmin(store: MemoryAccounts) {
+  const { key, hash, keyId, prefix } = newApiKey();
+  const createdAt = new Date();
+  store.usersById.set(ADMIN_USER_ID, { _id: ADMIN_USER_ID, email: 'admin@localhost', role: 'admin', createdAt });
+  store.keysByHash.set(hash, {
+    _id: hash,
+    keyId,
+    userId: ADMIN_USER_ID,
+    scopes: ['read', 'run', 'admin'],
+    prefix,
+    createdAt,
+  });
+  return { key, keyId };
+}
+
+type Requester = Pick<ReturnType<typeof createApp>, 'request'>;
+
+/** The app whose `request` sends `Authorization: Bearer <key>` unless the request names its own. */
+export function withKey<A extends Requester>(app: A, key: string): A {
+  const request: Requester['request'] = (input, init, ...rest) => {
+    if (input instanceof Request) {
+      if (input.headers.has('authorization')) return app.request(input, init, ...rest);
+      const headers = new Headers(input.headers);
+      headers.set('authorization', `Bearer ${key}`);
+      return app.request(new Request(input, { headers }), init, ...rest);
+    }
+    const headers = new Headers(init?.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${key}`);
+    return app.request(input, { ...init, headers }, ...rest);
+  };
+  return new Proxy(app, { get: (t, p, r) => (p === 'request' ? request : Reflect.get(t, p, r)) });
 }
