@@ -47,6 +47,7 @@ export async function analysisBenchmark(stack: { temporalAddress: string; mongoU
           if (res.status !== 202) throw new Error(`POST /run: ${res.status} ${JSON.stringify(res.body)}`);
           const { events } = await readSse(`${svc.baseUrl}/jobs/${res.body.job_id}/logs/stream`, {
             timeoutMs: 120_000,
+            key: svc.adminKey,
           });
           const since = (e: { receivedAt: number } | undefined) =>
             e ? e.receivedAt - (performance.timeOrigin + t0) : Number.NaN;

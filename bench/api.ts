@@ -16,6 +16,7 @@ interface Load {
 }
 
 function load(
+  key: string,
   url: string,
   method: string,
   concurrency: number,
@@ -37,7 +38,7 @@ function load(
         body ?? '',
         String(offset),
       ],
-      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+      { cwd: PROJECT_ROOT, env: { ...process.env, TRADEFLOW_API_KEY: key }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
     child.stdout.on('data', (d) => {
@@ -64,13 +65,14 @@ export async function apiBenchmark(
     {
       name: `status of a ${o.models.length}-model job`,
       goal: 'p99 < 50 ms at 50',
-      run: (c) => load(`${svc.baseUrl}/jobs/${o.jobId}`, 'GET', c, requestsAt(c)),
+      run: (c) => load(svc.adminKey, `${svc.baseUrl}/jobs/${o.jobId}`, 'GET', c, requestsAt(c)),
     },
     {
       name: `a year of results, ${o.models.length} models`,
       goal: 'p99 < 300 ms at 50',
       run: (c) =>
         load(
+          svc.adminKey,
           `${svc.baseUrl}/results?start_date=${o.from}&end_date=${o.to}&model=${o.models.join(',')}`,
           'GET',
           c,
@@ -84,7 +86,7 @@ export async function apiBenchmark(
         const first = triggers;
         triggers += requestsAt(c);
         const body = JSON.stringify({ start_date: o.latest, end_date: o.latest, models: ['api-bench-{i}'] });
-        return load(`${svc.baseUrl}/simulate/trigger`, 'POST', c, requestsAt(c), body, first);
+        return load(svc.adminKey, `${svc.baseUrl}/simulate/trigger`, 'POST', c, requestsAt(c), body, first);
       },
     },
   ];

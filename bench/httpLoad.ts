@@ -1,6 +1,6 @@
 // A load generator in its own process (so its work does not slow the server it measures): `concurrency`
 // clients each send requests back to back until `total` are done. A request's body may hold `{i}`,
-// replaced by its number plus `offset`. Prints latency percentiles and status counts as JSON.
+// replaced by its number plus `offset`; each sends the API key in TRADEFLOW_API_KEY. Prints latency percentiles and status counts as JSON.
 const [url, method, concurrencyArg, totalArg, bodyTemplate, offsetArg] = process.argv.slice(2);
 const offset = Number(offsetArg ?? 0);
 const concurrency = Number(concurrencyArg);
@@ -14,9 +14,11 @@ async function client() {
     const t0 = performance.now();
     const res = await fetch(url!, {
       method,
-      ...(bodyTemplate
-        ? { body: bodyTemplate.replaceAll('{i}', String(offset + i)), headers: { 'content-type': 'application/json' } }
-        : {}),
+      headers: {
+        authorization: `Bearer ${process.env.TRADEFLOW_API_KEY}`,
+        ...(bodyTemplate ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(bodyTemplate ? { body: bodyTemplate.replaceAll('{i}', String(offset + i)) } : {}),
     });
     await res.arrayBuffer();
     latencies.push(performance.now() - t0);

@@ -9,7 +9,7 @@ const latencies: number[] = [];
 let incomplete = 0;
 await Promise.all(
   Array.from({ length: count }, async () => {
-    const { events } = await readSse(url!, { timeoutMs: 120_000 });
+    const { events } = await readSse(url!, { timeoutMs: 120_000, key: process.env.TRADEFLOW_API_KEY! });
     const connectedAt = events[0]?.receivedAt ?? 0;
     if (events.at(-1)?.event !== 'completed') incomplete += 1;
     for (const e of events) {

@@ -12,10 +12,12 @@ interface ClientReport {
   max: number;
 }
 
-function runClients(url: string, count: number): Promise<ClientReport> {
+function runClients(url: string, count: number, key: string): Promise<ClientReport> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/sseClients.ts', url, String(count)], {
       cwd: PROJECT_ROOT,
+      // The key goes by environment, not argv (which `ps` shows to every user).
+      env: { ...process.env, TRADEFLOW_API_KEY: key },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -41,6 +43,7 @@ export async function streamBenchmark(svc: Harness, ranges: Array<[string, strin
   const jobId = await trigger(svc, ...firstRange!);
   const firstEvents = await readSse(`${svc.baseUrl}/jobs/${jobId}/logs/stream`, {
     stopAfter: (evs) => evs.some((e) => e.event === 'status' && e.data.status === 'running'),
+    key: svc.adminKey,
   });
   const at = (pred: (e: (typeof firstEvents.events)[number]) => boolean) => {
     const e = firstEvents.events.find(pred);
@@ -55,7 +58,7 @@ export async function streamBenchmark(svc: Harness, ranges: Array<[string, strin
     const range = streamRanges[i]!;
     const rssBefore = process.memoryUsage().rss;
     const id = await trigger(svc, ...range);
-    const clients = runClients(`${svc.baseUrl}/jobs/${id}/logs/stream`, count);
+    const clients = runClients(`${svc.baseUrl}/jobs/${id}/logs/stream`, count, svc.adminKey);
     // Sample the server's memory while the streams are open.
     await new Promise((r) => setTimeout(r, 1500));
     const rssDuring = process.memoryUsage().rss;

@@ -1,11 +1,13 @@
 // `npm start`: the embedded Temporal dev server (with Web UI), FerretDB, the worker and the HTTP API.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createLogger } from '../config/logger.js';
 import { loadSettings } from '../config/settings.js';
 import { type DockerApi, ensureDockerApi } from '../devstack/podman.js';
 import { canConnect, diesWithParent, type ManagedProcess, startService, stopProcess } from '../devstack/processes.js';
 import { binariesFromEnv, startLocalStack } from '../devstack/stack.js';
 import { supervise } from '../devstack/supervisor.js';
+import { bootstrapAdmin } from '../server/auth/announce.js';
 import { connectDatabase } from '../storage/db.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -45,8 +47,9 @@ const stack = await startLocalStack({
   // A service that dies (killed, out of memory) is started again, with backoff; jobs ride out the gap.
   starter: (o) => supervise(o.name, () => startService(o), { log }),
 });
-// Collections are created here, once, before two processes could race to create them.
+// Collections are created here, once, before two processes could race to create them; so is the admin.
 const db = await connectDatabase(stack.mongoUri, settings.mongo.db);
+const admin = await bootstrapAdmin(db, settings, createLogger('silent'));
 await db.close();
 
 // Docker sandbox mode needs an engine API: DOCKER_HOST, a Docker daemon, or a Podman service started here.
@@ -114,12 +117,28 @@ try {
 }
 
 if (stopping) await new Promise(() => {});
+const auth = `-H "Authorization: Bearer $(cat ${admin.file})"`;
 console.log(`
 tradeflow is running
-  API            http://${settings.host}:${settings.port}   (try: curl -X POST localhost:${settings.port}/simulate/trigger)
+  API            http://${settings.host}:${settings.port}   (try: curl ${auth} -X POST localhost:${settings.port}/simulate/trigger)
   Temporal       ${stack.temporalAddress}   namespace ${settings.temporal.namespace}
   Temporal UI    ${stack.temporalUiUrl ?? '(external Temporal: use its own UI)'}
   MongoDB        ${stack.mongoUri}
   market data    ${settings.marketData.source}
   data and logs  ${settings.dataDir}
 Ctrl-C stops everything; jobs survive a restart.`);
+// Shown on this terminal once, when it is created (never in a log file); it stays in the file, mode 0600.
+if (admin.created) {
+  console.log(`
+  admin API key  ${admin.key}
+                 (shown this once; kept in ${admin.file}, readable by you only)`);
+} else {
+  console.log(
+    `  API key        ${admin.fileExists ? admin.file : '(the first-run key file is gone: an admin creates keys with POST /admin/users/{id}/api-keys)'}`,
+  );
+}
+if (!settings.auth.enabled) {
+  console.log(
+    '\n  !!! AUTHENTICATION IS OFF (TRADEFLOW_AUTH=off): anything on this machine can use the API as the admin',
+  );
+}

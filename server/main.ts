@@ -5,6 +5,7 @@ import { loadModelsConfig } from '../config/models.js';
 import { connectTemporalClient, createMarketSource } from '../config/services.js';
 import { loadSettings } from '../config/settings.js';
 import { connectDatabase } from '../storage/db.js';
+import { announceAccess, bootstrapAdmin } from './auth/announce.js';
 import { wireApp } from './wire.js';
 
 const settings = loadSettings();
@@ -18,6 +19,7 @@ if (!address || !settings.mongo.uri) {
 // A request waits at most about a second for an unreachable database, then answers 503.
 const db = await connectDatabase(settings.mongo.uri, settings.mongo.db, { serverSelectionTimeoutMs: 1_000 });
 const connection = await connectTemporalClient(settings.temporal, address);
+announceAccess(settings, await bootstrapAdmin(db, settings, logger), logger);
 const { app, deps } = wireApp({
   settings,
   db,

@@ -61,6 +61,7 @@ describe('docker sandbox (Podman through the Docker API)', () => {
     const first = await readSse(`${h.baseUrl}/jobs/${jobId}/logs/stream`, {
       stopAfter: (ev) => ev.filter((e) => e.event === 'log').length >= 5,
       timeoutMs: 120_000,
+      key: h.adminKey,
     });
     const lastId = first.events.filter((e) => e.id).at(-1)!.id!;
     let sawContainer = false;
@@ -70,7 +71,11 @@ describe('docker sandbox (Podman through the Docker API)', () => {
       if (!sawContainer && (await h.api(`/jobs/${jobId}`)).body.status === 'completed') break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const rest = await readSse(`${h.baseUrl}/jobs/${jobId}/logs/stream`, { lastEventId: lastId, timeoutMs: 120_000 });
+    const rest = await readSse(`${h.baseUrl}/jobs/${jobId}/logs/stream`, {
+      lastEventId: lastId,
+      timeoutMs: 120_000,
+      key: h.adminKey,
+    });
     const all: SseEvent[] = [...first.events, ...rest.events].filter((e) => e.id);
     expect(all.map((e) => Number(e.id))).toEqual(all.map((_, i) => i + 1));
     expect(rest.events.at(-1)!.event).toBe('completed');
@@ -78,7 +83,7 @@ describe('docker sandbox (Podman through the Docker API)', () => {
     const job = await waitForStatus(jobId, ['completed']);
     expect(job.sandbox).toBe('docker');
     expect(job.files.map((f: any) => f.path)).toContain('reports/NVDA_Professional_Analysis_Report.pdf');
-    const pdf = await fetch(`${h.baseUrl}/jobs/${jobId}/download/professional-report`);
+    const pdf = await fetch(`${h.baseUrl}/jobs/${jobId}/download/professional-report`, { headers: h.authHeaders });
     expect((await pdf.arrayBuffer()).byteLength).toBeGreaterThan(5000);
     const detailed = (await h.api(`/jobs/${jobId}/status/detailed`)).body;
     expect(detailed.exit_code).toBe(0);

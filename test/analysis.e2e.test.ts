@@ -67,7 +67,7 @@ async function waitForAnalysis(jobId: string, until = (b: any) => TERMINAL.inclu
 }
 
 async function download(path: string): Promise<{ status: number; bytes: Buffer; headers: Headers }> {
-  const res = await fetch(`${h.baseUrl}${path}`);
+  const res = await fetch(`${h.baseUrl}${path}`, { headers: h.authHeaders });
   return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()), headers: res.headers };
 }
 
@@ -87,7 +87,7 @@ describe('analysis jobs: POST /run, live stream, artifacts', () => {
     expect(res.body.status).toBe('pending');
     expect(res.body.ticker).toBe('AAPL');
     jobId = res.body.job_id;
-    const stream = await readSse(`${h.baseUrl}/jobs/${jobId}/logs/stream`, { timeoutMs: 90_000 });
+    const stream = await readSse(`${h.baseUrl}/jobs/${jobId}/logs/stream`, { timeoutMs: 90_000, key: h.adminKey });
     events = stream.events;
     expect(stream.closedByServer).toBe(true);
     expect(events[0]!.event).toBe('connection');

@@ -24,6 +24,15 @@ describe('production shape', () => {
       expect(block, `${service} health check`).toContain('healthcheck:');
     }
     expect(rendered).toMatch(/volumes:\n\s+mongodb-data/);
+    // Temporal (gRPC and Web UI, which has no sign-in here) only on the host's loopback; the API checks Host.
+    const block = (name: string) => rendered.split(/\n {2}(?=\S)/).find((b) => b.startsWith(`${name}:`))!;
+    for (const service of ['temporal', 'temporal-ui']) {
+      // Compose v1 renders `- 127.0.0.1:8233:8080/tcp`, v2 `host_ip: 127.0.0.1`; never a port on every address.
+      expect(block(service), service).toMatch(/host_ip: 127\.0\.0\.1|- 127\.0\.0\.1:\d+:\d+/);
+      expect(block(service), service).not.toMatch(/host_ip: 0\.0\.0\.0|^\s+- "?\d+:\d+|^\s+- published:/m);
+    }
+    expect(block('api')).toMatch(/TRADEFLOW_ALLOWED_HOSTS: api,api:8080/);
+    expect(block('api')).not.toMatch(/TRADEFLOW_AUTH: /);
   });
 
   it('registers the same search attributes in compose as the dev server', () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
 import { type Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import type { WebhookSettings } from '../activities/webhooks/index.js';
 import { createLogger } from '../config/logger.js';
 import { parseModelsConfig } from '../config/models.js';
@@ -13,6 +14,7 @@ import { loadSettings, type Settings } from '../config/settings.js';
 import { webhookSecret } from '../config/webhookSecret.js';
 import { ANALYSIS_LIFECYCLE, SIMULATION_LIFECYCLE } from '../jobs/lifecycle.js';
 import type { SandboxRunner } from '../sandbox/types.js';
+import { ensureAdmin } from '../server/auth/bootstrap.js';
 import { wireApp } from '../server/wire.js';
 import { BarCache } from '../storage/barCache.js';
 import { connectDatabase, type Database } from '../storage/db.js';
@@ -50,6 +52,8 @@ export interface HarnessOptions {
   reconciler?: JobReconcilerOptions;
   /** The worker's webhook settings over the defaults (a short retry, an allow-list the test changes). */
   webhooks?: Partial<WebhookSettings>;
+  /** The API's and the worker's logger (a test that reads what they log). */
+  logger?: Logger;
 }
 
 /** The source with a delay before each fetch, so jobs fetching together overlap as they do against Yahoo. */
@@ -71,7 +75,20 @@ export interface Harness {
   env: Record<string, string>;
   db: Database;
   temporal: Client;
-  api(path: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: any }>;
+  /** The first-run admin's API key (the harness starts as `npm start` does: with an admin and its key). */
+  adminKey: string;
+  /** `Authorization` for the admin's key, for tests that call the API with their own client. */
+  authHeaders: { authorization: string };
+  /** A request to the API with the admin's key, another `key`, or none (`key: null`). */
+  api(
+    path: string,
+    init?: RequestInit & { json?: unknown; key?: string | null },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
+  /** A new user (through the admin API) and an API key of `scopes`. */
+  createUser(
+    email: string,
+    scopes?: Array<'read' | 'run' | 'admin'>,
+  ): Promise<{ id: string; key: string; keyId: string }>;
   waitForJob(jobId: string, until?: (body: any) => boolean, timeoutMs?: number): Promise<any>;
   /** A second API instance on the same database and Temporal, as another replica would be. */
   anotherApp(): { fetch: (req: Request) => Response | Promise<Response> };
@@ -98,10 +115,14 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
     MARKET_DATA_FILES: `${DAILY_H1},${DAILY_H2}`,
     MARKET_SYMBOLS: 'AAPL,MSFT,NVDA,AMZN,GOOGL,META,TSLA,QQQ',
     LOG_LEVEL: 'silent',
+    // Tests and the benchmark poll hard from one address with one key: the limits are tested on their own.
+    TRADEFLOW_RATE_LIMIT_PER_KEY: '1000000',
+    TRADEFLOW_RATE_LIMIT_PER_IP: '1000000',
+    TRADEFLOW_MAX_ACTIVE_JOBS_PER_USER: '100000',
     ...o.env,
   };
   const settings = loadSettings(env);
-  const logger = createLogger('silent');
+  const logger = o.logger ?? createLogger('silent');
   const db = await connectDatabase(env.MONGODB_URI!, settings.mongo.db);
   const models = parseModelsConfig(o.models);
   const market = createMarketSource(settings.marketData);
@@ -154,20 +175,36 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
   const { port } = server.address() as { port: number };
   const baseUrl = `http://127.0.0.1:${port}`;
 
+  const admin = await ensureAdmin(deps.accounts, settings.dataDir);
+  if (!admin.created) throw new Error('the harness database already had an admin');
+  const adminKey = admin.key;
+
   const api: Harness['api'] = async (path, init = {}) => {
-    const { json, ...rest } = init;
+    const { json, key, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (json !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+    const bearer = key === undefined ? adminKey : key;
+    if (bearer !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${bearer}`);
     const res = await fetch(`${baseUrl}${path}`, {
       ...rest,
-      ...(json !== undefined
-        ? { body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...(rest.headers ?? {}) } }
-        : {}),
+      headers,
+      ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
     });
     const text = await res.text();
     let body: unknown = text;
     try {
       body = JSON.parse(text);
     } catch {}
-    return { status: res.status, body };
+    return { status: res.status, body, headers: res.headers };
+  };
+
+  const createUser: Harness['createUser'] = async (email, scopes = ['read', 'run']) => {
+    const user = await api('/admin/users', { method: 'POST', json: { email } });
+    if (user.status !== 201) throw new Error(`creating user ${email}: ${user.status} ${JSON.stringify(user.body)}`);
+    const made = await api(`/admin/users/${user.body.id}/api-keys`, { method: 'POST', json: { scopes } });
+    if (made.status !== 201)
+      throw new Error(`creating a key for ${email}: ${made.status} ${JSON.stringify(made.body)}`);
+    return { id: user.body.id, key: made.body.key, keyId: made.body.id };
   };
 
   const waitForJob: Harness['waitForJob'] = async (
@@ -191,7 +228,10 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
     env,
     db,
     temporal: deps.temporal,
+    adminKey,
+    authHeaders: { authorization: `Bearer ${adminKey}` },
     api,
+    createUser,
     waitForJob,
     anotherApp: () =>
       wireApp({ settings, db, connection, temporalAddress: env.TEMPORAL_ADDRESS!, models, market, logger }).app,

@@ -11,12 +11,22 @@ export interface SseEvent {
  */
 export async function readSse(
   url: string,
-  opts: { lastEventId?: string; stopAfter?: (events: SseEvent[]) => boolean; timeoutMs?: number } = {},
+  opts: {
+    lastEventId?: string;
+    stopAfter?: (events: SseEvent[]) => boolean;
+    timeoutMs?: number;
+    /** The API key to send (`Authorization: Bearer`). */
+    key?: string;
+  } = {},
 ): Promise<{ events: SseEvent[]; status: number; closedByServer: boolean }> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), opts.timeoutMs ?? 60_000);
   const res = await fetch(url, {
-    headers: { accept: 'text/event-stream', ...(opts.lastEventId ? { 'last-event-id': opts.lastEventId } : {}) },
+    headers: {
+      accept: 'text/event-stream',
+      ...(opts.lastEventId ? { 'last-event-id': opts.lastEventId } : {}),
+      ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}),
+    },
     signal: ac.signal,
   });
   const events: SseEvent[] = [];

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,7 +75,19 @@ describe('npm start', () => {
     expect((await fetch(`http://127.0.0.1:${ports.TRADEFLOW_TEMPORAL_UI_PORT}/`)).status).toBe(200);
     expect((await fetch(`${api}/health`)).status).toBe(200);
 
-    const res = await fetch(`${api}/simulate/trigger`, {
+    // The first start made an admin key: in a file only its owner reads, shown on the terminal once.
+    const keyFile = join(dataDir, 'admin-api-key');
+    const key = readFileSync(keyFile, 'utf8').trim();
+    expect(key).toMatch(/^tf_[A-Za-z0-9_-]{43}$/);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(first.output().split(key)).toHaveLength(2);
+    expect(first.output()).toContain(`-H "Authorization: Bearer $(cat ${keyFile})"`);
+    const authed = (url: string, init: RequestInit = {}) =>
+      fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${key}` } });
+    expect((await fetch(`${api}/jobs`)).status).toBe(401);
+    expect((await authed(`${api}/me`)).status).toBe(200);
+
+    const res = await authed(`${api}/simulate/trigger`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ start_date: '2026-03-02', end_date: '2026-03-06' }),
@@ -84,7 +96,7 @@ describe('npm start', () => {
     const { job_id } = (await res.json()) as { job_id: string };
     let status = '';
     for (let i = 0; i < 300 && status !== 'completed'; i++) {
-      status = ((await (await fetch(`${api}/simulate/status/${job_id}`)).json()) as { status: string }).status;
+      status = ((await (await authed(`${api}/simulate/status/${job_id}`)).json()) as { status: string }).status;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(status).toBe('completed');
@@ -104,7 +116,7 @@ describe('npm start', () => {
       if (healthy !== 200) await new Promise((r) => setTimeout(r, 200));
     }
     expect(healthy).toBe(200);
-    const next = await fetch(`${api}/simulate/trigger`, {
+    const next = await authed(`${api}/simulate/trigger`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ start_date: '2026-03-09', end_date: '2026-03-10' }),
@@ -113,15 +125,22 @@ describe('npm start', () => {
     const nextId = ((await next.json()) as { job_id: string }).job_id;
     let nextStatus = '';
     for (let i = 0; i < 300 && nextStatus !== 'completed'; i++) {
-      nextStatus = ((await (await fetch(`${api}/jobs/${nextId}`)).json()) as { status: string }).status;
+      nextStatus = ((await (await authed(`${api}/jobs/${nextId}`)).json()) as { status: string }).status;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(nextStatus).toBe('completed');
     expect(await stop(first.child)).toBe(0);
+    // The key is in no log file.
+    for (const file of readdirSync(join(dataDir, 'logs'))) {
+      expect(readFileSync(join(dataDir, 'logs', file), 'utf8'), file).not.toContain(key);
+    }
 
     const second = await startTradeflow(dataDir, ports);
     try {
-      const again = (await (await fetch(`${api}/simulate/status/${job_id}`)).json()) as {
+      // The same key still works; the second start says where it is, and does not show it again.
+      expect(second.output()).not.toContain(key);
+      expect(second.output()).toContain(`API key        ${keyFile}`);
+      const again = (await (await authed(`${api}/simulate/status/${job_id}`)).json()) as {
         status: string;
         progress: { completed: number };
       };

@@ -32,7 +32,9 @@ describe('live job stream (SSE) over real HTTP', () => {
 
   it('streams a job from start to finish with typed, numbered events', async () => {
     jobId = await trigger('2025-04-01', '2025-04-08');
-    const { events, status, closedByServer } = await readSse(`${h.baseUrl}/jobs/${jobId}/logs/stream`);
+    const { events, status, closedByServer } = await readSse(`${h.baseUrl}/jobs/${jobId}/logs/stream`, {
+      key: h.adminKey,
+    });
     expect(status).toBe(200);
     expect(events[0]!.event).toBe('connection');
     expect(events[0]!.data.job_id).toBe(jobId);
@@ -48,7 +50,7 @@ describe('live job stream (SSE) over real HTTP', () => {
   });
 
   it('gives a reconnecting client exactly the events it missed, also after the job ended', async () => {
-    const resumed = await readSse(`${h.baseUrl}/jobs/${jobId}/logs/stream`, { lastEventId: '5' });
+    const resumed = await readSse(`${h.baseUrl}/jobs/${jobId}/logs/stream`, { lastEventId: '5', key: h.adminKey });
     expect(resumed.events[0]!.data.resumed_after).toBe(5);
     expect(ids(resumed.events.slice(1))).toEqual(ids(fullRun).slice(5));
     const snapshot = await h.api(`/jobs/${jobId}/logs?after=0&limit=500`);
@@ -57,9 +59,12 @@ describe('live job stream (SSE) over real HTTP', () => {
 
   it('reconnects mid-stream without gaps or duplicates', async () => {
     const id = await trigger('2025-04-09', '2025-04-17');
-    const first = await readSse(`${h.baseUrl}/jobs/${id}/logs/stream`, { stopAfter: (evs) => evs.length >= 6 });
+    const first = await readSse(`${h.baseUrl}/jobs/${id}/logs/stream`, {
+      stopAfter: (evs) => evs.length >= 6,
+      key: h.adminKey,
+    });
     const lastSeen = first.events.at(-1)!.id!;
-    const rest = await readSse(`${h.baseUrl}/jobs/${id}/logs/stream`, { lastEventId: lastSeen });
+    const rest = await readSse(`${h.baseUrl}/jobs/${id}/logs/stream`, { lastEventId: lastSeen, key: h.adminKey });
     const all = [...ids(first.events), ...ids(rest.events)];
     expect(all).toEqual(all.map((_, i) => i + 1));
     expect(rest.events.at(-1)!.event).toBe('completed');
@@ -71,7 +76,7 @@ describe('live job stream (SSE) over real HTTP', () => {
     await new Promise((r) => other.once('listening', r));
     const { port } = other.address() as { port: number };
     try {
-      const elsewhere = await readSse(`http://127.0.0.1:${port}/jobs/${jobId}/logs/stream`);
+      const elsewhere = await readSse(`http://127.0.0.1:${port}/jobs/${jobId}/logs/stream`, { key: h.adminKey });
       expect(ids(elsewhere.events)).toEqual(ids(fullRun));
     } finally {
       other.close();
@@ -79,7 +84,9 @@ describe('live job stream (SSE) over real HTTP', () => {
   });
 
   it('rejects a malformed Last-Event-ID and an unknown job', async () => {
-    const bad = await fetch(`${h.baseUrl}/jobs/${jobId}/logs/stream`, { headers: { 'last-event-id': 'abc' } });
+    const bad = await fetch(`${h.baseUrl}/jobs/${jobId}/logs/stream`, {
+      headers: { 'last-event-id': 'abc', ...h.authHeaders },
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toMatch(/Last-Event-ID must be an event id/);
     expect((await h.api('/jobs/sim-nope/logs/stream')).status).toBe(404);

@@ -24,6 +24,7 @@ let server: PostgresServer;
 let schema: { schema: string; drop(): Promise<void> };
 let db: RT.Postgresql;
 let tradeflow: RT.Tradeflow;
+let windmill: { id: string; key: string };
 const dir = mkdtempSync(join(tmpdir(), 'tradeflow-windmill-'));
 
 beforeAll(async () => {
@@ -39,8 +40,9 @@ beforeAll(async () => {
     sslmode: 'disable',
   };
   h = await startHarness({ models: STRATEGY_MODELS });
-  // tradeflow ignores the key today (accounts come later); the scripts send it all the same.
-  tradeflow = { base_url: h.baseUrl, api_key: 'windmill-test-key' };
+  // The scripts act as a user of their own with a read+run key, as a Windmill resource holds it.
+  windmill = await h.createUser('windmill@example.com', ['read', 'run']);
+  tradeflow = { base_url: h.baseUrl, api_key: windmill.key };
 }, 180_000);
 
 afterAll(async () => {
@@ -75,6 +77,12 @@ describe('the Windmill scripts against tradeflow and PostgreSQL', () => {
     await expect(trigger(tradeflow, '2025-03-03', '2025-03-07', ['no-such-model'])).rejects.toThrow(
       /422 unknown_model/,
     );
+    // The job is the resource's user's; a resource without a key, or with a wrong one, gets nothing.
+    expect((await h.api(`/jobs/${jobId}`)).body.owner).toBe(windmill.id);
+    await expect(trigger({ base_url: h.baseUrl }, '2025-03-03', '2025-03-07', models)).rejects.toThrow(/401/);
+    await expect(
+      trigger({ base_url: h.baseUrl, api_key: `tf_${'x'.repeat(43)}` }, '2025-03-03', '2025-03-07', models),
+    ).rejects.toThrow(/401 .*unknown API key/);
   });
 
   it('wait_for_simulation returns once the job has ended', async () => {
@@ -103,7 +111,7 @@ describe('the Windmill scripts against tradeflow and PostgreSQL', () => {
       '2025-03-06',
       '2025-03-07',
     ]);
-    const day = await h.api(`/results?date=2025-03-05&model=momentum&job_id=${jobId}`);
+    const day = await h.api(`/results?date=2025-03-05&model=momentum&job_id=${jobId}`, { key: windmill.key });
     const api = day.body.results[0];
     const row = rows.find((r) => r.model === 'momentum' && r.date === '2025-03-05');
     expect(row.value).toBeCloseTo(api.daily_pnl.portfolio_value, 6);
