@@ -15,6 +15,8 @@ export interface AccountsOptions {
   cacheMs?: number;
   /** Last-used times are written at most this often per key (a write per request would double the load). */
   touchEveryMs?: number;
+  /** How long a key checked good stays good while the database cannot be asked. */
+  staleIfErrorMs?: number;
   now?: () => Date;
 }
 
@@ -24,6 +26,7 @@ export class Accounts {
   private readonly touched = new Map<string, number>();
   private readonly cacheMs: number;
   private readonly touchEveryMs: number;
+  private readonly staleIfErrorMs: number;
   private readonly now: () => Date;
 
   constructor(
@@ -32,6 +35,7 @@ export class Accounts {
   ) {
     this.cacheMs = o.cacheMs ?? 1_000;
     this.touchEveryMs = o.touchEveryMs ?? 60_000;
+    this.staleIfErrorMs = o.staleIfErrorMs ?? 5 * 60_000;
     this.now = o.now ?? (() => new Date());
   }
 
@@ -100,8 +104,18 @@ export class Accounts {
     const hash = hashApiKey(key);
     const now = Date.now();
     const cached = this.cache.get(hash);
-    const result = cached && now - cached.at < this.cacheMs ? cached.result : await this.check(hash);
-    if (!cached || cached.result !== result) {
+    let result: Authentication;
+    if (cached && now - cached.at < this.cacheMs) {
+      result = cached.result;
+    } else {
+      try {
+        result = await this.check(hash);
+      } catch (err) {
+        // The database is down or frozen: a key that was good a moment ago stays good for a while (nothing
+        // can revoke it meanwhile: the admin API needs the database too); routes that need it answer 503.
+        if (cached?.result.ok && now - cached.at < this.staleIfErrorMs) return cached.result;
+        throw err;
+      }
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(hash, { at: now, result });
     }

@@ -181,6 +181,30 @@ describe('authentication', () => {
     expect((await u.app.request('/admin/users/local', { method: 'DELETE' })).status).toBe(422);
   });
 
+  it('while the database cannot be asked, a key checked good a moment ago stays good; an unchecked one is an error', async () => {
+    const store = new MemoryAccounts();
+    let clock = Date.now();
+    const accounts = new Accounts(store, { logger: pino({ level: 'silent' }), cacheMs: 1_000 });
+    const user = await accounts.createUser('f@example.com', 'user');
+    const { key } = await accounts.createKey(user._id, { scopes: ['read'] });
+    const other = (await accounts.createKey(user._id, { scopes: ['read'] })).key;
+    expect((await accounts.authenticate(key)).ok).toBe(true);
+    store.keyByHash = async () => {
+      throw new Error('database unreachable');
+    };
+    const realNow = Date.now;
+    try {
+      clock += 5_000;
+      Date.now = () => clock;
+      expect((await accounts.authenticate(key)).ok).toBe(true);
+      await expect(accounts.authenticate(other)).rejects.toThrow('database unreachable');
+      clock += 10 * 60_000;
+      await expect(accounts.authenticate(key)).rejects.toThrow('database unreachable');
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
   it('the first start creates the admin and its key in a 0600 file; later starts create nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tradeflow-admin-'));
     const accounts = new Accounts(new MemoryAccounts(), { logger: pino({ level: 'silent' }) });
