@@ -292,7 +292,9 @@ export function jobRoutes(deps: AppDeps) {
   });
 
   app.openapi(retry, async (c) => {
-    await assertJobCapacity(deps, c.var.job.owner);
+    // A simulation's retry is a new job, under the cap; an analysis' retry runs the same job again (its
+    // own start is guarded against a second retry racing it, and needs no extra reads before it).
+    if (c.var.job.kind === 'simulation') await assertJobCapacity(deps, c.var.job.owner);
     const { status, body } = await jobViews(deps, c.var.job).retry(c.var.job.owner);
     return status === 202 ? c.json(body, 202) : c.json(body, 200);
   });
