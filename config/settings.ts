@@ -50,6 +50,15 @@ const Env = z.object({
   TRADEFLOW_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(1200),
   TRADEFLOW_AUTH_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
   TRADEFLOW_MAX_ACTIVE_JOBS_PER_USER: z.coerce.number().int().min(1).default(20),
+  TRADEFLOW_SIGN_IN_PER_IP: z.coerce.number().int().min(1).default(10),
+  TRADEFLOW_SESSION_TTL_H: z.coerce
+    .number()
+    .min(0.01)
+    .max(24 * 90)
+    .default(168),
+  /** Where sign-in codes are sent from (`smtp://…` or `smtps://user:pass@host`); unset: to the log, on loopback only. */
+  TRADEFLOW_SMTP_URL: z.string().optional(),
+  TRADEFLOW_MAIL_FROM: z.string().default('tradeflow <no-reply@localhost>'),
   TRADEFLOW_WEBHOOK_SECRET: z
     .string()
     .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be a Standard Webhooks secret: whsec_ and base64')
@@ -113,6 +122,11 @@ export interface AuthSettings {
   allowedHosts: string[];
   rateLimit: { windowMs: number; perKey: number; perIp: number; authFailuresPerIp: number };
   maxActiveJobsPerUser: number;
+  /** Sign-in requests (codes asked for, codes tried) per address per rate-limit window. */
+  signInPerIp: number;
+  sessionTtlMs: number;
+  smtpUrl?: string;
+  mailFrom: string;
 }
 
 /** Loopback addresses and names: where turning authentication off is allowed. */
@@ -206,6 +220,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
         authFailuresPerIp: e.TRADEFLOW_AUTH_FAILURES_PER_IP,
       },
       maxActiveJobsPerUser: e.TRADEFLOW_MAX_ACTIVE_JOBS_PER_USER,
+      signInPerIp: e.TRADEFLOW_SIGN_IN_PER_IP,
+      sessionTtlMs: e.TRADEFLOW_SESSION_TTL_H * 3_600_000,
+      ...(e.TRADEFLOW_SMTP_URL ? { smtpUrl: e.TRADEFLOW_SMTP_URL } : {}),
+      mailFrom: e.TRADEFLOW_MAIL_FROM,
     },
     configDir: resolve(e.TRADEFLOW_CONFIG_DIR),
     webhooks: {

@@ -16,6 +16,7 @@ import { jsonBodies } from './middleware/jsonBodies.js';
 import { enforce, RateLimiter } from './middleware/rateLimit.js';
 import { sameOriginWrites } from './middleware/sameOrigin.js';
 import { adminRoutes } from './routes/admin.js';
+import { authRoutes } from './routes/auth.js';
 import { jobRoutes } from './routes/jobs.js';
 import { meRoutes } from './routes/me.js';
 import { resultRoutes } from './routes/results.js';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps) {
   app.use(
     authenticate({
       accounts: deps.accounts,
+      signIn: deps.signIn,
       settings: deps.auth,
       logger: deps.logger,
       limits: {
@@ -100,6 +102,7 @@ export function createApp(deps: AppDeps) {
   app.route('/results', resultRoutes(deps));
   app.route('/admin', adminRoutes(deps));
   app.route('/me', meRoutes(deps));
+  app.route('/auth', authRoutes(deps));
   app.route(
     '/',
     systemRoutes(deps, () => endpoints(app)),

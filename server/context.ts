@@ -11,6 +11,7 @@ import type { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { AnalysisService } from './analysisService.js';
 import type { Accounts } from './auth/accounts.js';
 import type { Principal } from './auth/principal.js';
+import type { SignIn } from './auth/signIn.js';
 import type { JobEventHub } from './eventHub.js';
 import type { JobControl } from './jobControl.js';
 import type { LiveProgressCache } from './liveProgress.js';
@@ -50,6 +51,8 @@ export interface AppDeps {
   webhooks?: { deliveries: WebhookDeliveries; allow: WebhookAllowList; taskQueue: string };
   /** Users and API keys; who may call, how often, how many jobs each may run at once. */
   accounts: Accounts;
+  /** Email codes and the sessions they open. */
+  signIn: SignIn;
   auth: AuthSettings;
   logger: Logger;
 }

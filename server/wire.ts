@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
 import { defaultSymbols } from '../config/services.js';
 import type { Settings } from '../config/settings.js';
+import { isLoopbackHost } from '../config/settings.js';
 import { isTerminalStatus } from '../jobs/lifecycle.js';
 import { MongoAccounts } from '../storage/accounts.js';
 import type { Database } from '../storage/db.js';
@@ -10,6 +11,7 @@ import { JobEvents } from '../storage/jobEvents.js';
 import { MongoJobStore } from '../storage/jobStore.js';
 import { ModelLedgers } from '../storage/modelLedgers.js';
 import { ModelLocks } from '../storage/modelLocks.js';
+import { MongoSignIn } from '../storage/signIn.js';
 import { TradingDays } from '../storage/tradingDays.js';
 import { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { MarketDataSource } from '../trading/bars.js';
@@ -17,6 +19,8 @@ import type { AnalysisOptions, SimulationOptions } from '../workflows/definition
 import { AnalysisService } from './analysisService.js';
 import { createApp } from './app.js';
 import { Accounts } from './auth/accounts.js';
+import { logMailer, smtpMailer } from './auth/mailer.js';
+import { SignIn } from './auth/signIn.js';
 import type { AppDeps } from './context.js';
 import { DATABASE_CALL_MS, DATABASE_SCAN_MS, TEMPORAL_CALL_MS, withCallDeadlines } from './deadline.js';
 import { JobEventHub } from './eventHub.js';
@@ -74,6 +78,7 @@ export function wireApp(o: WireOptions) {
     logger: o.logger,
     ...(o.analysisOptions ? { analysisOptions: o.analysisOptions } : {}),
   });
+  const accountStore = withCallDeadlines(new MongoAccounts(c), DATABASE_CALL_MS, 'accounts');
   const deps: AppDeps = {
     pingDatabase: () => o.db.db.command({ ping: 1 }),
     storeHealth: new StoreHealth(
@@ -108,8 +113,13 @@ export function wireApp(o: WireOptions) {
       allow: o.settings.webhooks.allow,
       taskQueue: o.settings.taskQueues.orchestrator,
     },
-    accounts: new Accounts(withCallDeadlines(new MongoAccounts(c), DATABASE_CALL_MS, 'accounts'), {
+    accounts: new Accounts(accountStore, { logger: o.logger }),
+    signIn: new SignIn(withCallDeadlines(new MongoSignIn(c), DATABASE_CALL_MS, 'signIn'), accountStore, {
       logger: o.logger,
+      mailer: o.settings.auth.smtpUrl
+        ? smtpMailer(o.settings.auth.smtpUrl, o.settings.auth.mailFrom)
+        : logMailer(o.logger, isLoopbackHost(o.settings.host)),
+      sessionTtlMs: o.settings.auth.sessionTtlMs,
     }),
     auth: o.settings.auth,
     logger: o.logger,

@@ -47,6 +47,7 @@ export interface AccountStore {
   /** Creates the user unless its address is taken. */
   insertUser(user: UserDoc): Promise<'created' | 'email_taken' | 'id_taken'>;
   user(userId: string): Promise<UserDoc | null>;
+  userByEmail(email: string): Promise<UserDoc | null>;
   users(): Promise<UserDoc[]>;
   setDisabled(userId: string, disabled: boolean): Promise<boolean>;
   /** Deletes the user, its address and its keys; returns whether the user existed. */
@@ -89,6 +90,11 @@ export class MongoAccounts implements AccountStore {
 
   user(userId: string) {
     return this.c.users.findOne({ _id: userId });
+  }
+
+  async userByEmail(email: string) {
+    const holder = await this.c.userEmails.findOne({ _id: email });
+    return holder ? this.c.users.findOne({ _id: holder.userId }) : null;
   }
 
   users() {
@@ -147,6 +153,10 @@ export class MemoryAccounts implements AccountStore {
   }
   async user(userId: string) {
     const u = this.usersById.get(userId);
+    return u ? structuredClone(u) : null;
+  }
+  async userByEmail(email: string) {
+    const u = [...this.usersById.values()].find((x) => x.email === email);
     return u ? structuredClone(u) : null;
   }
   async users() {

@@ -4,6 +4,7 @@ import type { ApiKeyDoc, UserDoc, UserEmailDoc } from './accounts.js';
 import type { JobEventDoc } from './jobEvents.js';
 import type { JobTransitionDoc } from './jobStore.js';
 import type { LedgerIndexDoc, LedgerMonthDoc } from './ledgerSummaries.js';
+import type { SessionDoc, SignInCodeDoc } from './signIn.js';
 import type {
   BarYearDoc,
   ModelDayDoc,
@@ -44,6 +45,11 @@ export interface Collections {
   users: Collection<UserDoc>;
   userEmails: Collection<UserEmailDoc>;
   apiKeys: Collection<ApiKeyDoc>;
+  /** Email sign-in codes, their markers, sessions (storage/signIn.ts). */
+  signInCodes: Collection<SignInCodeDoc>;
+  signInSlots: Collection<{ _id: string; at: Date }>;
+  sessions: Collection<SessionDoc>;
+  sessionEpochs: Collection<{ _id: string; at: Date }>;
 }
 
 export interface Database {
@@ -98,6 +104,10 @@ export async function connectDatabase(
     users: db.collection<UserDoc>('users'),
     userEmails: db.collection<UserEmailDoc>('user_emails'),
     apiKeys: db.collection<ApiKeyDoc>('api_keys'),
+    signInCodes: db.collection<SignInCodeDoc>('sign_in_codes'),
+    signInSlots: db.collection<{ _id: string; at: Date }>('sign_in_slots'),
+    sessions: db.collection<SessionDoc>('sessions'),
+    sessionEpochs: db.collection<{ _id: string; at: Date }>('session_epochs'),
   };
   await ensureIndexes(collections);
   return { client, db, collections, close: () => client.close() };
@@ -131,6 +141,10 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
   users: [],
   userEmails: [],
   apiKeys: [{ key: { userId: 1 } }],
+  signInCodes: [],
+  signInSlots: [],
+  sessions: [],
+  sessionEpochs: [],
 };
 
 /**

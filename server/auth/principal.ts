@@ -4,7 +4,7 @@ import type { Scope } from '../../storage/accounts.js';
 export interface Principal {
   /** The owner of everything the request creates, and whose resources it sees. */
   userId: string;
-  via: 'api_key' | 'trusted_network' | 'auth_off';
+  via: 'api_key' | 'session' | 'trusted_network' | 'auth_off';
   scopes: ReadonlySet<Scope>;
   keyId?: string;
   /** Sees and manages every user's resources. */

@@ -1,11 +1,13 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
 import type { Logger } from 'pino';
 import type { AuthSettings } from '../../config/settings.js';
 import { inCidr, parseAddress } from '../../jobs/webhookPolicy.js';
 import type { Scope } from '../../storage/accounts.js';
 import type { Accounts } from '../auth/accounts.js';
 import { ADMIN_USER_ID, type Principal } from '../auth/principal.js';
+import type { SignIn } from '../auth/signIn.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { PUBLIC_PATHS } from './paths.js';
@@ -28,12 +30,16 @@ export function requiredScope(method: string, path: string): Scope {
 
 export interface AuthenticateOptions {
   accounts: Accounts;
+  signIn: SignIn;
   settings: AuthSettings;
   logger: Logger;
   limits: { perKey: RateLimiter; authFailures: RateLimiter };
 }
 
 const CHALLENGE = 'Bearer realm="tradeflow"';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The session cookie's name (routes/auth.ts sets it; `__Host-` prefixed). */
+const SESSION_COOKIE = 'tradeflow_session';
 
 /**
  * Who the request acts as: the user of its `Authorization: Bearer` API key; else, from a trusted network,
@@ -72,6 +78,25 @@ export function authenticate(o: AuthenticateOptions): MiddlewareHandler<AppEnv> 
         );
       }
       principal = result.principal;
+    } else if (getCookie(c, SESSION_COOKIE, 'host') !== undefined) {
+      const session = await o.signIn.session(getCookie(c, SESSION_COOKIE, 'host')!);
+      if (!session) {
+        o.limits.authFailures.take(ipKey);
+        throw new ApiError(
+          'unauthorized',
+          'the session is over (expired or signed out): sign in again',
+          {},
+          {
+            'WWW-Authenticate': CHALLENGE,
+          },
+        );
+      }
+      // A browser's cookie goes along on any site's request: a change needs the page to say where it is from
+      // (server/middleware/sameOrigin.ts then checks that it is this site or an allowed one).
+      if (!SAFE_METHODS.has(c.req.method) && c.req.header('origin') === undefined) {
+        throw new ApiError('forbidden_origin', 'a change made with a session cookie needs an Origin header');
+      }
+      principal = session;
     } else if (ip !== undefined && fromTrustedNetwork(ip, trusted)) {
       principal = { userId: o.settings.trustedUser, via: 'trusted_network', scopes: serviceScopes, admin: false };
       const write = c.req.method !== 'GET' && c.req.method !== 'HEAD';

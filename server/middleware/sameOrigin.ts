@@ -22,7 +22,9 @@ export function sameOriginWrites(allowedOrigins: readonly string[] = []): Middle
       } catch {
         host = undefined;
       }
-      if (!allowed.has(normalized) && (host === undefined || host !== c.req.header('host')?.toLowerCase())) {
+      // The request's own host: its Host header (what the URL is built from when served over HTTP).
+      const own = (c.req.header('host') ?? new URL(c.req.url).host).toLowerCase();
+      if (!allowed.has(normalized) && (host === undefined || host !== own)) {
         throw new ApiError('forbidden_origin', `writes from ${origin} are not accepted`, {
           hint: 'set TRADEFLOW_ALLOWED_ORIGINS to accept a site you trust',
         });

@@ -19,7 +19,7 @@ const whoami = createRoute({
             user_id: z.string(),
             email: z.string().nullable(),
             role: z.enum(['admin', 'user', 'service']),
-            via: z.enum(['api_key', 'trusted_network', 'auth_off']),
+            via: z.enum(['api_key', 'session', 'trusted_network', 'auth_off']),
             key_id: z.string().nullable(),
             scopes: z.array(z.string()),
           }),

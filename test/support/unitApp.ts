@@ -15,6 +15,7 @@ import { createApp } from '../../server/app.js';
 import { Accounts } from '../../server/auth/accounts.js';
 import { newApiKey } from '../../server/auth/keys.js';
 import { ADMIN_USER_ID } from '../../server/auth/principal.js';
+import { SignIn } from '../../server/auth/signIn.js';
 import type { AppDeps } from '../../server/context.js';
 import { JobEventHub, type JobEventHubOptions } from '../../server/eventHub.js';
 import { JobControl } from '../../server/jobControl.js';
@@ -27,6 +28,7 @@ import { MemoryAccounts, type Role, type Scope } from '../../storage/accounts.js
 import type { JobStore } from '../../storage/jobStore.js';
 import type { ModelLedgers } from '../../storage/modelLedgers.js';
 import type { ModelLocks } from '../../storage/modelLocks.js';
+import { MemorySignIn } from '../../storage/signIn.js';
 import { SyntheticSource } from '../../trading/market-data/synthetic.js';
 import { MemoryJobEvents, MemoryJobStore, MemoryTradingDays } from './memoryStores.js';
 
@@ -42,6 +44,8 @@ export function unitApp(
     /** Settings over the defaults (TRADEFLOW_* of authentication, rate limits, hosts). */
     env?: Record<string, string>;
     logger?: Logger;
+    /** The sign-in clock (code and session expiry). */
+    now?: () => Date;
   } = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tradeflow-unit-'));
@@ -70,6 +74,15 @@ export function unitApp(
   const accountStore = new MemoryAccounts();
   const admin = seedAdmin(accountStore);
   const accounts = new Accounts(accountStore, { logger });
+  const signInStore = new MemorySignIn();
+  /** Every sign-in code "sent", newest last. */
+  const mail: Array<{ to: string; code: string }> = [];
+  const signIn = new SignIn(signInStore, accountStore, {
+    logger,
+    mailer: { send: async (to, code) => void mail.push({ to, code }) },
+    sessionTtlMs: settings.auth.sessionTtlMs,
+    ...(o.now ? { now: o.now } : {}),
+  });
   const deps: AppDeps = {
     pingDatabase: async () => ({ ok: 1 }),
     storeHealth: new StoreHealth(o.probeWrite ?? (async () => ({ ok: 1 })), logger),
@@ -110,6 +123,7 @@ export function unitApp(
     namespace: 'default',
     allowedOrigins: o.allowedOrigins ?? [],
     accounts,
+    signIn,
     auth: settings.auth,
     logger,
   };
@@ -134,6 +148,8 @@ export function unitApp(
     dataDir,
     accounts,
     accountStore,
+    signInStore,
+    mail,
   };
 }
 
