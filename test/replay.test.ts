@@ -35,6 +35,7 @@ describe('replay of committed workflow histories', () => {
     expect([...types].sort()).toEqual([
       'analysisWorkflow',
       'closeAbandonedJobWorkflow',
+      'jobWebhookWorkflow',
       'reconcileJobsWorkflow',
       'simulationWorkflow',
     ]);
