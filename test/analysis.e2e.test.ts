@@ -392,7 +392,8 @@ describe('bad analysis requests get a 4xx with a reason', () => {
     ['unknown pipeline', { ticker: 'AAPL', pipeline: 'everything' }, 400, 'bad_request'],
     ['ticker and tickers', { ticker: 'AAPL', tickers: ['MSFT'] }, 400, 'bad_request'],
     ['no ticker', { pipeline: 'comprehensive' }, 400, 'bad_request'],
-    ['future date', { ticker: 'AAPL', date: '2999-01-01' }, 422, 'validation_error'],
+    ['future date', { ticker: 'AAPL', date: '2099-01-01' }, 422, 'validation_error'],
+    ['a year past 2100', { ticker: 'AAPL', date: '2999-01-01' }, 400, 'bad_request'],
     ['unknown llm', { ticker: 'AAPL', llm: 'gpt-99' }, 422, 'unknown_model'],
     ['unknown field', { ticker: 'AAPL', colour: 'blue' }, 400, 'bad_request'],
   ];
