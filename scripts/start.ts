@@ -34,6 +34,8 @@ for (const [name, p] of wanted) {
 }
 
 console.log('starting tradeflow…');
+/** Set at Ctrl-C: services that exit from then on (the terminal signals them too) are not started again. */
+let stopping = false;
 const stack = await startLocalStack({
   dataDir: settings.dataDir,
   ...binariesFromEnv(),
@@ -43,7 +45,7 @@ const stack = await startLocalStack({
   temporalUiPort: port('TRADEFLOW_TEMPORAL_UI_PORT', 8233),
   mongoPort: port('TRADEFLOW_MONGO_PORT', 27017),
   // A service that dies (killed, out of memory) is started again, with backoff; jobs ride out the gap.
-  starter: (o) => supervise(o.name, () => startService(o), { log }),
+  starter: (o) => supervise(o.name, () => startService(o), { log, shuttingDown: () => stopping }),
 });
 // Collections are created here, once, before two processes could race to create them.
 const db = await connectDatabase(stack.mongoUri, settings.mongo.db);
@@ -75,7 +77,6 @@ async function startWorker(): Promise<ManagedProcess> {
 
 let worker: ManagedProcess | undefined;
 let server: ManagedProcess | undefined;
-let stopping = false;
 
 async function shutdown(code: number) {
   if (stopping) return;
@@ -91,7 +92,7 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
-  worker = await supervise('worker', startWorker, { log });
+  worker = await supervise('worker', startWorker, { log, shuttingDown: () => stopping });
   server = await supervise(
     'api',
     async () => {
@@ -106,7 +107,7 @@ try {
       api.child.stdout?.pipe(process.stdout);
       return api;
     },
-    { log },
+    { log, shuttingDown: () => stopping },
   );
 } catch (err) {
   console.error((err as Error).message);
