@@ -95,7 +95,7 @@ export class AnalysisService {
     const options = {
       sandboxTaskQueue: this.d.settings.taskQueues.analysis,
       timeoutMs: this.d.settings.analysis.timeoutMs,
-      heartbeatTimeoutMs: 10_000,
+      heartbeatTimeoutMs: 15_000,
       maxAttempts: 3,
       ...this.d.analysisOptions,
     };

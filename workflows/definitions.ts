@@ -41,7 +41,7 @@ export interface SimulationOptions {
 }
 
 export const DEFAULT_SIMULATION_OPTIONS: Omit<SimulationOptions, 'modelDayTaskQueue'> = {
-  heartbeatTimeoutMs: 10_000,
+  heartbeatTimeoutMs: 15_000,
   modelDayTimeoutMs: 15 * 60_000,
   maxAttempts: 5,
   continueAsNewAfterEvents: 8_000,
@@ -168,7 +168,7 @@ export const closeJobWorkflowId = (jobId: string) => `close-${jobId}`;
  * activity scheduled with it heartbeats on a clock (worker/heartbeatClock.ts), so this bounds what a
  * crashed worker costs, not how long the work may take (start-to-close bounds that).
  */
-export const WORKER_SILENCE_TIMEOUT = '10s';
+export const WORKER_SILENCE_TIMEOUT = '15s';
 
 /**
  * Retries of the bookkeeping activities (their work is writes to our own database): about a quarter of
