@@ -302,7 +302,16 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     expect(res.body.openapi).toBe('3.1.0');
     const trigger = res.body.paths['/simulate/trigger'].post;
     const body = trigger.requestBody.content['application/json'].schema;
-    expect(Object.keys(body.properties)).toEqual(['start_date', 'end_date', 'models', 'symbols']);
+    expect(Object.keys(body.properties)).toEqual([
+      'config_path',
+      'date_range',
+      'start_date',
+      'end_date',
+      'models',
+      'symbols',
+      'replace_existing',
+      'callback_url',
+    ]);
     expect(body.additionalProperties).toBe(false);
     expect(Object.keys(trigger.responses)).toEqual(expect.arrayContaining(['202', '200', '400', '409', '422']));
     const results = res.body.paths['/results'].get.parameters.map((p: any) => p.name);
