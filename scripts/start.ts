@@ -7,6 +7,7 @@ import { canConnect, diesWithParent, type ManagedProcess, startService, stopProc
 import { binariesFromEnv, startLocalStack } from '../devstack/stack.js';
 import { supervise } from '../devstack/supervisor.js';
 import { connectDatabase } from '../storage/db.js';
+import { ensureDefaultSchedules } from '../temporal-config/schedules.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // `--import tsx` keeps each service one process, so signals (and a SIGKILL) reach the service itself.
@@ -57,8 +58,12 @@ if (settings.sandbox.mode === 'docker' && !settings.sandbox.dockerHost) {
   dockerApi = await ensureDockerApi({ dir: `${settings.dataDir}/podman`, log: (m) => console.log(m) });
 }
 
+// Where this machine reaches the API (the scheduled simulation catch-up posts its trigger there).
+const apiHost = ['0.0.0.0', '::', ''].includes(settings.host) ? '127.0.0.1' : settings.host;
+const apiUrl = env.TRADEFLOW_API_URL ?? `http://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${settings.port}`;
 const childEnv = {
   ...env,
+  TRADEFLOW_API_URL: apiUrl,
   ...(dockerApi ? { DOCKER_HOST: `unix://${dockerApi.socketPath}` } : {}),
   TEMPORAL_ADDRESS: stack.temporalAddress,
   MONGODB_URI: stack.mongoUri,
@@ -115,6 +120,10 @@ try {
 }
 
 if (stopping) await new Promise(() => {});
+// The two default Temporal Schedules, paused; one that exists already is left as it is.
+const schedules = await ensureDefaultSchedules(apiUrl).catch((err: Error) => [
+  { scheduleId: 'default schedules', outcome: `not created: ${err.message}` },
+]);
 console.log(`
 tradeflow is running
   API            http://${settings.host}:${settings.port}   (try: curl -X POST localhost:${settings.port}/simulate/trigger)
@@ -123,4 +132,6 @@ tradeflow is running
   MongoDB        ${stack.mongoUri}
   market data    ${settings.marketData.source}
   data and logs  ${settings.dataDir}
+  schedules      ${schedules.map((s) => `${s.scheduleId} (${s.outcome === 'exists' ? 'exists, left as is' : s.outcome === 'created' ? 'created, paused' : s.outcome})`).join('\n                 ')}
+                 resume one: curl -X POST ${apiUrl}/schedules/<id>/resume
 Ctrl-C stops everything; jobs survive a restart.`);

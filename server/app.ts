@@ -13,6 +13,7 @@ import { sameOriginWrites } from './middleware/sameOrigin.js';
 import { jobRoutes } from './routes/jobs.js';
 import { resultRoutes } from './routes/results.js';
 import { runRoutes } from './routes/run.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { simulateRoutes } from './routes/simulate.js';
 import { systemRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps) {
   app.route('/jobs', jobRoutes(deps));
   app.route('/jobs', webhookRoutes(deps));
   app.route('/results', resultRoutes(deps));
+  app.route('/schedules', scheduleRoutes(deps));
   app.route(
     '/',
     systemRoutes(deps, () => endpoints(app)),

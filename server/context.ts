@@ -13,6 +13,7 @@ import type { JobControl } from './jobControl.js';
 import type { LiveProgressCache } from './liveProgress.js';
 import type { PdfRenderer } from './pdfRenderer.js';
 import type { ResponseCache } from './responseCache.js';
+import type { ScheduleService } from './schedules/service.js';
 import type { SimulationService } from './simulationService.js';
 import type { StoreHealth } from './storeHealth.js';
 
@@ -45,6 +46,8 @@ export interface AppDeps {
   allowedOrigins?: readonly string[];
   /** Completion webhooks: the delivery log, what the SSRF policy opens, the queue redeliveries run on. */
   webhooks?: { deliveries: WebhookDeliveries; allow: WebhookAllowList; taskQueue: string };
+  /** Temporal Schedules (`/schedules`); absent in apps built without Temporal. */
+  schedules?: ScheduleService;
   logger: Logger;
 }
 

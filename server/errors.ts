@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   no_callback_url: 409,
   not_ended: 409,
   invalid_config: 422,
+  invalid_schedule: 422,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

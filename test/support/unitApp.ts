@@ -17,6 +17,7 @@ import { JobControl } from '../../server/jobControl.js';
 import { LiveProgressCache } from '../../server/liveProgress.js';
 import { PdfRenderer } from '../../server/pdfRenderer.js';
 import { ResponseCache } from '../../server/responseCache.js';
+import { actionCheck, ScheduleService } from '../../server/schedules/service.js';
 import { SimulationService } from '../../server/simulationService.js';
 import { StoreHealth } from '../../server/storeHealth.js';
 import type { JobStore } from '../../storage/jobStore.js';
@@ -59,6 +60,16 @@ export function unitApp(
     },
     { pollMs: 5, endCheckMs: 50, ...o.hub },
   );
+  const analyses = new AnalysisService({
+    jobs,
+    models,
+    market,
+    defaultSymbols: () => market.defaultSymbols(),
+    closedUniverse: true,
+    temporal,
+    settings,
+    logger,
+  });
   const deps: AppDeps = {
     pingDatabase: async () => ({ ok: 1 }),
     storeHealth: new StoreHealth(o.probeWrite ?? (async () => ({ ok: 1 })), logger),
@@ -79,15 +90,13 @@ export function unitApp(
       settings,
       logger,
     }),
-    analyses: new AnalysisService({
-      jobs,
-      models,
-      market,
-      defaultSymbols: () => market.defaultSymbols(),
-      closedUniverse: true,
+    analyses,
+    schedules: new ScheduleService({
       temporal,
-      settings,
-      logger,
+      taskQueue: 'unit',
+      analysis: () => ({ ...analyses.options(), sandbox: 'process' }),
+      checkAction: actionCheck(analyses, models),
+      namespace: 'default',
     }),
     control,
     liveProgress: new LiveProgressCache(temporal),
