@@ -37,9 +37,12 @@ const Env = z.object({
   ANALYSIS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   ANALYSIS_BENCHMARK: z.string().default('QQQ'),
   TRADEFLOW_ALLOWED_ORIGINS: z.string().optional(),
+  // Empty is unset (compose files pass `${VAR:-}`): a secret is then generated into the data folder.
   TRADEFLOW_WEBHOOK_SECRET: z
-    .string()
-    .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be a Standard Webhooks secret: whsec_ and base64')
+    .union([
+      z.literal(''),
+      z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be a Standard Webhooks secret: whsec_ and base64'),
+    ])
     .optional(),
   TRADEFLOW_WEBHOOK_ALLOW: z.string().optional(),
   /** AI-Trader's working folder: `config_path` of a trigger resolves inside it (`configs/default_config.json`). */
