@@ -125,7 +125,11 @@ export const ResultsQuery = z
     end_date: IsoDateString.optional(),
     model: commaList,
     job_id: Name(200).optional(),
-    detail: z.enum(['minimal', 'full']).default('minimal'),
+    detail: z.enum(['minimal', 'full']).optional().openapi({ description: 'minimal (the default) or full' }),
+    reasoning: z
+      .enum(['none', 'summary', 'full'])
+      .optional()
+      .openapi({ description: 'AI-Trader v0.5’s name for detail: `full` is detail=full, the others minimal' }),
   })
   .strict();
 

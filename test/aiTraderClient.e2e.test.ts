@@ -119,6 +119,13 @@ describe('the AI-Trader client, unchanged', () => {
     expect(byModel.body.results).toHaveLength(1);
     expect(byModel.body.results[0]).toMatchObject({ model: 'momentum', trades: expect.any(Array) });
     expect(byModel.body.results[0].ai_reasoning).toBeDefined();
+    // v0.5 asks for a range with `reasoning=` instead of `detail=`.
+    const v05 = await h.api('/results?start_date=2025-10-20&end_date=2025-10-21&model=momentum&reasoning=full');
+    expect(v05.status).toBe(200);
+    expect(v05.body.models[0]).toMatchObject({ model: 'momentum', period_metrics: { trading_days: 2 } });
+    expect(v05.body.models[0].days).toHaveLength(2);
+    const summary = await h.api('/results?start_date=2025-10-20&end_date=2025-10-21&model=momentum&reasoning=summary');
+    expect(summary.body.models[0].days).toBeUndefined();
   }, 240_000);
 
   it('takes date_range as [start, end] or [date], and a config’s initial cash', async () => {
