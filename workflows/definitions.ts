@@ -79,6 +79,8 @@ export interface SimulationInput {
   seed?: SimulationJobSeed;
   /** Cash a model without a ledger starts with, when the trigger named it (an AI-Trader config's). */
   initialCash?: number;
+  /** `replace_existing`: each model's first date here; its days from then on are replaced by this job's. */
+  replaceFrom?: Record<string, string>;
 }
 
 export interface ModelDayRef {

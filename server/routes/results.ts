@@ -126,6 +126,7 @@ export function resultRoutes(deps: AppDeps) {
             portfolio_value: v.endValue,
             profit: v.profit,
             return_pct: v.returnPct,
+            job_id: v.jobId,
           })),
           period_metrics: periodMetrics(vs),
           ...(full ? { days: whole.filter((d) => d.model === model).map(tradingDayFull) } : {}),
