@@ -131,7 +131,11 @@ describe('daily pre-market reports on a Temporal Schedule', () => {
     }
 
     // The digest, read by an independent PDF reader: the date, the batch's status, every decision, each sector.
-    const pdf = join(h.settings.dataDir, result.digest.pdf);
+    const download = await fetch(`${h.baseUrl}/schedules/${id}/runs/${run!.workflow_id}/digest`);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('application/pdf');
+    const pdf = join(h.settings.dataDir, 'downloaded-digest.pdf');
+    writeFileSync(pdf, Buffer.from(await download.arrayBuffer()));
     const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
     expect(text).toContain(`Pre-market digest for ${result.date}`);
     expect(text).toMatch(/Batch status: completed \(3 completed\)/);
@@ -140,7 +144,10 @@ describe('daily pre-market reports on a Temporal Schedule', () => {
       expect(text).toMatch(new RegExp(`${j.ticker}\\s+${j.sector.split(' ')[0]}\\s+completed\\s+${j.decision}`));
     expect(text).toContain('Sector: Technology');
     expect(text).toContain('Sector: Consumer Discretionary');
-    const markdown = readFileSync(join(h.settings.dataDir, result.digest.markdown), 'utf8');
+    const markdown = await (
+      await fetch(`${h.baseUrl}/schedules/${id}/runs/${run!.workflow_id}/digest?format=markdown`)
+    ).text();
+    expect(markdown).toBe(readFileSync(join(h.settings.dataDir, result.digest.markdown), 'utf8'));
     expect(markdown).toContain(`| AAPL | Technology | completed | ${result.jobs[0].decision} |`);
     expect(result.sectors.map((s: any) => [s.sector, s.tickers])).toEqual([
       ['Technology', ['AAPL', 'MSFT']],
@@ -195,6 +202,9 @@ describe('daily pre-market reports on a Temporal Schedule', () => {
     expect(job.body).toMatchObject({ kind: 'analysis', ticker: 'NVDA', date: '2025-07-03', status: 'completed' });
 
     // The skip is decided before any work: the holiday's run started no child workflow.
+    const noDigest = await h.api(`/schedules/${id}/runs/${runs[1]!.workflow_id}/digest`);
+    expect(noDigest.status).toBe(404);
+    expect(noDigest.body.message).toMatch(/skipped: NYSE closed \(Independence Day\)/);
     const skipped = await keepHistory(runs[1]!.workflow_id, 'dailyReportsWorkflow-holiday');
     const types = (skipped.events ?? []).map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes')));
     expect(types).toContain('activityTaskScheduledEventAttributes');

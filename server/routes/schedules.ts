@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
@@ -76,6 +78,23 @@ const runs = createRoute({
   responses: {
     200: { description: 'runs', ...json(z.object({ runs: z.array(z.object({}).catchall(z.unknown())) })) },
     ...errorResponses('not_found', 'bad_request', 'service_unavailable'),
+  },
+});
+
+const digest = createRoute({
+  method: 'get',
+  path: '/{scheduleId}/runs/{workflowId}/digest',
+  summary: 'A daily-reports run’s digest of the day’s decisions: PDF (default) or markdown',
+  request: {
+    params: Params.extend({ workflowId: z.string().min(1).max(300) }),
+    query: z.object({ format: z.enum(['pdf', 'markdown']).default('pdf') }),
+  },
+  responses: {
+    200: {
+      description: 'the digest',
+      content: { 'application/pdf': { schema: z.string() }, 'text/markdown': { schema: z.string() } },
+    },
+    ...errorResponses('not_found', 'file_not_available', 'not_completed', 'bad_request', 'service_unavailable'),
   },
 });
 
@@ -158,6 +177,23 @@ export function scheduleRoutes(deps: AppDeps) {
   app.openapi(runs, async (c) =>
     c.json({ runs: await service().runs(c.req.valid('param').scheduleId, c.req.valid('query').limit) }, 200),
   );
+  app.openapi(digest, async (c) => {
+    const { scheduleId, workflowId } = c.req.valid('param');
+    const { format } = c.req.valid('query');
+    const files = await service().digest(scheduleId, workflowId);
+    const root = resolve(deps.dataDir);
+    const file = resolve(root, format === 'pdf' ? files.pdf : files.markdown);
+    if (!file.startsWith(`${root}${sep}`))
+      throw new ApiError('file_not_available', 'the digest is outside the data folder');
+    const bytes = await readFile(file).catch(() => {
+      throw new ApiError('file_not_available', `the digest of ${workflowId} is gone from the data folder`);
+    });
+    const name = `digest-${workflowId.replace(/[^A-Za-z0-9._-]/g, '_')}.${format === 'pdf' ? 'pdf' : 'md'}`;
+    return c.body(bytes, 200, {
+      'content-type': format === 'pdf' ? 'application/pdf' : 'text/markdown; charset=utf-8',
+      'content-disposition': `attachment; filename="${name}"`,
+    });
+  });
   app.openapi(stateChange('pause'), async (c) => {
     const { note } = c.req.valid('json') ?? {};
     return c.json(await service().pause(c.req.valid('param').scheduleId, note), 200);

@@ -5,6 +5,7 @@ import {
   ScheduleNotFoundError,
   type ScheduleOptions,
   type ScheduleOverlapPolicy,
+  WorkflowNotFoundError,
 } from '@temporalio/client';
 import type { ModelRegistry } from '../../config/models.js';
 import { endOfDayIn, startOfDayIn } from '../../trading/marketDay.js';
@@ -228,6 +229,35 @@ export class ScheduleService {
       .catch((err) => mapTemporalError(err, scheduleId));
   }
 
+  /**
+   * The digest of one run of a daily-reports schedule: 409 while it runs, 404 (with the reason) for a
+   * run that was skipped or wrote none.
+   */
+  async digest(scheduleId: string, workflowId: string): Promise<RunDigest> {
+    // Temporal names each run `<schedule id>-<nominal time>`: a run of another schedule is not this one's.
+    if (!workflowId.startsWith(`${scheduleId}-`)) {
+      throw new ApiError('not_found', `${workflowId} is not a run of schedule ${scheduleId}`);
+    }
+    const handle = this.d.temporal.workflow.getHandle(workflowId);
+    const status = await handle.describe().then(
+      (d) => d.status.name,
+      (err) => {
+        if (err instanceof WorkflowNotFoundError) throw new ApiError('not_found', `no run ${workflowId}`);
+        throw err;
+      },
+    );
+    if (status === 'RUNNING') throw new ApiError('not_completed', `run ${workflowId} is still running`);
+    if (status !== 'COMPLETED') {
+      throw new ApiError('file_not_available', `run ${workflowId} ended ${status.toLowerCase()}: it wrote no digest`);
+    }
+    const result = (await handle.result()) as { status?: string; reason?: string; digest?: RunDigest } | null;
+    if (!result?.digest) {
+      const why = result?.status === 'skipped' ? `it was skipped: ${result.reason}` : 'it is not a daily-reports run';
+      throw new ApiError('file_not_available', `run ${workflowId} has no digest: ${why}`);
+    }
+    return result.digest;
+  }
+
   /** The workflows the schedule started, newest first, with each ended one's result (a skip and its reason, the batch's status). */
   async runs(scheduleId: string, limit: number) {
     await this.get(scheduleId);
@@ -256,6 +286,12 @@ export class ScheduleService {
     }
     return out;
   }
+}
+
+/** A completed daily-reports run's digest files, relative to the data directory. */
+export interface RunDigest {
+  markdown: string;
+  pdf: string;
 }
 
 function actionView(a: { scheduledAt: Date; takenAt: Date; action: { workflow: { workflowId: string } } }) {

@@ -148,3 +148,27 @@ describe('POST /schedules refuses bad specs before reaching Temporal', () => {
     expect(json.message).toMatch(message);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('lists every /schedules route', async () => {
+    const { app } = unitApp();
+    const doc = (await (await app.request('/openapi.json')).json()) as { paths: Record<string, object> };
+    expect(
+      Object.entries(doc.paths)
+        .filter(([path]) => path.startsWith('/schedules'))
+        .flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`))
+        .sort(),
+    ).toEqual([
+      'DELETE /schedules/{scheduleId}',
+      'GET /schedules',
+      'GET /schedules/{scheduleId}',
+      'GET /schedules/{scheduleId}/runs',
+      'GET /schedules/{scheduleId}/runs/{workflowId}/digest',
+      'POST /schedules',
+      'POST /schedules/{scheduleId}/backfill',
+      'POST /schedules/{scheduleId}/pause',
+      'POST /schedules/{scheduleId}/resume',
+      'POST /schedules/{scheduleId}/trigger',
+    ]);
+  });
+});
