@@ -164,8 +164,10 @@ describe('the simulation catch-up trigger', () => {
       jobId: 'sim-1',
     });
     expect(api.seen[0]).toEqual({ key: 'schedule:run-1', body: '{}' });
-    expect(await a.triggerSimulationCatchUp({ ...input, models: ['m1'] })).toMatchObject({ status: 'current' });
-    expect(api.seen[1]!.body).toBe('{"models":["m1"]}');
+    expect(
+      await a.triggerSimulationCatchUp({ ...input, models: ['m1'], callbackUrl: 'https://example.com/hook' }),
+    ).toMatchObject({ status: 'current' });
+    expect(JSON.parse(api.seen[1]!.body)).toEqual({ models: ['m1'], callback_url: 'https://example.com/hook' });
     expect(await a.triggerSimulationCatchUp(input)).toMatchObject({ status: 'failed', httpStatus: 409 });
     // A 503 is thrown, so Temporal retries the activity.
     await expect(a.triggerSimulationCatchUp(input)).rejects.toThrow(/answered 503/);

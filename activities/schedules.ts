@@ -156,13 +156,17 @@ export function createScheduleActivities(d: ScheduleActivityDeps) {
   async function triggerSimulationCatchUp(input: {
     idempotencyKey: string;
     models?: string[];
+    callbackUrl?: string;
     date: string;
   }): Promise<SimulationCatchUpDone> {
     const url = `${(d.apiUrl ?? defaultApiUrl)().replace(/\/$/, '')}/simulate/trigger`;
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': input.idempotencyKey },
-      body: JSON.stringify(input.models ? { models: input.models } : {}),
+      body: JSON.stringify({
+        ...(input.models ? { models: input.models } : {}),
+        ...(input.callbackUrl ? { callback_url: input.callbackUrl } : {}),
+      }),
       signal: AbortSignal.timeout(30_000),
     });
     const body = (await res.json().catch(() => ({}))) as { job_id?: string; status?: string; message?: string };

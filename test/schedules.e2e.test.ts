@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -20,14 +21,31 @@ import { workflowBundle } from './support/workflowBundle.js';
 
 let h: Harness;
 const uid = () => randomBytes(3).toString('hex');
+/** Completion webhooks the scheduled jobs send (loopback is allowed for this harness). */
+const hooks: Array<{ path: string; body: any }> = [];
+let receiver: Server;
+let hookBase = '';
 beforeAll(async () => {
-  h = await startHarness({ models: STRATEGY_MODELS });
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      hooks.push({ path: req.url ?? '', body: JSON.parse(body || '{}') });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  hookBase = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+  h = await startHarness({ models: STRATEGY_MODELS, env: { TRADEFLOW_WEBHOOK_ALLOW: '127.0.0.1' } });
   // The scheduled catch-up posts its trigger to this API (the worker runs in this process).
   process.env.TRADEFLOW_API_URL = h.baseUrl;
 });
 afterAll(async () => {
   delete process.env.TRADEFLOW_API_URL;
   await h?.stop();
+  receiver?.close();
 });
 
 /** Histories recorded from these runs replay on the current code; with UPDATE_HISTORIES=1 they are added (never overwritten). */
@@ -87,6 +105,7 @@ describe('daily pre-market reports on a Temporal Schedule', () => {
         pipeline: 'news-only',
         // Trigger-now runs today, whatever the calendar says: the skip is tested by the backfill below.
         skip_closed_days: false,
+        callback_url: `${hookBase}/reports`,
       },
       paused: true,
     });
@@ -155,6 +174,15 @@ describe('daily pre-market reports on a Temporal Schedule', () => {
     ]);
     const tech = readFileSync(join(h.settings.dataDir, result.sectors[0].report), 'utf8');
     expect(tech).toMatch(/2 companies, 2 decided/);
+
+    // Each scheduled job delivers its end to the schedule's callback URL, once.
+    await until('three deliveries', async () => hooks.filter((k) => k.path === '/reports').length >= 3);
+    expect(
+      hooks
+        .filter((k) => k.path === '/reports')
+        .map((k) => [k.body.type, k.body.data.job_id])
+        .sort(),
+    ).toEqual(result.jobs.map((j: any) => ['job.completed', j.jobId]).sort());
 
     await keepHistory(run!.workflow_id, 'dailyReportsWorkflow-batch');
     expect((await h.api(`/schedules/${id}`, { method: 'DELETE' })).status).toBe(200);

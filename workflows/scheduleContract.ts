@@ -19,6 +19,8 @@ export interface DailyReportsInput {
   riskRounds: number;
   /** When false the action runs on days the exchange is closed too (the default skips them). */
   skipClosedDays: boolean;
+  /** Where each analysis job's end is POSTed (checked when the schedule was made). */
+  callbackUrl?: string;
   /** How analyses are run, as the API's settings had it when the schedule was made. */
   analysis: AnalysisOptions & { sandbox: 'process' | 'docker' };
 }
@@ -29,6 +31,8 @@ export interface SimulationCatchUpInput {
   /** Models to catch up; all configured ones when absent. */
   models?: string[];
   skipClosedDays: boolean;
+  /** Sent as the trigger's `callback_url`: the simulation job's end is POSTed there. */
+  callbackUrl?: string;
 }
 
 export interface ScheduledSkip {

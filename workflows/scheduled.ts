@@ -87,6 +87,7 @@ export async function dailyReportsWorkflow(input: DailyReportsInput): Promise<Da
         },
         request: { schedule_id: scheduleId, date: day.date, ticker, sector, pipeline: input.pipeline },
         createdAt,
+        ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
       },
     };
     return job;
@@ -133,5 +134,6 @@ export async function simulationCatchUpWorkflow(input: SimulationCatchUpInput): 
     idempotencyKey: `schedule:${workflowInfo().workflowId}`,
     date: day.date,
     ...(input.models ? { models: input.models } : {}),
+    ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
   });
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { checkedCallbackUrl } from '../callbackUrl.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
 import { MAX_RUNS } from '../schedules/service.js';
@@ -41,6 +42,7 @@ const create = createRoute({
       'conflict',
       'unknown_ticker',
       'unknown_model',
+      'invalid_callback_url',
       'service_unavailable',
       ...WRITE_ERROR_CODES,
     ),
@@ -171,7 +173,12 @@ export function scheduleRoutes(deps: AppDeps) {
     return deps.schedules;
   };
 
-  app.openapi(create, async (c) => c.json(await service().create(c.get('owner'), c.req.valid('json')), 201));
+  app.openapi(create, async (c) => {
+    const body = c.req.valid('json');
+    // The jobs each run starts deliver their end there: a URL the webhook policy refuses is a 422 now.
+    checkedCallbackUrl(body.action.callback_url, deps.webhooks?.allow);
+    return c.json(await service().create(c.get('owner'), body), 201);
+  });
   app.openapi(list, async (c) => c.json({ schedules: await service().list(c.req.valid('query').limit) }, 200));
   app.openapi(get, async (c) => c.json(await service().get(c.req.valid('param').scheduleId), 200));
   app.openapi(runs, async (c) =>

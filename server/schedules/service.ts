@@ -85,10 +85,18 @@ export class ScheduleService {
               debateRounds: a.debate_rounds,
               riskRounds: a.risk_rounds,
               skipClosedDays: a.skip_closed_days,
+              ...(a.callback_url ? { callbackUrl: a.callback_url } : {}),
               analysis: this.d.analysis(),
             },
           ]
-        : [{ owner, ...(a.models ? { models: a.models } : {}), skipClosedDays: a.skip_closed_days }];
+        : [
+            {
+              owner,
+              ...(a.models ? { models: a.models } : {}),
+              skipClosedDays: a.skip_closed_days,
+              ...(a.callback_url ? { callbackUrl: a.callback_url } : {}),
+            },
+          ];
     return {
       scheduleId: req.schedule_id,
       spec,

@@ -120,6 +120,16 @@ describe('POST /schedules refuses bad specs before reaching Temporal', () => {
     ['an unknown action', { ...valid, action: { kind: 'launch_rockets' } }, 400, 'bad_request', /action/],
     ['a bad schedule id', { ...valid, schedule_id: 'a b/c' }, 400, 'bad_request', /schedule_id/],
     [
+      'a callback URL to a private address',
+      {
+        ...valid,
+        action: { kind: 'simulation_catch_up', callback_url: 'http://169.254.169.254/latest/meta-data' },
+      },
+      422,
+      'invalid_callback_url',
+      /callback_url/,
+    ],
+    [
       'a ticker without market data',
       { ...valid, action: { kind: 'daily_reports', watchlist: [{ ticker: 'ZZZZ', sector: 'X' }] } },
       422,

@@ -79,6 +79,9 @@ export const DailyReportsAction = z
     debate_rounds: z.number().int().min(1).max(5).default(1),
     risk_rounds: z.number().int().min(1).max(3).default(1),
     skip_closed_days: z.boolean().default(true),
+    callback_url: z.string().min(1).max(4096).optional().openapi({
+      description: 'each analysis job of every run POSTs its end here, signed (see completion webhooks)',
+    }),
   })
   .strict();
 
@@ -87,6 +90,9 @@ export const SimulationCatchUpAction = z
     kind: z.literal('simulation_catch_up'),
     models: z.array(z.string().min(1).max(100)).min(1).max(50).optional(),
     skip_closed_days: z.boolean().default(true),
+    callback_url: z.string().min(1).max(4096).optional().openapi({
+      description: 'each run’s simulation job POSTs its end here, signed (see completion webhooks)',
+    }),
   })
   .strict();
 
