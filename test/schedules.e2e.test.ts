@@ -58,6 +58,8 @@ async function keepHistory(workflowId: string, name: string) {
   return history;
 }
 
+const listed = async (): Promise<string[]> =>
+  (await h.api('/schedules')).body.schedules.map((s: { schedule_id: string }) => s.schedule_id);
 const create = (body: Record<string, unknown>) => h.api('/schedules', { method: 'POST', json: body });
 
 /** Waits until the schedule has started `n` workflows and all of them ended; returns them oldest first. */
@@ -126,7 +128,8 @@ describe('daily pre-market reports on a Temporal Schedule', () => {
     }
     const again = await create({ schedule_id: id, spec: WEEKDAYS_0830, action: made.body.action });
     expect(again.status).toBe(409);
-    expect((await h.api('/schedules')).body.schedules.map((s: any) => s.schedule_id)).toContain(id);
+    // Temporal lists schedules from its visibility store, which follows a write within moments.
+    await until('listed', async () => (await listed()).includes(id));
 
     const fired = await h.api(`/schedules/${id}/trigger`, { method: 'POST' });
     expect(fired.status).toBe(202);
@@ -310,7 +313,7 @@ describe('the simulation catch-up on a short interval', () => {
     const deleted = await h.api(`/schedules/${id}`, { method: 'DELETE' });
     expect(deleted.status).toBe(200);
     expect((await h.api(`/schedules/${id}`)).status).toBe(404);
-    expect((await h.api('/schedules')).body.schedules.map((s: any) => s.schedule_id)).not.toContain(id);
+    await until('no longer listed', async () => !(await listed()).includes(id));
     // Temporal itself no longer has it.
     await expect(h.temporal.schedule.getHandle(id).describe()).rejects.toThrow();
   });
