@@ -96,6 +96,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
     };
     /** Models whose ledgers the workflow carries from here: where each one's ledger ends now. */
     ledgersOf?: { owner: string; models: string[]; firstDate: Record<string, string> };
+    /** `replace_existing`: each model's days from its date on are replaced by this job's (kept as history). */
+    replace?: { owner: string; from: Record<string, string> };
   }): Promise<{ bars: number; ledgers?: Record<string, LedgerEnd | null> }> {
     if (input.register) {
       const { owner, models, dates, modelStart, seed } = input.register;
@@ -131,10 +133,36 @@ export function createSimulationActivities(deps: SimulationDeps) {
         modelDayEventKey.barsReady,
       ),
     );
+    if (input.replace) await replaceDays(input.jobId, input.replace.owner, input.replace.from);
     if (!input.ledgersOf) return { bars: count };
     const { owner, models: carried, firstDate } = input.ledgersOf;
     const ends = await Promise.all(carried.map((m) => ledgerEnd(owner, m, firstDate[m] ?? input.firstDate)));
     return { bars: count, ledgers: Object.fromEntries(carried.map((m, i) => [m, ends[i] ?? null])) };
+  }
+
+  /**
+   * Takes each model's days from its date on out of its ledger (into the ledger's history) and moves its
+   * head back to the day before, so this job's days become the ledger from that date on. Idempotent.
+   */
+  async function replaceDays(jobId: string, owner: string, from: Record<string, string>): Promise<void> {
+    for (const [model, date] of Object.entries(from)) {
+      const last = await tradingDays.replaceFrom(owner, model, date, jobId);
+      await ledgers.rewindTo(owner, model, last ? { lastDate: last.date, position: last.endingPosition } : null);
+      heads.delete(`${owner}|${model}`);
+      logger.info({ jobId, model, date, ledgerEndsAt: last?.date ?? null }, 'replacing days from this date on');
+      await events.append(
+        jobId,
+        jobEvents.log(
+          {
+            type: 'LOG',
+            model,
+            date,
+            message: `${model}: days from ${date} on are run again (the earlier ones kept as history)`,
+          },
+          `replace|${model}`,
+        ),
+      );
+    }
   }
 
   /**
@@ -401,7 +429,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
     const { _id, owner: _o, jobId: _j, createdAt: _c, reasoning, ...day } = doc;
     let reasoningRef: string | undefined;
     if (JSON.stringify(reasoning).length > INLINE_REASONING_BYTES) {
-      reasoningRef = `${_id}|attempt-${ctx.info.attempt}`;
+      // The job is in the key: a run replacing this day (replace_existing) keeps its own reasoning.
+      reasoningRef = `${_id}|${input.jobId}|attempt-${ctx.info.attempt}`;
       const ref = reasoningRef;
       await reachable(() => tradingDays.saveReasoning(ref, reasoning));
       clock.lap('write');

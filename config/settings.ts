@@ -59,9 +59,12 @@ const Env = z.object({
   /** Where sign-in codes are sent from (`smtp://…` or `smtps://user:pass@host`); unset: to the log, on loopback only. */
   TRADEFLOW_SMTP_URL: z.string().optional(),
   TRADEFLOW_MAIL_FROM: z.string().default('tradeflow <no-reply@localhost>'),
+  // Empty is unset (compose files pass `${VAR:-}`): a secret is then generated into the data folder.
   TRADEFLOW_WEBHOOK_SECRET: z
-    .string()
-    .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be a Standard Webhooks secret: whsec_ and base64')
+    .union([
+      z.literal(''),
+      z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be a Standard Webhooks secret: whsec_ and base64'),
+    ])
     .optional(),
   TRADEFLOW_WEBHOOK_ALLOW: z.string().optional(),
   /** AI-Trader's working folder: `config_path` of a trigger resolves inside it (`configs/default_config.json`). */

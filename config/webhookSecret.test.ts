@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NO_ALLOW_LIST } from '../jobs/webhookPolicy.js';
+import { loadSettings } from './settings.js';
 import { webhookSecret, webhookSecretPath } from './webhookSecret.js';
 
 describe('the webhook signing secret', () => {
@@ -24,5 +25,17 @@ describe('the webhook signing secret', () => {
     );
     writeFileSync(webhookSecretPath(dataDir), 'garbage');
     expect(() => webhookSecret({ dataDir, webhooks: { allow: NO_ALLOW_LIST } })).toThrow(/does not hold/);
+  });
+});
+
+describe('webhook settings from the environment', () => {
+  it('takes an empty secret as unset, refuses a malformed one, and parses the allow-list', () => {
+    expect(loadSettings({ TRADEFLOW_WEBHOOK_SECRET: '' }).webhooks.secret).toBeUndefined();
+    expect(() => loadSettings({ TRADEFLOW_WEBHOOK_SECRET: 'hunter2' })).toThrow(/TRADEFLOW_WEBHOOK_SECRET/);
+    const allow = loadSettings({ TRADEFLOW_WEBHOOK_ALLOW: '127.0.0.1, 10.0.0.0/8,hooks.internal' }).webhooks.allow;
+    expect(allow.cidrs).toHaveLength(2);
+    expect(allow.hosts).toEqual(['hooks.internal']);
+    expect(loadSettings({}).webhooks.allow).toEqual(NO_ALLOW_LIST);
+    expect(() => loadSettings({ TRADEFLOW_WEBHOOK_ALLOW: '10.0.0.0/40' })).toThrow(/TRADEFLOW_WEBHOOK_ALLOW/);
   });
 });

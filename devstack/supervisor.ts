@@ -6,6 +6,11 @@ export interface SupervisorOptions {
   maxBackoffMs?: number;
   /** A process that ran this long counts as having started fine: the next restart waits 1 s again. */
   stableMs?: number;
+  /**
+   * True once the whole instance is shutting down: a Ctrl-C reaches every process of the terminal's
+   * group at once, so a service may exit before its own `stop` is called, and is not started again.
+   */
+  shuttingDown?: () => boolean;
 }
 
 /**
@@ -29,7 +34,7 @@ export async function supervise(
   const watch = (proc: ManagedProcess) => {
     const startedAt = Date.now();
     proc.child.once('exit', (code, signal) => {
-      if (stopping || proc !== current) return;
+      if (stopping || o.shuttingDown?.() || proc !== current) return;
       if (Date.now() - startedAt >= stableMs) backoffMs = 1_000;
       o.log(`${name} exited (${signal ?? code}); starting it again in ${Math.round(backoffMs / 1000)} s`);
       schedule();
@@ -38,7 +43,7 @@ export async function supervise(
   const schedule = () => {
     timer = setTimeout(async () => {
       timer = undefined;
-      if (stopping) return;
+      if (stopping || o.shuttingDown?.()) return;
       try {
         current = await start();
         restarts += 1;

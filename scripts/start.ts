@@ -1,5 +1,6 @@
 // `npm start`: the embedded Temporal dev server (with Web UI), FerretDB, the worker and the HTTP API.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../config/logger.js';
 import { loadSettings } from '../config/settings.js';
@@ -9,6 +10,7 @@ import { binariesFromEnv, startLocalStack } from '../devstack/stack.js';
 import { supervise } from '../devstack/supervisor.js';
 import { bootstrapAdmin } from '../server/auth/announce.js';
 import { connectDatabase } from '../storage/db.js';
+import { DEFAULT_SCHEDULES, ensureDefaultSchedules } from '../temporal-config/schedules.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // `--import tsx` keeps each service one process, so signals (and a SIGKILL) reach the service itself.
@@ -36,6 +38,8 @@ for (const [name, p] of wanted) {
 }
 
 console.log('starting tradeflow…');
+/** Set at Ctrl-C: services that exit from then on (the terminal signals them too) are not started again. */
+let stopping = false;
 const stack = await startLocalStack({
   dataDir: settings.dataDir,
   ...binariesFromEnv(),
@@ -45,7 +49,7 @@ const stack = await startLocalStack({
   temporalUiPort: port('TRADEFLOW_TEMPORAL_UI_PORT', 8233),
   mongoPort: port('TRADEFLOW_MONGO_PORT', 27017),
   // A service that dies (killed, out of memory) is started again, with backoff; jobs ride out the gap.
-  starter: (o) => supervise(o.name, () => startService(o), { log }),
+  starter: (o) => supervise(o.name, () => startService(o), { log, shuttingDown: () => stopping }),
 });
 // Collections are created here, once, before two processes could race to create them; so is the admin.
 const db = await connectDatabase(stack.mongoUri, settings.mongo.db);
@@ -58,8 +62,12 @@ if (settings.sandbox.mode === 'docker' && !settings.sandbox.dockerHost) {
   dockerApi = await ensureDockerApi({ dir: `${settings.dataDir}/podman`, log: (m) => console.log(m) });
 }
 
+// Where this machine reaches the API (the scheduled simulation catch-up posts its trigger there).
+const apiHost = ['0.0.0.0', '::', ''].includes(settings.host) ? '127.0.0.1' : settings.host;
+const apiUrl = env.TRADEFLOW_API_URL ?? `http://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${settings.port}`;
 const childEnv = {
   ...env,
+  TRADEFLOW_API_URL: apiUrl,
   ...(dockerApi ? { DOCKER_HOST: `unix://${dockerApi.socketPath}` } : {}),
   TEMPORAL_ADDRESS: stack.temporalAddress,
   MONGODB_URI: stack.mongoUri,
@@ -78,7 +86,6 @@ async function startWorker(): Promise<ManagedProcess> {
 
 let worker: ManagedProcess | undefined;
 let server: ManagedProcess | undefined;
-let stopping = false;
 
 async function shutdown(code: number) {
   if (stopping) return;
@@ -94,7 +101,7 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
-  worker = await supervise('worker', startWorker, { log });
+  worker = await supervise('worker', startWorker, { log, shuttingDown: () => stopping });
   server = await supervise(
     'api',
     async () => {
@@ -109,7 +116,7 @@ try {
       api.child.stdout?.pipe(process.stdout);
       return api;
     },
-    { log },
+    { log, shuttingDown: () => stopping },
   );
 } catch (err) {
   console.error((err as Error).message);
@@ -118,6 +125,11 @@ try {
 
 if (stopping) await new Promise(() => {});
 const auth = `-H "Authorization: Bearer $(cat ${admin.file})"`;
+// The two default Temporal Schedules, paused, made as the admin; one that exists already is left as it is.
+const adminKey = admin.created ? admin.key : admin.fileExists ? readFileSync(admin.file, 'utf8').trim() : undefined;
+const schedules = await ensureDefaultSchedules(apiUrl, DEFAULT_SCHEDULES, adminKey).catch((err: Error) => [
+  { scheduleId: 'default schedules', outcome: `not created: ${err.message}` },
+]);
 console.log(`
 tradeflow is running
   API            http://${settings.host}:${settings.port}   (try: curl ${auth} -X POST localhost:${settings.port}/simulate/trigger)
@@ -126,6 +138,8 @@ tradeflow is running
   MongoDB        ${stack.mongoUri}
   market data    ${settings.marketData.source}
   data and logs  ${settings.dataDir}
+  schedules      ${schedules.map((s) => `${s.scheduleId} (${s.outcome === 'exists' ? 'exists, left as is' : s.outcome === 'created' ? 'created, paused' : s.outcome})`).join('\n                 ')}
+                 resume one: curl -X POST ${apiUrl}/schedules/<id>/resume
 Ctrl-C stops everything; jobs survive a restart.`);
 // Shown on this terminal once, when it is created (never in a log file); it stays in the file, mode 0600.
 if (admin.created) {

@@ -91,11 +91,11 @@ export class AnalysisService {
   constructor(private readonly d: AnalysisServiceDeps) {}
 
   /** The workflow's options; a job's own time limit is capped by the service's. */
-  private options(ownTimeoutMs?: number): AnalysisOptions {
+  options(ownTimeoutMs?: number): AnalysisOptions {
     const options = {
       sandboxTaskQueue: this.d.settings.taskQueues.analysis,
       timeoutMs: this.d.settings.analysis.timeoutMs,
-      heartbeatTimeoutMs: 10_000,
+      heartbeatTimeoutMs: 15_000,
       maxAttempts: 3,
       ...this.d.analysisOptions,
     };
@@ -103,7 +103,7 @@ export class AnalysisService {
   }
 
   /** Checks what a request names against what exists, so a bad one is a 422 now, not a failed job later. */
-  private async validate(requests: readonly AnalysisRequest[]): Promise<string> {
+  async validate(requests: readonly AnalysisRequest[]): Promise<string> {
     const latest = await this.d.market.latestDate();
     const today = todayInNewYork(this.d.now?.() ?? new Date());
     // ISO dates order as strings.

@@ -21,6 +21,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { meRoutes } from './routes/me.js';
 import { resultRoutes } from './routes/results.js';
 import { runRoutes } from './routes/run.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { simulateRoutes } from './routes/simulate.js';
 import { systemRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -103,6 +104,7 @@ export function createApp(deps: AppDeps) {
   app.route('/admin', adminRoutes(deps));
   app.route('/me', meRoutes(deps));
   app.route('/auth', authRoutes(deps));
+  app.route('/schedules', scheduleRoutes(deps));
   app.route(
     '/',
     systemRoutes(deps, () => endpoints(app)),

@@ -17,6 +17,7 @@ import type { JobControl } from './jobControl.js';
 import type { LiveProgressCache } from './liveProgress.js';
 import type { PdfRenderer } from './pdfRenderer.js';
 import type { ResponseCache } from './responseCache.js';
+import type { ScheduleService } from './schedules/service.js';
 import type { SimulationService } from './simulationService.js';
 import type { StoreHealth } from './storeHealth.js';
 
@@ -54,6 +55,8 @@ export interface AppDeps {
   /** Email codes and the sessions they open. */
   signIn: SignIn;
   auth: AuthSettings;
+  /** Temporal Schedules (`/schedules`); absent in apps built without Temporal. */
+  schedules?: ScheduleService;
   logger: Logger;
 }
 

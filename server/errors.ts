@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   rate_limited: 429,
   too_many_active_jobs: 429,
   email_taken: 409,
+  invalid_schedule: 422,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -83,10 +84,29 @@ export function errorResponses(...codes: ErrorCode[]) {
   return Object.fromEntries(
     [...byStatus].map(([status, names]) => [
       status,
-      { description: names.join(', '), content: { 'application/json': { schema: ErrorBody } } },
+      {
+        description: names.join(', '),
+        ...(status === 503 ? { headers: RETRY_AFTER_HEADER } : {}),
+        content: { 'application/json': { schema: ErrorBody } },
+      },
     ]),
-  ) as Record<number, { description: string; content: { 'application/json': { schema: typeof ErrorBody } } }>;
+  ) as Record<
+    number,
+    {
+      description: string;
+      headers?: typeof RETRY_AFTER_HEADER;
+      content: { 'application/json': { schema: typeof ErrorBody } };
+    }
+  >;
 }
+
+/** The header every 503 carries, as the OpenAPI document shows it. */
+export const RETRY_AFTER_HEADER = {
+  'Retry-After': {
+    description: 'seconds to wait before trying again',
+    schema: { type: 'integer' as const, example: RETRY_AFTER_S },
+  },
+};
 
 /** What any write can answer before its route runs (server/app.ts' middleware). */
 export const WRITE_ERROR_CODES = ['forbidden_origin', 'payload_too_large', 'unsupported_media_type'] as const;

@@ -284,6 +284,20 @@ describe('every 503 says when to try again', () => {
   });
 });
 
+describe('the OpenAPI document says every 503 carries Retry-After', () => {
+  it('documents the header on each 503', async () => {
+    const { app } = unitApp();
+    const doc = await (await app.request('/openapi.json')).json();
+    const unavailable = Object.entries<any>(doc.paths).flatMap(([path, item]) =>
+      Object.entries<any>(item)
+        .filter(([, op]) => op.responses?.['503'])
+        .map(([method, op]) => [`${method} ${path}`, op.responses['503']] as const),
+    );
+    expect(unavailable.map(([where]) => where)).toEqual(expect.arrayContaining(['post /run', 'get /health']));
+    for (const [where, response] of unavailable) expect(response.headers?.['Retry-After'], where).toBeDefined();
+  });
+});
+
 describe('a hung Temporal gets a fast 503', () => {
   it.each([
     ['/run', { ticker: 'AAPL' }],

@@ -366,7 +366,13 @@ export const ResultsBody = z.union([
       z.object({
         model: z.string(),
         daily_portfolio_values: z.array(
-          z.object({ date: isoDate, portfolio_value: z.number(), profit: z.number(), return_pct: z.number() }),
+          z.object({
+            date: isoDate,
+            portfolio_value: z.number(),
+            profit: z.number(),
+            return_pct: z.number(),
+            job_id: z.string().openapi({ description: 'the run that wrote the day' }),
+          }),
         ),
         period_metrics: z.record(z.string(), z.unknown()).nullable(),
         days: z.array(TradingDayFull).optional(),

@@ -67,10 +67,10 @@ export const TriggerSimulationBody = z
     end_date: IsoDateString.optional(),
     models: z.array(Name()).min(1).max(50).optional(),
     symbols: z.array(TickerSymbol).min(1).max(500).optional(),
-    replace_existing: z
-      .boolean()
-      .optional()
-      .openapi({ description: 'false (the default): days a model already has are not run again' }),
+    replace_existing: z.boolean().optional().openapi({
+      description:
+        'false (the default): days a model already has are not run again; true: they are, from the start date on, and the new days become the ledger (the old ones are kept as history)',
+    }),
     callback_url: CallbackUrl,
   })
   .strict();
@@ -84,6 +84,8 @@ export interface ResolvedTrigger {
   symbols?: string[];
   /** From an AI-Trader config: cash each model without a ledger starts with. */
   initial_cash?: number;
+  /** `replace_existing: true`: days the models already have from the start on are run again. */
+  replace?: boolean;
 }
 
 export const StopBody = z.object({ reason: z.string().max(500).optional() }).strict();
@@ -125,7 +127,11 @@ export const ResultsQuery = z
     end_date: IsoDateString.optional(),
     model: commaList,
     job_id: Name(200).optional(),
-    detail: z.enum(['minimal', 'full']).default('minimal'),
+    detail: z.enum(['minimal', 'full']).optional().openapi({ description: 'minimal (the default) or full' }),
+    reasoning: z
+      .enum(['none', 'summary', 'full'])
+      .optional()
+      .openapi({ description: 'AI-Trader v0.5’s name for detail: `full` is detail=full, the others minimal' }),
   })
   .strict();
 

@@ -70,6 +70,7 @@ export class SimulationService {
       end,
       // Only when a config names it, so keys of requests without one stay what they were.
       ...(body.initial_cash !== undefined ? { initialCash: body.initial_cash } : {}),
+      ...(body.replace ? { replace: true } : {}),
     });
     return `sha256:${createHash('sha256').update(canonical).digest('hex').slice(0, 32)}`;
   }
@@ -123,7 +124,8 @@ export class SimulationService {
       models,
       start: body.start_date ?? null,
       end,
-      lastSimulated,
+      // Replacing: the days the models have are run again, so none counts as done.
+      lastSimulated: body.replace ? {} : lastSimulated,
       maxTradingDays: this.d.settings.maxSimulationDays,
     });
     if (plan.totalModelDays === 0) {
@@ -179,6 +181,9 @@ export class SimulationService {
       },
       seed,
       ...(body.initial_cash !== undefined ? { initialCash: body.initial_cash } : {}),
+      ...(body.replace
+        ? { replaceFrom: Object.fromEntries(planned.map((m) => [m, plan.dates[plan.modelStart[m] ?? 0]!])) }
+        : {}),
     };
     const job = simulationJobRecord({ ...input, seed });
     try {

@@ -8,13 +8,6 @@ import type { ResolvedTrigger, TriggerSimulationBody } from './schemas.js';
  * and initial cash apply where the request names none of its own.
  */
 export async function resolveTrigger(body: TriggerSimulationBody, configDir: string): Promise<ResolvedTrigger> {
-  if (body.replace_existing === true) {
-    throw new ApiError(
-      'validation_error',
-      'replace_existing: true is not supported yet: days a model already has are kept and not run again (replace_existing: false, the default)',
-      { field: 'replace_existing' },
-    );
-  }
   let start = body.start_date;
   let end = body.end_date;
   if (body.date_range) {
@@ -32,7 +25,15 @@ export async function resolveTrigger(body: TriggerSimulationBody, configDir: str
     if (config.end) end = config.end;
   }
   const models = body.models ?? config?.models;
+  if (body.replace_existing === true && !start) {
+    throw new ApiError(
+      'validation_error',
+      'replace_existing: true needs the date to run again from: start_date, date_range or a config’s date_range',
+      { field: 'replace_existing' },
+    );
+  }
   return {
+    ...(body.replace_existing === true ? { replace: true } : {}),
     ...(start !== undefined ? { start_date: start } : {}),
     ...(end !== undefined ? { end_date: end } : {}),
     ...(models ? { models } : {}),

@@ -28,6 +28,7 @@ import { JobControl } from './jobControl.js';
 import { LiveProgressCache } from './liveProgress.js';
 import { PdfRenderer } from './pdfRenderer.js';
 import { ResponseCache } from './responseCache.js';
+import { actionCheck, ScheduleService } from './schedules/service.js';
 import { SimulationService } from './simulationService.js';
 import { StoreHealth } from './storeHealth.js';
 
@@ -122,6 +123,14 @@ export function wireApp(o: WireOptions) {
       sessionTtlMs: o.settings.auth.sessionTtlMs,
     }),
     auth: o.settings.auth,
+    schedules: new ScheduleService({
+      temporal,
+      taskQueue: o.settings.taskQueues.orchestrator,
+      analysis: () => ({ ...analyses.options(), sandbox: o.settings.sandbox.mode }),
+      checkAction: actionCheck(analyses, o.models),
+      ...(o.temporalUiUrl ? { temporalUiUrl: o.temporalUiUrl } : {}),
+      namespace: o.settings.temporal.namespace,
+    }),
     logger: o.logger,
   };
   return { app: createApp(deps), deps };

@@ -54,6 +54,11 @@ export class BarCache {
     private readonly source: MarketDataSource,
   ) {}
 
+  /** The source's latest date with bars (asked each time: a live source moves on). */
+  latestDate(): Promise<IsoDate> {
+    return this.source.latestDate();
+  }
+
   private id(symbol: string, year: number) {
     return `${this.source.name}|${symbol}|${year}`;
   }

@@ -20,6 +20,8 @@ export interface Collections {
   jobs: Collection<JobDoc>;
   modelDays: Collection<ModelDayDoc>;
   tradingDays: Collection<TradingDayDoc>;
+  /** Days taken out of a ledger by a run that replaced them, keyed `day id|replacing job`. */
+  tradingDayHistory: Collection<TradingDayDoc & { replacedBy: string; replacedAt: Date }>;
   /** Each model's daily values by month, and the index of its months (storage/ledgerSummaries.ts). */
   ledgerMonths: Collection<LedgerMonthDoc>;
   ledgerIndex: Collection<LedgerIndexDoc>;
@@ -84,6 +86,7 @@ export async function connectDatabase(
     jobs: db.collection<JobDoc>('jobs'),
     modelDays: db.collection<ModelDayDoc>('model_days'),
     tradingDays: db.collection<TradingDayDoc>('trading_days'),
+    tradingDayHistory: db.collection<TradingDayDoc & { replacedBy: string; replacedAt: Date }>('trading_day_history'),
     ledgerMonths: db.collection<LedgerMonthDoc>('ledger_months'),
     ledgerIndex: db.collection<LedgerIndexDoc>('ledger_index'),
     reasoning: db.collection<{ _id: string; steps: ReasoningRecord[] }>('trading_day_reasoning'),
@@ -124,6 +127,7 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
     { key: { jobId: 1 } },
   ],
   reasoning: [],
+  tradingDayHistory: [],
   ledgerMonths: [],
   ledgerIndex: [],
   modelLocks: [{ key: { jobId: 1 } }],

@@ -91,15 +91,50 @@ export class LedgerSummaries {
     }
   }
 
-  /** Where a model's ledger ends (null: no day yet): the last day of its latest month. */
+  /** Where a model's ledger ends (null: no day yet): its last day. */
   async lastDate(owner: string, model: string): Promise<string | null> {
-    const latest = (await this.index(owner, model))?.months.slice().sort().at(-1);
-    if (!latest) return null;
-    const doc = await this.c.ledgerMonths.findOne({ _id: monthId(owner, model, latest) });
-    return (
-      Object.keys(doc?.days ?? {})
+    return (await this.datesFrom(owner, model, '0000-00-00')).at(-1) ?? null;
+  }
+
+  /** A model's last day before `date` (null: none). */
+  async lastDateBefore(owner: string, model: string, date: string): Promise<string | null> {
+    const index = await this.index(owner, model);
+    // Latest month first: months emptied by a replaced run may stay in the index, so look further back.
+    for (const month of (index?.months ?? [])
+      .filter((m) => m <= monthOf(date))
+      .sort()
+      .reverse()) {
+      const doc = await this.c.ledgerMonths.findOne({ _id: monthId(owner, model, month) });
+      const before = Object.keys(doc?.days ?? {})
+        .filter((d) => d < date)
         .sort()
-        .at(-1) ?? null
+        .at(-1);
+      if (before) return before;
+    }
+    return null;
+  }
+
+  /** A model's days from `date` on, oldest first, read month by month by key. */
+  async datesFrom(owner: string, model: string, date: string): Promise<string[]> {
+    const index = await this.index(owner, model);
+    const months = (index?.months ?? []).filter((m) => m >= monthOf(date)).sort();
+    const docs = await Promise.all(months.map((m) => this.c.ledgerMonths.findOne({ _id: monthId(owner, model, m) })));
+    return docs.flatMap((doc) => Object.keys(doc?.days ?? {}).filter((d) => d >= date)).sort();
+  }
+
+  /** Takes days out of a model's summaries (a run that replaces them writes its own; the model is locked). */
+  async forget(owner: string, model: string, dates: readonly string[]): Promise<void> {
+    const byMonth = new Map<string, string[]>();
+    for (const d of dates) byMonth.set(monthOf(d), [...(byMonth.get(monthOf(d)) ?? []), d]);
+    if (byMonth.size === 0) return;
+    await this.c.ledgerMonths.bulkWrite(
+      [...byMonth].map(([month, days]) => ({
+        updateOne: {
+          filter: { _id: monthId(owner, model, month) },
+          update: { $unset: Object.fromEntries(days.map((d) => [`days.${d}`, ''])) },
+        },
+      })),
+      { ordered: false },
     );
   }
 

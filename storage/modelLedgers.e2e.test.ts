@@ -63,4 +63,17 @@ describe('ModelLedgers on FerretDB', () => {
     expect(await ledgers.head('local', 'lag')).toEqual({ lastDate: '2025-02-04', position: at(2) });
     expect(await ledgers.advanceTo('local', 'lag', '2025-02-04', at(3))).toBe(false);
   });
+
+  it('moves a head back for a run that replaces days, and on from there', async () => {
+    const ledgers = new ModelLedgers(db.collections);
+    await ledgers.advanceTo('local', 'again', '2025-03-07', at(7));
+    await ledgers.rewindTo('local', 'again', { lastDate: '2025-03-03', position: at(3) });
+    expect(await ledgers.head('local', 'again')).toEqual({ lastDate: '2025-03-03', position: at(3) });
+    expect(await ledgers.advanceTo('local', 'again', '2025-03-04', at(4))).toBe(true);
+    expect(await ledgers.head('local', 'again')).toEqual({ lastDate: '2025-03-04', position: at(4) });
+    await ledgers.rewindTo('local', 'again', null);
+    expect(await ledgers.head('local', 'again')).toBeNull();
+    expect(await ledgers.advanceTo('local', 'again', '2025-03-03', at(9))).toBe(true);
+    expect(await ledgers.head('local', 'again')).toEqual({ lastDate: '2025-03-03', position: at(9) });
+  });
 });

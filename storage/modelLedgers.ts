@@ -63,6 +63,29 @@ export class ModelLedgers {
     }
   }
 
+  /**
+   * Sets the head to `to` even when that is earlier (null: no day), for a run that replaces the days
+   * after it (`replace_existing`, the model locked). The chain's next version, like any other step.
+   */
+  async rewindTo(owner: string, model: string, to: LedgerHead | null): Promise<void> {
+    for (;;) {
+      const { version, head } = await this.walk(owner, model);
+      if ((head?.lastDate ?? null) === (to?.lastDate ?? null)) return;
+      try {
+        await this.c.modelLedgerVersions.insertOne({
+          _id: versionId(owner, model, version + 1),
+          lastDate: to?.lastDate ?? null,
+          position: to?.position ?? null,
+          at: new Date(),
+        });
+      } catch (err) {
+        if (err instanceof MongoServerError && err.code === 11000) continue;
+        throw err;
+      }
+      return;
+    }
+  }
+
   /** The chain's last version and its head: from the summary document on, by key, until a version is missing. */
   private async walk(owner: string, model: string): Promise<{ version: number; head: LedgerHead | null }> {
     const summary = await this.c.modelLedgers.findOne({ _id: headId(owner, model) });
@@ -73,7 +96,8 @@ export class ModelLedgers {
       const later = await this.c.modelLedgerVersions.findOne({ _id: versionId(owner, model, version + 1) });
       if (!later) return { version, head };
       version += 1;
-      head = { lastDate: later.lastDate, position: later.position };
+      // A rewound ledger with no day left is a step without a date.
+      head = later.lastDate && later.position ? { lastDate: later.lastDate, position: later.position } : null;
     }
   }
 }

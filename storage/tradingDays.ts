@@ -32,7 +32,12 @@ export interface TradingDayReader {
 export class TradingDays implements TradingDayReader {
   private readonly summaries: LedgerSummaries;
 
-  constructor(private readonly c: Pick<Collections, 'tradingDays' | 'reasoning' | 'ledgerMonths' | 'ledgerIndex'>) {
+  constructor(
+    private readonly c: Pick<
+      Collections,
+      'tradingDays' | 'tradingDayHistory' | 'reasoning' | 'ledgerMonths' | 'ledgerIndex'
+    >,
+  ) {
     this.summaries = new LedgerSummaries(c);
   }
 
@@ -57,6 +62,34 @@ export class TradingDays implements TradingDayReader {
   /** The day a model's next day starts from: its latest day before `date`. */
   before(owner: string, model: string, date: IsoDate): Promise<TradingDayDoc | null> {
     return this.c.tradingDays.findOne({ owner, model, date: { $lt: date } }, { sort: { date: -1 } });
+  }
+
+  /**
+   * Takes a model's days from `from` on out of its ledger, for a run that replaces them
+   * (`replace_existing`): each is kept in the ledger's history under its own key and the replacing job's
+   * (insert-once), then removed from the ledger and its summaries, so the new run's days become the
+   * ledger from that date on. Days of `byJob` itself stay (a retried start). Idempotent; the caller
+   * holds the model's lock. Returns the day the ledger now ends with (null: none).
+   */
+  async replaceFrom(owner: string, model: string, from: IsoDate, byJob: string): Promise<TradingDayDoc | null> {
+    const dates = await this.summaries.datesFrom(owner, model, from);
+    const taken: string[] = [];
+    for (const date of dates) {
+      const day = await this.get(owner, model, date);
+      if (day?.jobId === byJob) continue;
+      if (day) {
+        await this.c.tradingDayHistory
+          .insertOne({ ...day, _id: `${day._id}|${byJob}`, replacedBy: byJob, replacedAt: new Date() })
+          .catch((err: unknown) => {
+            if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+          });
+        await this.c.tradingDays.deleteOne({ _id: day._id });
+      }
+      taken.push(date);
+    }
+    await this.summaries.forget(owner, model, taken);
+    const last = await this.summaries.lastDateBefore(owner, model, from);
+    return last ? this.get(owner, model, last) : null;
   }
 
   /** Writes the day once; when a retry finds it already written, the stored day wins. */

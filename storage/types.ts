@@ -91,10 +91,10 @@ export interface ModelLedgerDoc {
   updatedAt: Date;
 }
 
-/** One step of a model's ledger head, inserted once under `owner|model|version`. */
+/** One step of a model's ledger head, inserted once under `owner|model|version` (null: rewound to no day). */
 export interface ModelLedgerVersionDoc {
   _id: string;
-  lastDate: IsoDate;
-  position: PositionRecord;
+  lastDate: IsoDate | null;
+  position: PositionRecord | null;
   at: Date;
 }

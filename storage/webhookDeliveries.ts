@@ -12,6 +12,8 @@ export interface WebhookDeliveryDoc {
   body: string;
   /** The workflow that delivers it. */
   preparedBy: string;
+  /** Its retry policy's attempts: the log reads attempts 1 to this by key (a lost worker's attempt leaves a gap). */
+  maxAttempts: number;
   createdAt: Date;
 }
 
@@ -53,8 +55,6 @@ export interface WebhookDeliveryView extends WebhookDeliveryDoc {
 
 const isDuplicate = (err: unknown) => (err as MongoServerError)?.code === 11000;
 
-/** An attempt number the log may skip: an attempt whose worker died before it wrote anything. */
-const MAX_GAP = 3;
 /** Deliveries per job and attempts per delivery read at most (a runaway loop stays bounded). */
 const MAX_ITEMS = 200;
 
@@ -137,18 +137,11 @@ export class WebhookDeliveries {
     return (await this.c.webhookAttempts.findOne({ _id: `${deliveryId}|accepted` })) !== null;
   }
 
-  async attempts(deliveryId: string): Promise<WebhookAttemptDoc[]> {
-    const out: WebhookAttemptDoc[] = [];
-    let missing = 0;
-    for (let n = 1; n <= MAX_ITEMS && missing < MAX_GAP; n++) {
-      const a = await this.c.webhookAttempts.findOne({ _id: `${deliveryId}|${n}` });
-      if (a) {
-        out.push(a);
-        missing = 0;
-        if (a.final) break;
-      } else missing += 1;
-    }
-    return out;
+  /** Attempts 1 to `maxAttempts`, each read by key (an attempt whose worker died before it wrote is absent). */
+  async attempts(deliveryId: string, maxAttempts: number): Promise<WebhookAttemptDoc[]> {
+    const numbers = Array.from({ length: Math.min(maxAttempts, MAX_ITEMS) }, (_, i) => i + 1);
+    const found = await Promise.all(numbers.map((n) => this.c.webhookAttempts.findOne({ _id: `${deliveryId}|${n}` })));
+    return found.filter((a): a is WebhookAttemptDoc => a !== null);
   }
 
   /** The job's deliveries, oldest first, each with its attempts and where it stands. */
@@ -157,12 +150,12 @@ export class WebhookDeliveries {
     for (let n = 1; n <= MAX_ITEMS; n++) {
       const slot = await this.c.webhookIndex.findOne({ _id: `${jobId}|${n}` });
       if (!slot) break;
-      const [delivery, attempts, accepted] = await Promise.all([
-        this.get(slot.deliveryId),
-        this.attempts(slot.deliveryId),
-        this.accepted(slot.deliveryId),
-      ]);
+      const delivery = await this.get(slot.deliveryId);
       if (!delivery) continue;
+      const [attempts, accepted] = await Promise.all([
+        this.attempts(delivery._id, delivery.maxAttempts),
+        this.accepted(delivery._id),
+      ]);
       const last = attempts.at(-1);
       const status = accepted || attempts.some((a) => a.ok) ? 'delivered' : last?.final ? 'failed' : 'pending';
       out.push({

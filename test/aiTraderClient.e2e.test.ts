@@ -119,6 +119,13 @@ describe('the AI-Trader client, unchanged', () => {
     expect(byModel.body.results).toHaveLength(1);
     expect(byModel.body.results[0]).toMatchObject({ model: 'momentum', trades: expect.any(Array) });
     expect(byModel.body.results[0].ai_reasoning).toBeDefined();
+    // v0.5 asks for a range with `reasoning=` instead of `detail=`.
+    const v05 = await h.api('/results?start_date=2025-10-20&end_date=2025-10-21&model=momentum&reasoning=full');
+    expect(v05.status).toBe(200);
+    expect(v05.body.models[0]).toMatchObject({ model: 'momentum', period_metrics: { trading_days: 2 } });
+    expect(v05.body.models[0].days).toHaveLength(2);
+    const summary = await h.api('/results?start_date=2025-10-20&end_date=2025-10-21&model=momentum&reasoning=summary');
+    expect(summary.body.models[0].days).toBeUndefined();
   }, 240_000);
 
   it('takes date_range as [start, end] or [date], and a config’s initial cash', async () => {
@@ -138,6 +145,54 @@ describe('the AI-Trader client, unchanged', () => {
     await pollUntilDone(oneDay.body.job_id);
   }, 240_000);
 
+  it('replace_existing: true runs kept days again; the old days stay as history, the new ones become the ledger', async () => {
+    const before = await h.api('/results?start_date=2025-09-02&end_date=2025-09-08&model=cash-momentum');
+    const old = before.body.models[0].daily_portfolio_values;
+    expect(old.map((v: { date: string }) => v.date)).toEqual([
+      '2025-09-02',
+      '2025-09-03',
+      '2025-09-04',
+      '2025-09-05',
+      '2025-09-08',
+    ]);
+    // Without it, days the model has are not run again.
+    const kept = await trigger({ date_range: ['2025-09-03', '2025-09-04'], models: ['cash-momentum'] });
+    expect(kept.body.status).toBe('current');
+
+    const res = await trigger({
+      date_range: ['2025-09-03', '2025-09-04'],
+      models: ['cash-momentum'],
+      replace_existing: true,
+    });
+    expect(res.status).toBe(202);
+    expect(res.body.total_model_days).toBe(2);
+    const jobId = res.body.job_id;
+    expect((await pollUntilDone(jobId)).status).toBe('completed');
+
+    // Another question than the first (answers are shared for a second, and this job may take less).
+    const after = await h.api('/results?start_date=2025-09-02&end_date=2025-09-09&model=cash-momentum');
+    const values = after.body.models[0].daily_portfolio_values;
+    // The new days are the ledger from their date on; the days after them went with the run they belonged to.
+    expect(values.map((v: { date: string; job_id: string }) => [v.date, v.job_id === jobId])).toEqual([
+      ['2025-09-02', false],
+      ['2025-09-03', true],
+      ['2025-09-04', true],
+    ]);
+    expect(values[0]).toEqual(old[0]);
+    const days = await h.api('/results?start_date=2025-09-02&end_date=2025-09-03&model=cash-momentum&detail=full');
+    const [d2, d3] = days.body.models[0].days;
+    expect(d3.starting_position).toMatchObject({ CASH: d2.positions.CASH });
+    const history = await h.db.collections.tradingDayHistory.find({ replacedBy: jobId }).toArray();
+    expect(history.map((d) => d.date).sort()).toEqual(['2025-09-03', '2025-09-04', '2025-09-05', '2025-09-08']);
+    expect(history.every((d) => d.jobId !== jobId)).toBe(true);
+
+    // The ledger's head moved back with it: a catch-up continues from the day after the new run.
+    const next = await trigger({ end_date: '2025-09-09', models: ['cash-momentum'] });
+    expect(next.status).toBe(202);
+    expect(next.body.date_range).toEqual(['2025-09-05', '2025-09-09']);
+    await pollUntilDone(next.body.job_id);
+  }, 240_000);
+
   it.each([
     [
       { config_path: '../tradeflow-outside.json' },
@@ -148,7 +203,7 @@ describe('the AI-Trader client, unchanged', () => {
     [{ config_path: 'configs/nope.json' }, 422, /config_path 'configs\/nope\.json': no such file/],
     [{ date_range: ['2025-09-10', '2025-09-09'] }, 422, /date_range starts \(2025-09-10\) after it ends/],
     [{ date_range: ['2025-09-10'], start_date: '2025-09-10' }, 400, /not both/],
-    [{ replace_existing: true }, 422, /replace_existing: true is not supported yet/],
+    [{ replace_existing: true }, 422, /replace_existing: true needs the date to run again from/],
   ])('refuses %j with %i and says why', async (body, status, why) => {
     const res = await trigger(body);
     expect(res.status).toBe(status);

@@ -1,10 +1,13 @@
 import { existsSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../config/logger.js';
 import { ensureJobReconciler } from '../worker/jobReconciler.js';
 import { closeJobWorkflowId } from '../workflows/definitions.js';
+import { jobEndWebhookWorkflowId } from '../workflows/webhookContract.js';
 import { startFakeOpenAi } from './fakeOpenAi.js';
 import { type Harness, STRATEGY_MODELS, startHarness } from './harness.js';
 import { PROJECT_ROOT } from './paths.js';
@@ -16,11 +19,25 @@ import { workflowBundle } from './support/workflowBundle.js';
  * (test/replay.test.ts) unless that file exists. Bump VERSION when the workflow code changes: files are
  * never overwritten, so every version's histories keep being replayed.
  */
-const VERSION = 'v3';
+const VERSION = 'v4';
 
 let h: Harness;
 let llm: Awaited<ReturnType<typeof startFakeOpenAi>>;
+// Completion webhooks (v4): jobs name a receiver on loopback, which fails each message's first attempt.
+let receiver: Server;
+let hook = '';
 beforeAll(async () => {
+  const seen = new Set<string>();
+  receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const id = String(req.headers['webhook-id']);
+      res.writeHead(seen.has(id) ? 200 : 503).end();
+      seen.add(id);
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   // A provider that rejects the key: a model that fails for good, for the partial path.
   llm = await startFakeOpenAi(() => ({ status: 401, body: { error: { message: 'Incorrect API key provided' } } }));
   h = await startHarness({
@@ -33,12 +50,30 @@ beforeAll(async () => {
     },
     // Small, so a job of a few weeks continues as new at least once.
     simulationOptions: { continueAsNewAfterEvents: 60 },
+    env: { TRADEFLOW_WEBHOOK_ALLOW: '127.0.0.1' },
+    webhooks: { retry: { initialIntervalMs: 200, backoffCoefficient: 2, maximumIntervalMs: 1000, maximumAttempts: 5 } },
   });
 });
 afterAll(async () => {
   await h?.stop();
   await llm?.close();
+  await new Promise<void>((r) => receiver?.close(() => r()));
 });
+
+/** The delivery a job's workflow started when it recorded the end, once it has closed. */
+async function keepDelivery(jobWorkflowId: string, jobId: string, name: string) {
+  const { runId } = await h.temporal.workflow.getHandle(jobWorkflowId).describe();
+  const workflowId = jobEndWebhookWorkflowId(jobId, runId);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const log = await h.api(`/jobs/${jobId}/webhooks`);
+    if (log.body.deliveries?.[0]?.status === 'delivered') break;
+    if (Date.now() > deadline) throw new Error(`no delivery for ${jobId}: ${JSON.stringify(log.body)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(await h.temporal.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'delivered' });
+  await keep(workflowId, name);
+}
 
 async function keep(workflowId: string, name: string, runId?: string) {
   const history = await h.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
@@ -53,11 +88,18 @@ const simulate = (json: unknown) => h.api('/simulate/trigger', { method: 'POST',
 
 describe('workflow histories from real runs replay on the current code', () => {
   it('simulationWorkflow: model-days, a stop recorded as stopping, cleanup', async () => {
-    const res = await simulate({ start_date: '2025-03-03', end_date: '2025-03-14', models: ['momentum', 'slow'] });
+    const res = await simulate({
+      start_date: '2025-03-03',
+      end_date: '2025-03-14',
+      models: ['momentum', 'slow'],
+      callback_url: hook,
+    });
     await h.waitForJob(res.body.job_id, (b) => b.progress.completed >= 4);
     expect((await h.api(`/jobs/${res.body.job_id}/stop`, { method: 'POST' })).status).toBe(202);
     expect((await h.waitForJob(res.body.job_id)).status).toBe('stopped');
     await keep(res.body.job_id, 'simulationWorkflow-stop');
+    // The end's delivery: prepared, a failed attempt retried, accepted.
+    await keepDelivery(res.body.job_id, res.body.job_id, 'jobWebhookWorkflow-delivered');
   });
 
   it('simulationWorkflow: a model failing for good, skipped days, continue-as-new, a partial end', async () => {
@@ -78,7 +120,7 @@ describe('workflow histories from real runs replay on the current code', () => {
   });
 
   it('analysisWorkflow: a stopped run, then a retry that completes as run 2', async () => {
-    const res = await h.api('/run', { method: 'POST', json: { ticker: 'AAPL' } });
+    const res = await h.api('/run', { method: 'POST', json: { ticker: 'AAPL', callback_url: hook } });
     expect(res.status).toBe(202);
     const jobId = res.body.job_id;
     await h.waitForJob(jobId, (b) => b.status === 'running');
@@ -94,7 +136,12 @@ describe('workflow histories from real runs replay on the current code', () => {
   });
 
   it('closeAbandonedJobWorkflow: a job whose workflow was terminated is ended by its own workflow', async () => {
-    const res = await simulate({ start_date: '2025-04-01', end_date: '2025-04-11', models: ['slow'] });
+    const res = await simulate({
+      start_date: '2025-04-01',
+      end_date: '2025-04-11',
+      models: ['slow'],
+      callback_url: hook,
+    });
     const jobId = res.body.job_id;
     await h.waitForJob(jobId, (b) => b.progress.completed >= 1);
     await h.temporal.workflow.getHandle(jobId).terminate('replay test: an operator terminated it');
@@ -108,6 +155,8 @@ describe('workflow histories from real runs replay on the current code', () => {
     expect(again.status).toBe(202);
     await h.waitForJob(again.body.job_id);
     await keep(closeJobWorkflowId(jobId), 'closeAbandonedJobWorkflow-simulation');
+    // The end the close recorded is delivered too.
+    await keepDelivery(closeJobWorkflowId(jobId), jobId, 'jobWebhookWorkflow-closed');
   });
 
   it('reconcileJobsWorkflow: looks, closes a terminated job through a child, continues as new', async () => {

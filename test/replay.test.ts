@@ -35,7 +35,10 @@ describe('replay of committed workflow histories', () => {
     expect([...types].sort()).toEqual([
       'analysisWorkflow',
       'closeAbandonedJobWorkflow',
+      'dailyReportsWorkflow',
+      'jobWebhookWorkflow',
       'reconcileJobsWorkflow',
+      'simulationCatchUpWorkflow',
       'simulationWorkflow',
     ]);
   });

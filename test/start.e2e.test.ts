@@ -62,7 +62,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'tradeflow-start-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('npm start', () => {
-  it('starts everything on embedded defaults, runs a job, stops cleanly, and keeps jobs across a restart', async () => {
+  it('starts everything on embedded defaults (the default schedules paused), runs a job, stops cleanly, and keeps jobs and schedules across a restart', async () => {
     const ports = {
       PORT: await freePort(),
       TRADEFLOW_TEMPORAL_PORT: await freePort(),
@@ -86,6 +86,18 @@ describe('npm start', () => {
       fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${key}` } });
     expect((await fetch(`${api}/jobs`)).status).toBe(401);
     expect((await authed(`${api}/me`)).status).toBe(200);
+
+    // The two default Temporal Schedules exist, paused, at their market times.
+    expect(first.output()).toContain('daily-premarket-reports (created, paused)');
+    expect(first.output()).toContain('daily-simulation-catch-up (created, paused)');
+    const schedule = async (id: string) => (await (await authed(`${api}/schedules/${id}`)).json()) as any;
+    const reports = await schedule('daily-premarket-reports');
+    expect(reports).toMatchObject({ paused: true, time_zone: 'America/New_York', action: { kind: 'daily_reports' } });
+    expect(reports.spec.calendars[0]).toMatchObject({ hour: 8, minute: 30, day_of_week: 'MON-FRI' });
+    expect((await schedule('daily-simulation-catch-up')).spec.calendars[0]).toMatchObject({ hour: 17, minute: 0 });
+    // A user's change survives a restart: resumed here, still resumed after it.
+    const resumed = await authed(`${api}/schedules/daily-premarket-reports/resume`, { method: 'POST' });
+    expect(resumed.status).toBe(200);
 
     const res = await authed(`${api}/simulate/trigger`, {
       method: 'POST',
@@ -146,6 +158,9 @@ describe('npm start', () => {
       };
       expect(again.status).toBe('completed');
       expect(again.progress.completed).toBe(15);
+      expect(second.output()).toContain('daily-premarket-reports (exists, left as is)');
+      expect((await schedule('daily-premarket-reports')).paused).toBe(false);
+      expect((await schedule('daily-simulation-catch-up')).paused).toBe(true);
     } finally {
       expect(await stop(second.child)).toBe(0);
     }

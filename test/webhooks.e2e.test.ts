@@ -4,6 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newWebhookSecret } from '../activities/webhooks/signing.js';
 import { NO_ALLOW_LIST, parseAllowList, type WebhookAllowList } from '../jobs/webhookPolicy.js';
+import { jobWebhookWorkflow } from '../workflows/jobWebhook.js';
 import { type Harness, STRATEGY_MODELS, startHarness } from './harness.js';
 
 /**
@@ -134,6 +135,15 @@ describe('completion webhooks', () => {
     });
     expect(event.data.summary).toMatchObject({ completed: 3 });
     expect(mine[2]!.headers['content-type']).toBe('application/json');
+
+    // A second workflow seeing the same end (as the close of a job whose workflow vanished would) leaves
+    // it to the first: one end, one message.
+    const twin = await h.temporal.workflow.execute(jobWebhookWorkflow, {
+      workflowId: `webhook-twin-${jobId}`,
+      taskQueue: h.settings.taskQueues.orchestrator,
+      args: [{ jobId, origin: 'job_end' }],
+    });
+    expect(twin).toMatchObject({ status: 'skipped', reason: expect.stringContaining('is delivered by') });
 
     // Redelivery: a new delivery with a new webhook-id carrying the same event.
     const again = await h.api(`/jobs/${jobId}/webhooks/redeliver`, { method: 'POST' });

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { type AnalysisActivities, createAnalysisActivities } from '../activities/analysis.js';
 import { createReconcilerActivities, type ReconcilerActivities } from '../activities/jobReconciler.js';
 import { createJobActivities, type JobActivities } from '../activities/jobs.js';
+import { createScheduleActivities, type ScheduleActivities } from '../activities/schedules.js';
 import { createSimulationActivities, type SimulationActivities } from '../activities/simulation.js';
 import { createWebhookActivities, type WebhookActivities, type WebhookSettings } from '../activities/webhooks/index.js';
 import { systemResolve } from '../activities/webhooks/post.js';
@@ -62,6 +63,12 @@ export function buildActivities(deps: {
     ...analysis,
     ...createJobActivities({ jobs, events, logger: deps.logger }),
     ...createReconcilerActivities({ jobs, locks, logger: deps.logger }),
+    ...createScheduleActivities({
+      jobs,
+      dataDir: deps.analysis.dataDir,
+      latestMarketDate: () => deps.bars.latestDate(),
+      logger: deps.logger,
+    }),
     ...createWebhookActivities({
       jobs,
       deliveries: new WebhookDeliveries(c),
@@ -75,6 +82,7 @@ export type WorkerActivities = SimulationActivities &
   AnalysisActivities &
   JobActivities &
   ReconcilerActivities &
+  ScheduleActivities &
   WebhookActivities;
 
 /** The webhook activities' settings, as the worker process wires them (tests override the retry and the allow-list). */

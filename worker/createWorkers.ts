@@ -54,6 +54,9 @@ export async function createWorkers(s: WorkerSetup): Promise<Workers> {
     namespace: s.namespace,
     shutdownGraceTime: '10s',
     interceptors: { activity: [heartbeatClock] },
+    // Heartbeats reach the server every 2 s (not 80% of the 15 s timeout, the default), so a worker
+    // whose event loop stalls for a few seconds on a busy machine is not taken for a dead one.
+    maxHeartbeatThrottleInterval: '2s',
   } satisfies Partial<WorkerOptions>;
   const orchestrator = await Worker.create({
     ...common,

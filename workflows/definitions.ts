@@ -41,7 +41,7 @@ export interface SimulationOptions {
 }
 
 export const DEFAULT_SIMULATION_OPTIONS: Omit<SimulationOptions, 'modelDayTaskQueue'> = {
-  heartbeatTimeoutMs: 10_000,
+  heartbeatTimeoutMs: 15_000,
   modelDayTimeoutMs: 15 * 60_000,
   maxAttempts: 5,
   continueAsNewAfterEvents: 8_000,
@@ -79,6 +79,8 @@ export interface SimulationInput {
   seed?: SimulationJobSeed;
   /** Cash a model without a ledger starts with, when the trigger named it (an AI-Trader config's). */
   initialCash?: number;
+  /** `replace_existing`: each model's first date here; its days from then on are replaced by this job's. */
+  replaceFrom?: Record<string, string>;
 }
 
 export interface ModelDayRef {
@@ -168,7 +170,7 @@ export const closeJobWorkflowId = (jobId: string) => `close-${jobId}`;
  * activity scheduled with it heartbeats on a clock (worker/heartbeatClock.ts), so this bounds what a
  * crashed worker costs, not how long the work may take (start-to-close bounds that).
  */
-export const WORKER_SILENCE_TIMEOUT = '10s';
+export const WORKER_SILENCE_TIMEOUT = '15s';
 
 /**
  * Retries of the bookkeeping activities (their work is writes to our own database): about a quarter of

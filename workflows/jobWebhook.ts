@@ -2,7 +2,12 @@ import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@t
 import type { WebhookActivities } from '../activities/webhooks/index.js';
 import { BOOKKEEPING_RETRY, WORKER_SILENCE_TIMEOUT } from './definitions.js';
 import { failureMessage } from './failures.js';
-import { type JobWebhookInput, type JobWebhookOutcome, WEBHOOK_REFUSED } from './webhookContract.js';
+import {
+  type JobWebhookInput,
+  type JobWebhookOutcome,
+  jobEndWebhookWorkflowId,
+  WEBHOOK_REFUSED,
+} from './webhookContract.js';
 
 /**
  * Delivers one completion webhook: the event is fixed and the delivery registered in the job's log,
@@ -40,14 +45,14 @@ export async function jobWebhookWorkflow(input: JobWebhookInput): Promise<JobWeb
 
 /**
  * Starts the delivery of a job's end from the workflow that recorded it, as a child left running when
- * that workflow closes (it may retry for hours; the job is over). Its id is this run's, so a replayed
- * or repeated call cannot start a second one; the delivery's own id is derived from the job's end.
+ * that workflow closes (it may retry for hours; the job is over). Its id is the job's and this run's
+ * (`webhook-<job>-<run id>`), so a repeated call cannot start a second one; the delivery's own id
+ * (the message's) is derived from the job's end, so two workflows recording one end send it once.
  */
 export async function startJobEndWebhook(jobId: string): Promise<void> {
-  const info = workflowInfo();
   try {
     await startChild(jobWebhookWorkflow, {
-      workflowId: `webhook-${info.workflowId}-${info.runId}`,
+      workflowId: jobEndWebhookWorkflowId(jobId, workflowInfo().runId),
       args: [{ jobId, origin: 'job_end' }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });

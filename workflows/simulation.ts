@@ -204,6 +204,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
           lastDate: dates.at(-1)!,
           ...(input.seed ? { register: { owner, models, dates, modelStart, seed: input.seed } } : {}),
           ledgersOf: { owner, models, firstDate },
+          ...(input.replaceFrom ? { replace: { owner, from: input.replaceFrom } } : {}),
         });
         ledgers = started.ledgers ?? {};
         cursor.prepared = true;

@@ -56,5 +56,8 @@ export const WEBHOOK_REFUSED = 'WebhookRefused';
 /** The patch behind which job workflows start a delivery when they end. */
 export const WEBHOOK_PATCH = 'completion-webhook';
 
+/** The workflow that delivers the end a job's workflow run recorded. */
+export const jobEndWebhookWorkflowId = (jobId: string, runId: string) => `webhook-${jobId}-${runId}`;
+
 /** A job end's message id: one per job and run, so two workflows that see the same end send it once. */
 export const jobEndDeliveryId = (jobId: string, run: number) => `msg_${jobId}_end${run}`;

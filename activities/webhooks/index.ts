@@ -76,6 +76,7 @@ export function createWebhookActivities(d: {
         eventType: event.type,
         body: JSON.stringify(event),
         preparedBy: input.preparedBy,
+        maxAttempts: d.settings.retry.maximumAttempts,
         createdAt: new Date(),
       });
       if (stored.preparedBy !== input.preparedBy) {

@@ -17,6 +17,12 @@ beforeAll(async () => {
     });
     req.on('end', () => {
       seen.push({ host: req.headers.host, path: req.url, body });
+      if (answer === 0) {
+        // Headers, then a body that never ends.
+        res.writeHead(200);
+        res.write('partial');
+        return;
+      }
       if (answer === 302) res.writeHead(302, { location: `http://127.0.0.1:${port}/elsewhere` }).end();
       else res.writeHead(answer).end('nope');
     });
@@ -98,6 +104,20 @@ describe('posting a webhook without SSRF', () => {
     const o = { allow: NO_ALLOW_LIST, resolve, timeoutMs: 5000 };
     await expect(postWebhook(`http://127.0.0.1:${port}/`, '{}', {}, o)).rejects.toThrow(WebhookRefused);
     await expect(postWebhook('http://u:p@example.com/', '{}', {}, o)).rejects.toThrow(/credentials/);
+  });
+
+  it('gives up on a receiver that never finishes answering, within the limit', async () => {
+    answer = 0; // the server holds the request open
+    const started = Date.now();
+    await expect(
+      postWebhook(
+        `http://127.0.0.1:${port}/slow`,
+        '{}',
+        {},
+        { allow: loopbackAllowed, resolve: fixed(), timeoutMs: 300 },
+      ),
+    ).rejects.toThrow(/no answer within 300 ms/);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('does not follow a redirect: the 3xx is the answer', async () => {

@@ -64,7 +64,10 @@ export async function postWebhook(
     else callback(null, pinned.address, pinned.family);
   };
   const request = url.protocol === 'https:' ? https.request : http.request;
-  return new Promise<PostOutcome>((resolve, reject) => {
+  let overall: NodeJS.Timeout | undefined;
+  // Set when the limit passed: an answer cut short by it is a failure, whatever its status line said.
+  let timedOut: Error | undefined;
+  const outcome = new Promise<PostOutcome>((resolve, reject) => {
     const req = request(
       url,
       {
@@ -89,19 +92,28 @@ export async function postWebhook(
           if (size > 64 * 1024) res.destroy();
         });
         const done = () =>
-          resolve({
-            statusCode: res.statusCode ?? 0,
-            address: pinned.address,
-            snippet: Buffer.concat(chunks).toString('utf8').slice(0, 200),
-            ...(res.headers.location ? { location: String(res.headers.location).slice(0, 500) } : {}),
-          });
+          timedOut
+            ? reject(timedOut)
+            : resolve({
+                statusCode: res.statusCode ?? 0,
+                address: pinned.address,
+                snippet: Buffer.concat(chunks).toString('utf8').slice(0, 200),
+                ...(res.headers.location ? { location: String(res.headers.location).slice(0, 500) } : {}),
+              });
         res.on('end', done);
         res.on('close', done);
         res.on('error', done);
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${o.timeoutMs} ms`)));
+    // Idle sockets and a receiver that trickles its answer alike: the whole exchange has the limit.
+    const giveUp = () => {
+      timedOut ??= new Error(`no answer within ${o.timeoutMs} ms`);
+      req.destroy(timedOut);
+    };
+    req.on('timeout', giveUp);
+    overall = setTimeout(giveUp, o.timeoutMs);
     req.on('error', reject);
     req.end(body);
   });
+  return outcome.finally(() => clearTimeout(overall));
 }

@@ -30,11 +30,15 @@ const results = createRoute({
   },
 });
 
+/** A results question with its detail settled (`detail`, or AI-Trader v0.5's `reasoning`). */
+type ResultsAsked = Omit<z.infer<typeof ResultsQuery>, 'reasoning' | 'detail'> & { detail: 'minimal' | 'full' };
+
 export function resultRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.openapi(results, async (c) => {
-    const q = c.req.valid('query');
+    const { reasoning, ...asked } = c.req.valid('query');
+    const q: ResultsAsked = { ...asked, detail: asked.detail ?? (reasoning === 'full' ? 'full' : 'minimal') };
     // The same question from many clients at once is answered once a second: days only ever get added.
     // Keyed by what was asked, not how it was spelled (a model named twice is the same question).
     const key = `results|${c.get('owner')}|${JSON.stringify([q.date, q.start_date, q.end_date, q.model, q.job_id, q.detail])}`;
@@ -54,7 +58,7 @@ export function resultRoutes(deps: AppDeps) {
     return body;
   }
 
-  async function answer(owner: string, q: z.infer<typeof ResultsQuery>) {
+  async function answer(owner: string, q: ResultsAsked) {
     if (q.date && (q.start_date || q.end_date)) {
       throw new ApiError('bad_request', 'use either date or start_date/end_date, not both');
     }
@@ -122,6 +126,7 @@ export function resultRoutes(deps: AppDeps) {
             portfolio_value: v.endValue,
             profit: v.profit,
             return_pct: v.returnPct,
+            job_id: v.jobId,
           })),
           period_metrics: periodMetrics(vs),
           ...(full ? { days: whole.filter((d) => d.model === model).map(tradingDayFull) } : {}),

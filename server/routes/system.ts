@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from '../context.js';
 import { temporalDeadline } from '../deadline.js';
-import { RETRY_AFTER_S } from '../errors.js';
+import { RETRY_AFTER_HEADER, RETRY_AFTER_S } from '../errors.js';
 import { HealthBody, ModelsBody } from '../responses.js';
 import { validationHook } from '../validation.js';
 
@@ -37,7 +37,11 @@ const healthRoute = (path: string) =>
     security: [],
     responses: {
       200: { description: 'healthy', content: { 'application/json': { schema: HealthBody } } },
-      503: { description: 'unhealthy', content: { 'application/json': { schema: HealthBody } } },
+      503: {
+        description: 'unhealthy',
+        headers: RETRY_AFTER_HEADER,
+        content: { 'application/json': { schema: HealthBody } },
+      },
     },
   });
 

@@ -22,6 +22,7 @@ import { JobControl } from '../../server/jobControl.js';
 import { LiveProgressCache } from '../../server/liveProgress.js';
 import { PdfRenderer } from '../../server/pdfRenderer.js';
 import { ResponseCache } from '../../server/responseCache.js';
+import { actionCheck, ScheduleService } from '../../server/schedules/service.js';
 import { SimulationService } from '../../server/simulationService.js';
 import { StoreHealth } from '../../server/storeHealth.js';
 import { MemoryAccounts, type Role, type Scope } from '../../storage/accounts.js';
@@ -83,6 +84,16 @@ export function unitApp(
     sessionTtlMs: settings.auth.sessionTtlMs,
     ...(o.now ? { now: o.now } : {}),
   });
+  const analyses = new AnalysisService({
+    jobs,
+    models,
+    market,
+    defaultSymbols: () => market.defaultSymbols(),
+    closedUniverse: true,
+    temporal,
+    settings,
+    logger,
+  });
   const deps: AppDeps = {
     pingDatabase: async () => ({ ok: 1 }),
     storeHealth: new StoreHealth(o.probeWrite ?? (async () => ({ ok: 1 })), logger),
@@ -103,15 +114,13 @@ export function unitApp(
       settings,
       logger,
     }),
-    analyses: new AnalysisService({
-      jobs,
-      models,
-      market,
-      defaultSymbols: () => market.defaultSymbols(),
-      closedUniverse: true,
+    analyses,
+    schedules: new ScheduleService({
       temporal,
-      settings,
-      logger,
+      taskQueue: 'unit',
+      analysis: () => ({ ...analyses.options(), sandbox: 'process' }),
+      checkAction: actionCheck(analyses, models),
+      namespace: 'default',
     }),
     control,
     liveProgress: new LiveProgressCache(temporal),

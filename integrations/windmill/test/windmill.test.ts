@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { setClient } from 'windmill-client';
 import { parse } from 'yaml';
 import { main as fetchReport } from '../f/tradeflow/fetch_analysis_report.js';
 import { main as runAnalysis } from '../f/tradeflow/run_analysis.js';
@@ -158,7 +159,7 @@ describe('the flow and the schedule', () => {
     expect(report.issues).toEqual([]);
     expect(report).toMatchObject({ success: true, validatedFiles: 2, validFiles: 2 });
     expect(code).toBe(0);
-  });
+  }, 120_000);
 
   it('wmill lint fails a broken flow and a broken schedule (the check above can fail)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tradeflow-wmill-lint-'));
@@ -181,7 +182,7 @@ describe('the flow and the schedule', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 
   it('chains the scripts: each step names a script here and gives it every required input, and nothing else', () => {
     const ids = flow.value.modules.map((m: any) => m.id);
@@ -307,6 +308,36 @@ describe('the scripts over HTTP (a loopback stand-in for tradeflow)', () => {
     handler = (_req, _b, r) => json(r, 200, { job_id: 'sim-1', status: 'running', progress: { completed: 0 } });
     // A job that stays running can only end this way, however slow the machine.
     await expect(waitFor(res(), 'sim-1', 0.05, 0.005)).rejects.toThrow(/did not end within 0.005 minutes/);
+  });
+
+  it('wait: inside a Windmill job, the job’s progress follows the simulation’s (windmill-client)', async () => {
+    let calls = 0;
+    handler = (req, _b, r) => {
+      if (req.url!.startsWith('/api/')) return json(r, 200, 'ok');
+      calls++;
+      const percent = calls === 1 ? 40 : 100;
+      return json(r, 200, { job_id: 'sim-1', status: calls === 1 ? 'running' : 'completed', progress: { percent } });
+    };
+    // What a Windmill worker sets before the script runs (its job, workspace, token and API).
+    process.env.WM_JOB_ID = 'wm-job-7';
+    process.env.WM_WORKSPACE = 'tradeflow-ws';
+    setClient('wm-token', baseUrl);
+    try {
+      await waitFor(res(), 'sim-1', 0.05, 5);
+    } finally {
+      delete process.env.WM_JOB_ID;
+      delete process.env.WM_WORKSPACE;
+    }
+    const progress = seen.filter((s) => s.url.startsWith('/api/'));
+    expect(progress.map((p) => [p.method, p.url, p.auth, JSON.parse(p.body).percent])).toEqual([
+      ['POST', '/api/w/tradeflow-ws/job_metrics/set_progress/wm-job-7', 'Bearer wm-token', 40],
+      ['POST', '/api/w/tradeflow-ws/job_metrics/set_progress/wm-job-7', 'Bearer wm-token', 100],
+    ]);
+    // Outside Windmill nothing is sent to it.
+    seen.length = 0;
+    calls = 1;
+    await waitFor(res(), 'sim-1', 0.05, 5);
+    expect(seen.filter((s) => s.url.startsWith('/api/'))).toEqual([]);
   });
 
   it('run_analysis: an analysis that ends failed is an error with its type; fetch_analysis_report returns a file', async () => {

@@ -1,6 +1,8 @@
 // Polls GET /simulate/status/{job_id} until the simulation ends, within a bound.
 // completed returns; partial returns (results exist for the model-days that succeeded) unless
 // accept_partial is false; failed and stopped are errors naming the job's error and progress.
+// Inside Windmill the run's progress bar follows the simulation's (windmill-client's setProgress).
+import * as wmill from 'windmill-client';
 
 const FINAL = ['completed', 'partial', 'failed', 'stopped'];
 
@@ -46,6 +48,18 @@ function progressLine(job: any): string {
   return `${job.status}: ${p.completed ?? '?'}/${p.total_model_days ?? '?'} model-days completed, ${p.failed ?? 0} failed, ${p.skipped ?? 0} skipped`;
 }
 
+/** The simulation's percent as the Windmill job's progress; only inside a Windmill job, and never fatal. */
+async function reportProgress(job: any): Promise<void> {
+  if (!process.env.WM_JOB_ID) return;
+  const percent = Number(job.progress?.percent);
+  if (!Number.isFinite(percent)) return;
+  try {
+    await wmill.setProgress(Math.max(0, Math.min(100, percent)));
+  } catch (e) {
+    console.log(`could not set the Windmill progress: ${(e as Error).message}`);
+  }
+}
+
 export async function main(
   tradeflow: RT.Tradeflow,
   job_id: string,
@@ -67,6 +81,7 @@ export async function main(
       if (status !== undefined && status < 500) throw e;
       console.log(`${(e as Error).message}; asking again`);
     }
+    if (last) await reportProgress(last);
     if (last && FINAL.includes(last.status)) break;
     if (last) console.log(progressLine(last));
     if (Date.now() + interval > deadline) {
