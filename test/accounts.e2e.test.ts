@@ -78,13 +78,31 @@ describe('two users on the real services', () => {
 
   it('every route of the route table: 401 without a key, 404 for another user, the owner and admins served', async () => {
     const routes = routeTable(h.anotherApp() as never);
+    // A schedule of A's, paused, so it starts nothing while the walk runs.
+    const scheduleId = `walk-${a.id}`.slice(0, 60);
+    const made = await h.api('/schedules', {
+      method: 'POST',
+      key: a.key,
+      json: {
+        schedule_id: scheduleId,
+        spec: { cron: ['0 17 * * MON-FRI'] },
+        time_zone: 'America/New_York',
+        paused: true,
+        action: { kind: 'simulation_catch_up' },
+      },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
     const walked = await walkRoutes(routes, sendVia(fetch, h.baseUrl), {
-      owner: { key: a.key, ids: { jobId: aAnalysis, batchId: aBatch, userId: a.id, keyId: a.keyId } },
+      owner: {
+        key: a.key,
+        ids: { jobId: aAnalysis, batchId: aBatch, userId: a.id, keyId: a.keyId, scheduleId },
+      },
       other: { key: b.key },
       admin: { key: h.adminKey },
     });
     expect(walked).toContain('GET /jobs/:jobId/logs/stream');
     expect(walked).toContain('GET /jobs/:jobId/webhooks');
+    expect(walked).toContain('DELETE /schedules/:scheduleId');
     // The simulation-only routes, with A's simulation: B gets 404, A its status.
     expect((await h.api(`/simulate/status/${aSimulation}`, { key: b.key })).status).toBe(404);
     const stream = await fetch(`${h.baseUrl}/jobs/${aSimulation}/logs/stream`, {

@@ -416,7 +416,9 @@ describe('isolation: every route of the route table, as nobody, another user, th
     an.analysis.batchId = batchId;
     await u.jobs.insertIfAbsent(an);
     await u.jobs.insertIfAbsent(simulationJob({ owner: a.id }));
-    const routes = routeTable(u.rawApp);
+    // Schedules live in Temporal, which this app cannot reach: their routes are walked over HTTP on the real
+    // Temporal (test/accounts.e2e.test.ts).
+    const routes = routeTable(u.rawApp).filter((r) => !r.path.startsWith('/schedules'));
     const send = sendVia((url, init) => Promise.resolve(u.rawApp.request(url, init)), 'http://localhost');
     const walked = await walkRoutes(routes, send, {
       owner: { key: a.key, ids: { jobId: an._id, batchId, userId: a.id, keyId: a.keyId } },
@@ -428,7 +430,9 @@ describe('isolation: every route of the route table, as nobody, another user, th
       ([path, item]) =>
         Object.keys(item as object).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
     );
-    for (const d of documented) expect(walked.map((w) => w.replace(/\{[^}]*\}/g, ''))).toContain(d);
+    for (const d of documented.filter((x) => !x.includes(' /schedules'))) {
+      expect(walked.map((w) => w.replace(/\{[^}]*\}/g, ''))).toContain(d);
+    }
     expect(walked).toContain('GET /jobs/:jobId/files/:path{.+}');
     expect(walked).toContain('DELETE /admin/users/:userId');
     expect(walked.length).toBeGreaterThan(30);

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context, Next } from 'hono';
 import { checkedCallbackUrl } from '../callbackUrl.js';
-import type { AppDeps, AppEnv } from '../context.js';
+import { type AppDeps, type AppEnv, listOwner, maySee } from '../context.js';
 import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
 import { MAX_RUNS } from '../schedules/service.js';
 import { BackfillBound, CreateScheduleBody, OverlapPolicy, ScheduleIdString } from '../schedules/spec.js';
@@ -165,6 +166,11 @@ const remove = createRoute({
   },
 });
 
+const notFoundAsNull = (err: unknown): null => {
+  if (err instanceof ApiError && err.code === 'not_found') return null;
+  throw err;
+};
+
 /** `/schedules`: Temporal Schedules of daily reports and simulation catch-ups, controllable here and in the Web UI. */
 export function scheduleRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -173,13 +179,27 @@ export function scheduleRoutes(deps: AppDeps) {
     return deps.schedules;
   };
 
+  // A schedule belongs to who made it: anyone else's (and one made outside this API, unless admin) is not found.
+  app.use('/:scheduleId/*', ownedSchedule);
+  app.use('/:scheduleId', ownedSchedule);
+  async function ownedSchedule(c: Context<AppEnv>, next: Next) {
+    const scheduleId = c.req.param('scheduleId') ?? '';
+    const owner = scheduleId.length <= 200 ? await service().ownerOf(scheduleId).catch(notFoundAsNull) : null;
+    if (owner === null ? !c.get('principal').admin : !maySee(c, owner)) {
+      throw new ApiError('not_found', `no schedule ${scheduleId.slice(0, 200)}`);
+    }
+    await next();
+  }
+
   app.openapi(create, async (c) => {
     const body = c.req.valid('json');
     // The jobs each run starts deliver their end there: a URL the webhook policy refuses is a 422 now.
     checkedCallbackUrl(body.action.callback_url, deps.webhooks?.allow);
     return c.json(await service().create(c.get('owner'), body), 201);
   });
-  app.openapi(list, async (c) => c.json({ schedules: await service().list(c.req.valid('query').limit) }, 200));
+  app.openapi(list, async (c) =>
+    c.json({ schedules: await service().list(c.req.valid('query').limit, listOwner(c)) }, 200),
+  );
   app.openapi(get, async (c) => c.json(await service().get(c.req.valid('param').scheduleId), 200));
   app.openapi(runs, async (c) =>
     c.json({ runs: await service().runs(c.req.valid('param').scheduleId, c.req.valid('query').limit) }, 200),

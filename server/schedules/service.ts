@@ -133,11 +133,24 @@ export class ScheduleService {
     return this.get(req.schedule_id);
   }
 
-  /** Tradeflow's own schedules (those made through this API), with what Temporal says of each. */
-  async list(limit: number) {
+  /** Who made a schedule through this API (null: made elsewhere, e.g. the Web UI or the CLI). */
+  async ownerOf(scheduleId: string): Promise<string | null> {
+    const d = await this.d.temporal.schedule
+      .getHandle(scheduleId)
+      .describe()
+      .catch((err) => mapTemporalError(err, scheduleId));
+    return (d.memo?.[MEMO_KEY] as { owner?: string } | undefined)?.owner ?? null;
+  }
+
+  /**
+   * Tradeflow's own schedules (those made through this API), with what Temporal says of each; with an
+   * owner, only that owner's (schedules made elsewhere have none and are an admin's to see).
+   */
+  async list(limit: number, owner?: string) {
     const out = [];
     for await (const s of this.d.temporal.schedule.list({ pageSize: 100 })) {
       const request = s.memo?.[MEMO_KEY] as (CreateScheduleRequest & { owner: string }) | undefined;
+      if (owner !== undefined && request?.owner !== owner) continue;
       out.push({
         schedule_id: s.scheduleId,
         managed: request !== undefined,
