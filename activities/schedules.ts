@@ -20,10 +20,21 @@ export interface ScheduleActivityDeps {
   latestMarketDate: () => Promise<string>;
   /** The HTTP API the catch-up triggers (read when it runs; `TRADEFLOW_API_URL`, else this host's PORT). */
   apiUrl?: () => string;
+  /**
+   * An admin API key the catch-up acts for the schedule's owner with (read when it runs:
+   * `TRADEFLOW_SERVICE_API_KEY`, else the first-run admin key in the data folder).
+   */
+  serviceApiKey?: () => string | undefined;
   logger: Logger;
 }
 
 export const defaultApiUrl = () => process.env.TRADEFLOW_API_URL ?? `http://127.0.0.1:${process.env.PORT ?? '8080'}`;
+
+/** The headers that make a request the owner's, made with an admin key (none without a key). */
+function serviceAuth(key: string | undefined, owner: string | undefined): Record<string, string> {
+  if (!key) return {};
+  return { authorization: `Bearer ${key}`, ...(owner ? { 'x-tradeflow-act-as': owner } : {}) };
+}
 
 /** Markdown table cells: no pipes or line breaks from the data. */
 const cell = (v: unknown) =>
@@ -155,6 +166,8 @@ export function createScheduleActivities(d: ScheduleActivityDeps) {
    */
   async function triggerSimulationCatchUp(input: {
     idempotencyKey: string;
+    /** The schedule's owner, whose job it starts (absent in runs started before owners were passed). */
+    owner?: string;
     models?: string[];
     callbackUrl?: string;
     date: string;
@@ -162,7 +175,12 @@ export function createScheduleActivities(d: ScheduleActivityDeps) {
     const url = `${(d.apiUrl ?? defaultApiUrl)().replace(/\/$/, '')}/simulate/trigger`;
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': input.idempotencyKey },
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': input.idempotencyKey,
+        // The worker's admin key, acting for the schedule's owner: the job is theirs.
+        ...serviceAuth(d.serviceApiKey?.(), input.owner),
+      },
       body: JSON.stringify({
         ...(input.models ? { models: input.models } : {}),
         ...(input.callbackUrl ? { callback_url: input.callbackUrl } : {}),

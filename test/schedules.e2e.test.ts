@@ -153,7 +153,9 @@ describe('daily pre-market reports on a Temporal Schedule', () => {
     }
 
     // The digest, read by an independent PDF reader: the date, the batch's status, every decision, each sector.
-    const download = await fetch(`${h.baseUrl}/schedules/${id}/runs/${run!.workflow_id}/digest`);
+    const download = await fetch(`${h.baseUrl}/schedules/${id}/runs/${run!.workflow_id}/digest`, {
+      headers: h.authHeaders,
+    });
     expect(download.status).toBe(200);
     expect(download.headers.get('content-type')).toBe('application/pdf');
     const pdf = join(h.settings.dataDir, 'downloaded-digest.pdf');
@@ -167,7 +169,9 @@ describe('daily pre-market reports on a Temporal Schedule', () => {
     expect(text).toContain('Sector: Technology');
     expect(text).toContain('Sector: Consumer Discretionary');
     const markdown = await (
-      await fetch(`${h.baseUrl}/schedules/${id}/runs/${run!.workflow_id}/digest?format=markdown`)
+      await fetch(`${h.baseUrl}/schedules/${id}/runs/${run!.workflow_id}/digest?format=markdown`, {
+        headers: h.authHeaders,
+      })
     ).text();
     expect(markdown).toBe(readFileSync(join(h.settings.dataDir, result.digest.markdown), 'utf8'));
     expect(markdown).toContain(`| AAPL | Technology | completed | ${result.jobs[0].decision} |`);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type AnalysisActivities, createAnalysisActivities } from '../activities/analysis.js';
 import { createReconcilerActivities, type ReconcilerActivities } from '../activities/jobReconciler.js';
@@ -9,6 +11,7 @@ import { systemResolve } from '../activities/webhooks/post.js';
 import type { ModelRegistry } from '../config/models.js';
 import type { Settings } from '../config/settings.js';
 import type { SandboxRunner } from '../sandbox/types.js';
+import { ADMIN_KEY_FILE } from '../server/auth/bootstrap.js';
 import type { BarCache } from '../storage/barCache.js';
 import type { Database } from '../storage/db.js';
 import { JobEvents } from '../storage/jobEvents.js';
@@ -67,6 +70,7 @@ export function buildActivities(deps: {
       jobs,
       dataDir: deps.analysis.dataDir,
       latestMarketDate: () => deps.bars.latestDate(),
+      serviceApiKey: () => serviceApiKey(deps.analysis.dataDir),
       logger: deps.logger,
     }),
     ...createWebhookActivities({
@@ -109,4 +113,17 @@ export function analysisDepsFrom(settings: Settings, runner: SandboxRunner) {
     network: settings.sandbox.network ?? null,
     benchmark: settings.analysis.benchmark,
   };
+}
+
+/**
+ * The admin key the scheduled catch-up acts for a schedule's owner with: `TRADEFLOW_SERVICE_API_KEY`, else
+ * the first-run admin key in the data folder (npm start's API and worker share it).
+ */
+function serviceApiKey(dataDir: string): string | undefined {
+  if (process.env.TRADEFLOW_SERVICE_API_KEY) return process.env.TRADEFLOW_SERVICE_API_KEY;
+  try {
+    return readFileSync(join(dataDir, ADMIN_KEY_FILE), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }

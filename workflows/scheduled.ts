@@ -132,6 +132,7 @@ export async function simulationCatchUpWorkflow(input: SimulationCatchUpInput): 
   }
   return triggerSimulationCatchUp({
     idempotencyKey: `schedule:${workflowInfo().workflowId}`,
+    ...(input.owner ? { owner: input.owner } : {}),
     date: day.date,
     ...(input.models ? { models: input.models } : {}),
     ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),

@@ -123,6 +123,23 @@ describe('authentication', () => {
     expect(refused.status).toBe(422);
   });
 
+  it('an admin key acts for a user with x-tradeflow-act-as (the worker starting a scheduled job); no other key may', async () => {
+    const u = unitApp();
+    const user = await u.addUser('owner@example.com');
+    const other = await u.addUser('other@example.com');
+    const me = await u.app.request('/me', { headers: { 'x-tradeflow-act-as': user.id } });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ user_id: user.id, role: 'user', scopes: ['read', 'run'] });
+    // Acting as the user, the admin sees only the user's jobs.
+    const theirs = analysisJob({ owner: other.id });
+    await u.jobs.insertIfAbsent(theirs);
+    const seen = await u.app.request(`/jobs/${theirs._id}`, { headers: { 'x-tradeflow-act-as': user.id } });
+    expect(seen.status).toBe(404);
+    const refused = await other.app.request('/me', { headers: { 'x-tradeflow-act-as': user.id } });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: 'insufficient_scope' });
+  });
+
   it('admins create users and keys: the key is shown once, listed never, and works at once', async () => {
     const u = unitApp();
     const created = await u.app.request('/admin/users', postJson({ email: 'Carol@Example.com' }));

@@ -124,6 +124,27 @@ export function authenticate(o: AuthenticateOptions): MiddlewareHandler<AppEnv> 
         { 'WWW-Authenticate': `${CHALLENGE}, error="insufficient_scope", scope="${needed}"` },
       );
     }
+    // An admin key may act for a user (the worker starting a user's scheduled job, say): the request is
+    // then that user's, with that user's view, and is logged as such.
+    const actAs = c.req.header('x-tradeflow-act-as');
+    if (actAs !== undefined) {
+      if (!principal.admin || principal.via !== 'api_key') {
+        throw new ApiError('insufficient_scope', 'only an admin API key may act for another user', {
+          required_scope: 'admin',
+        });
+      }
+      o.logger.info(
+        { admin: principal.userId, actAs, method: c.req.method, path: c.req.path },
+        'admin key acting for a user',
+      );
+      principal = {
+        userId: actAs.slice(0, 200),
+        via: 'api_key',
+        scopes: serviceScopes,
+        admin: false,
+        ...(principal.keyId ? { keyId: principal.keyId } : {}),
+      };
+    }
     c.set('principal', principal);
     c.set('owner', principal.userId);
     if (principal.via !== 'auth_off') {
