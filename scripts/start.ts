@@ -139,7 +139,7 @@ tradeflow is running
   market data    ${settings.marketData.source}
   data and logs  ${settings.dataDir}
   schedules      ${schedules.map((s) => `${s.scheduleId} (${s.outcome === 'exists' ? 'exists, left as is' : s.outcome === 'created' ? 'created, paused' : s.outcome})`).join('\n                 ')}
-                 resume one: curl -X POST ${apiUrl}/schedules/<id>/resume
+                 resume one: curl ${auth} -X POST ${apiUrl}/schedules/<id>/resume
 Ctrl-C stops everything; jobs survive a restart.`);
 // Shown on this terminal once, when it is created (never in a log file); it stays in the file, mode 0600.
 if (admin.created) {
