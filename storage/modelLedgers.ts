@@ -54,11 +54,14 @@ export class ModelLedgers {
       }
       // Where the chain stands, for the next reader: written without a condition, so it may lag or step
       // back under a race, which only costs a later reader one more lookup.
-      await this.c.modelLedgers.updateOne(
-        { _id: headId(owner, model) },
-        { $set: { owner, model, version: next, lastDate: date, position, updatedAt: new Date() } },
-        { upsert: true },
-      );
+      const summary = { owner, model, version: next, lastDate: date, position, updatedAt: new Date() };
+      await this.c.modelLedgers
+        .updateOne({ _id: headId(owner, model) }, { $set: summary }, { upsert: true })
+        .catch(async (err: unknown) => {
+          // Two first writers both upserted the summary (FerretDB's upsert is not atomic): it exists now.
+          if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+          await this.c.modelLedgers.updateOne({ _id: headId(owner, model) }, { $set: summary });
+        });
       return true;
     }
   }
