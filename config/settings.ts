@@ -5,6 +5,9 @@ import { type Cidr, parseAllowList, parseCidr, type WebhookAllowList } from '../
 
 const projectRoot = resolve(fileURLToPath(import.meta.url), '../..');
 
+/** An address, or unset; empty is unset (compose files pass `${VAR:-}`). */
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
+
 const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
@@ -59,6 +62,17 @@ const Env = z.object({
   /** Where sign-in codes are sent from (`smtp://…` or `smtps://user:pass@host`); unset: to the log, on loopback only. */
   TRADEFLOW_SMTP_URL: z.string().optional(),
   TRADEFLOW_MAIL_FROM: z.string().default('tradeflow <no-reply@localhost>'),
+  /** The address users reach the API at (OAuth redirect URIs are built on it); unset: the request's own. */
+  TRADEFLOW_PUBLIC_URL: optionalUrl,
+  /** Sign-in with Google (any OpenID Connect issuer, exactly as its tokens name it: the tests use one on loopback). */
+  TRADEFLOW_GOOGLE_CLIENT_ID: z.string().optional(),
+  TRADEFLOW_GOOGLE_CLIENT_SECRET: z.string().optional(),
+  TRADEFLOW_GOOGLE_ISSUER: optionalUrl.transform((u) => u ?? 'https://accounts.google.com'),
+  /** Sign-in with GitHub (or GitHub Enterprise: its base URL, and its API at `<base>/api/v3`). */
+  TRADEFLOW_GITHUB_CLIENT_ID: z.string().optional(),
+  TRADEFLOW_GITHUB_CLIENT_SECRET: z.string().optional(),
+  TRADEFLOW_GITHUB_URL: optionalUrl.transform((u) => u ?? 'https://github.com'),
+  TRADEFLOW_GITHUB_API_URL: optionalUrl,
   // Empty is unset (compose files pass `${VAR:-}`): a secret is then generated into the data folder.
   TRADEFLOW_WEBHOOK_SECRET: z
     .union([
@@ -130,6 +144,45 @@ export interface AuthSettings {
   sessionTtlMs: number;
   smtpUrl?: string;
   mailFrom: string;
+  /** The API's public address (no trailing slash), for OAuth redirect URIs. */
+  publicUrl?: string;
+  google?: OpenIdSettings;
+  github?: GitHubSettings;
+}
+
+export interface OpenIdSettings {
+  clientId: string;
+  clientSecret: string;
+  issuer: string;
+}
+
+export interface GitHubSettings {
+  clientId: string;
+  clientSecret: string;
+  /** Where the browser signs in: https://github.com or a GitHub Enterprise server. */
+  webUrl: string;
+  /** Its REST API: https://api.github.com, or `<webUrl>/api/v3` on Enterprise. */
+  apiUrl: string;
+}
+
+const trimSlash = (u: string) => u.replace(/\/+$/, '');
+
+/** A provider is on when both its client id and secret are set; one without the other is a mistake. */
+function oauthClient(name: string, id: string | undefined, secret: string | undefined) {
+  if (!id && !secret) return undefined;
+  if (!id || !secret) {
+    throw new Error(`sign-in with ${name} needs both TRADEFLOW_${name.toUpperCase()}_CLIENT_ID and _CLIENT_SECRET`);
+  }
+  return { clientId: id, clientSecret: secret };
+}
+
+/** Credentials and codes travel to these addresses: plain http only to this machine. */
+function secureUrl(name: string, url: string): string {
+  const u = new URL(url);
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname))) {
+    throw new Error(`${name} must be an https address (plain http only on loopback): ${url}`);
+  }
+  return url;
 }
 
 /** Loopback addresses and names: where turning authentication off is allowed. */
@@ -177,6 +230,16 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     if (!cidr) throw new Error(`TRADEFLOW_TRUSTED_NETWORKS: '${entry}' is not an address or CIDR`);
     return cidr;
   });
+  const google = oauthClient('google', e.TRADEFLOW_GOOGLE_CLIENT_ID, e.TRADEFLOW_GOOGLE_CLIENT_SECRET);
+  const github = oauthClient('github', e.TRADEFLOW_GITHUB_CLIENT_ID, e.TRADEFLOW_GITHUB_CLIENT_SECRET);
+  const githubWeb = trimSlash(secureUrl('TRADEFLOW_GITHUB_URL', e.TRADEFLOW_GITHUB_URL));
+  const githubApi = trimSlash(
+    secureUrl(
+      'TRADEFLOW_GITHUB_API_URL',
+      e.TRADEFLOW_GITHUB_API_URL ??
+        (githubWeb === 'https://github.com' ? 'https://api.github.com' : `${githubWeb}/api/v3`),
+    ),
+  );
   const tls =
     e.TEMPORAL_TLS_CERT && e.TEMPORAL_TLS_KEY ? { cert: e.TEMPORAL_TLS_CERT, key: e.TEMPORAL_TLS_KEY } : undefined;
   return {
@@ -227,6 +290,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       sessionTtlMs: e.TRADEFLOW_SESSION_TTL_H * 3_600_000,
       ...(e.TRADEFLOW_SMTP_URL ? { smtpUrl: e.TRADEFLOW_SMTP_URL } : {}),
       mailFrom: e.TRADEFLOW_MAIL_FROM,
+      ...(e.TRADEFLOW_PUBLIC_URL ? { publicUrl: trimSlash(e.TRADEFLOW_PUBLIC_URL) } : {}),
+      ...(google
+        ? { google: { ...google, issuer: secureUrl('TRADEFLOW_GOOGLE_ISSUER', e.TRADEFLOW_GOOGLE_ISSUER) } }
+        : {}),
+      ...(github ? { github: { ...github, webUrl: githubWeb, apiUrl: githubApi } } : {}),
     },
     configDir: resolve(e.TRADEFLOW_CONFIG_DIR),
     webhooks: {

@@ -400,4 +400,29 @@ describe('the OpenAPI document comes from the routes', () => {
         expect(Object.keys(item.post.responses), `POST ${path}`).toContain(status);
     }
   });
+
+  it('every route documents what the middleware answers before it: 429 everywhere, 401 and 403 where a key is needed', async () => {
+    const { app, rawApp } = unitApp();
+    const doc = await (await app.request('/openapi.json')).json();
+    let guarded = 0;
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) {
+        const name = `${method.toUpperCase()} ${path}`;
+        expect(op.responses['429']?.description, name).toContain('rate_limited');
+        expect(op.responses['429'].headers, name).toHaveProperty('Retry-After');
+        if (Array.isArray(op.security) && op.security.length === 0) {
+          // No key is asked for, so none can lack a scope.
+          expect(op.responses['403']?.description ?? '', name).not.toContain('insufficient_scope');
+          continue;
+        }
+        guarded++;
+        expect(op.responses['401']?.description, name).toContain('unauthorized');
+        expect(op.responses['403']?.description, name).toContain('insufficient_scope');
+      }
+    }
+    expect(guarded).toBeGreaterThan(30);
+    // And what the document says is what the routes do: no key, 401; a read-only key writing, 403.
+    expect((await rawApp.request('/jobs')).status).toBe(401);
+    expect(doc.paths['/auth/{provider}/start'].get.security).toEqual([]);
+  });
 });

@@ -15,6 +15,7 @@ import { allowedHosts } from './middleware/hosts.js';
 import { jsonBodies } from './middleware/jsonBodies.js';
 import { enforce, RateLimiter } from './middleware/rateLimit.js';
 import { sameOriginWrites } from './middleware/sameOrigin.js';
+import { withMiddlewareResponses } from './openApiDocument.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -115,7 +116,12 @@ export function createApp(deps: AppDeps) {
     scheme: 'bearer',
     description: 'an API key (`tf_…`): the first start writes an admin key to $TRADEFLOW_DATA_DIR/admin-api-key',
   });
-  app.doc31('/openapi.json', OPENAPI_INFO);
+  // Built once, at the first request: by then every route is registered.
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.get('/openapi.json', (c) => {
+    document ??= withMiddlewareResponses(app.getOpenAPI31Document(OPENAPI_INFO));
+    return c.json(document);
+  });
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {

@@ -10,6 +10,7 @@ import type { TradingDayReader } from '../storage/tradingDays.js';
 import type { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { AnalysisService } from './analysisService.js';
 import type { Accounts } from './auth/accounts.js';
+import type { OAuthSignIn } from './auth/oauth/flow.js';
 import type { Principal } from './auth/principal.js';
 import type { SignIn } from './auth/signIn.js';
 import type { JobEventHub } from './eventHub.js';
@@ -54,6 +55,8 @@ export interface AppDeps {
   accounts: Accounts;
   /** Email codes and the sessions they open. */
   signIn: SignIn;
+  /** Sign-in with Google and GitHub (the ones configured). */
+  oauth: OAuthSignIn;
   auth: AuthSettings;
   /** Temporal Schedules (`/schedules`); absent in apps built without Temporal. */
   schedules?: ScheduleService;

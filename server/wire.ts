@@ -20,6 +20,8 @@ import { AnalysisService } from './analysisService.js';
 import { createApp } from './app.js';
 import { Accounts } from './auth/accounts.js';
 import { logMailer, smtpMailer } from './auth/mailer.js';
+import { configuredProviders } from './auth/oauth/configured.js';
+import { OAuthSignIn } from './auth/oauth/flow.js';
 import { SignIn } from './auth/signIn.js';
 import type { AppDeps } from './context.js';
 import { DATABASE_CALL_MS, DATABASE_SCAN_MS, TEMPORAL_CALL_MS, withCallDeadlines } from './deadline.js';
@@ -80,6 +82,7 @@ export function wireApp(o: WireOptions) {
     ...(o.analysisOptions ? { analysisOptions: o.analysisOptions } : {}),
   });
   const accountStore = withCallDeadlines(new MongoAccounts(c), DATABASE_CALL_MS, 'accounts');
+  const signInStore = withCallDeadlines(new MongoSignIn(c), DATABASE_CALL_MS, 'signIn');
   const deps: AppDeps = {
     pingDatabase: () => o.db.db.command({ ping: 1 }),
     storeHealth: new StoreHealth(
@@ -115,13 +118,14 @@ export function wireApp(o: WireOptions) {
       taskQueue: o.settings.taskQueues.orchestrator,
     },
     accounts: new Accounts(accountStore, { logger: o.logger }),
-    signIn: new SignIn(withCallDeadlines(new MongoSignIn(c), DATABASE_CALL_MS, 'signIn'), accountStore, {
+    signIn: new SignIn(signInStore, accountStore, {
       logger: o.logger,
       mailer: o.settings.auth.smtpUrl
         ? smtpMailer(o.settings.auth.smtpUrl, o.settings.auth.mailFrom)
         : logMailer(o.logger, isLoopbackHost(o.settings.host)),
       sessionTtlMs: o.settings.auth.sessionTtlMs,
     }),
+    oauth: new OAuthSignIn(configuredProviders(o.settings.auth), signInStore, accountStore, { logger: o.logger }),
     auth: o.settings.auth,
     schedules: new ScheduleService({
       temporal,

@@ -4,7 +4,7 @@ import type { ApiKeyDoc, UserDoc, UserEmailDoc } from './accounts.js';
 import type { JobEventDoc } from './jobEvents.js';
 import type { JobTransitionDoc } from './jobStore.js';
 import type { LedgerIndexDoc, LedgerMonthDoc } from './ledgerSummaries.js';
-import type { SessionDoc, SignInCodeDoc } from './signIn.js';
+import type { IdentityDoc, OAuthStateDoc, SessionDoc, SignInCodeDoc } from './signIn.js';
 import type {
   BarYearDoc,
   ModelDayDoc,
@@ -52,6 +52,9 @@ export interface Collections {
   signInSlots: Collection<{ _id: string; at: Date }>;
   sessions: Collection<SessionDoc>;
   sessionEpochs: Collection<{ _id: string; at: Date }>;
+  /** OAuth sign-ins under way, and provider accounts linked to users (storage/signIn.ts). */
+  oauthStates: Collection<OAuthStateDoc>;
+  identities: Collection<IdentityDoc>;
 }
 
 export interface Database {
@@ -111,6 +114,8 @@ export async function connectDatabase(
     signInSlots: db.collection<{ _id: string; at: Date }>('sign_in_slots'),
     sessions: db.collection<SessionDoc>('sessions'),
     sessionEpochs: db.collection<{ _id: string; at: Date }>('session_epochs'),
+    oauthStates: db.collection<OAuthStateDoc>('oauth_states'),
+    identities: db.collection<IdentityDoc>('identities'),
   };
   await ensureIndexes(collections);
   return { client, db, collections, close: () => client.close() };
@@ -147,8 +152,10 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
   apiKeys: [{ key: { userId: 1 } }],
   signInCodes: [],
   signInSlots: [],
-  sessions: [],
+  sessions: [{ key: { userId: 1 } }],
   sessionEpochs: [],
+  oauthStates: [],
+  identities: [],
 };
 
 /**

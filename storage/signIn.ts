@@ -9,12 +9,40 @@ export interface SignInCodeDoc {
   expiresAt: Date;
 }
 
+/** How a session was opened. */
+export type SignInMethod = 'email' | 'google' | 'github';
+
 /** A server-side session, keyed by the SHA-256 of its cookie's token. */
 export interface SessionDoc {
   _id: string;
   userId: string;
   createdAt: Date;
   expiresAt: Date;
+  /** Absent on sessions opened before sign-in had more than one way. */
+  via?: SignInMethod;
+}
+
+/**
+ * A sign-in begun at an OAuth provider, keyed by the SHA-256 of its `state`: the PKCE verifier and the
+ * nonce stay here, never in the browser.
+ */
+export interface OAuthStateDoc {
+  _id: string;
+  provider: 'google' | 'github';
+  codeVerifier: string;
+  nonce: string;
+  redirectUri: string;
+  returnTo: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** An account at a provider (`provider|subject`) and the user it signs in as. */
+export interface IdentityDoc {
+  _id: string;
+  userId: string;
+  email: string;
+  createdAt: Date;
 }
 
 export interface SignInCollections {
@@ -24,6 +52,8 @@ export interface SignInCollections {
   sessions: Collection<SessionDoc>;
   /** Per user: sessions created before `at` are over ("sign out everywhere"). */
   sessionEpochs: Collection<{ _id: string; at: Date }>;
+  oauthStates: Collection<OAuthStateDoc>;
+  identities: Collection<IdentityDoc>;
 }
 
 /**
@@ -38,8 +68,15 @@ export interface SignInStore {
   insertSession(doc: SessionDoc): Promise<void>;
   session(hash: string): Promise<SessionDoc | null>;
   deleteSession(hash: string): Promise<void>;
+  /** A user's sessions that have not expired, newest first. */
+  sessionsOf(userId: string, now: Date): Promise<SessionDoc[]>;
   setEpoch(userId: string, at: Date): Promise<void>;
   epoch(userId: string): Promise<Date | null>;
+  insertOAuthState(doc: OAuthStateDoc): Promise<void>;
+  oauthState(hash: string): Promise<OAuthStateDoc | null>;
+  /** Links a provider's account to a user once; a second link of the same account keeps the first. */
+  insertIdentity(doc: IdentityDoc): Promise<IdentityDoc>;
+  identity(id: string): Promise<IdentityDoc | null>;
 }
 
 const isDuplicate = (err: unknown) => (err as { code?: number }).code === 11000;
@@ -70,11 +107,38 @@ export class MongoSignIn implements SignInStore {
   async deleteSession(hash: string) {
     await this.c.sessions.deleteOne({ _id: hash });
   }
+  sessionsOf(userId: string, now: Date) {
+    return this.c.sessions
+      .find({ userId, expiresAt: { $gt: now } })
+      .sort({ createdAt: -1 })
+      .limit(1000)
+      .toArray();
+  }
   async setEpoch(userId: string, at: Date) {
     await this.c.sessionEpochs.updateOne({ _id: userId }, { $set: { at } }, { upsert: true });
   }
   async epoch(userId: string) {
     return (await this.c.sessionEpochs.findOne({ _id: userId }))?.at ?? null;
+  }
+  async insertOAuthState(doc: OAuthStateDoc) {
+    await this.c.oauthStates.insertOne(doc);
+  }
+  oauthState(hash: string) {
+    return this.c.oauthStates.findOne({ _id: hash });
+  }
+  async insertIdentity(doc: IdentityDoc) {
+    try {
+      await this.c.identities.insertOne(doc);
+      return doc;
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+      const first = await this.c.identities.findOne({ _id: doc._id });
+      if (!first) throw err;
+      return first;
+    }
+  }
+  identity(id: string) {
+    return this.c.identities.findOne({ _id: id });
   }
 }
 
@@ -83,6 +147,8 @@ export class MemorySignIn implements SignInStore {
   readonly slots = new Set<string>();
   readonly sessions = new Map<string, SessionDoc>();
   readonly epochs = new Map<string, Date>();
+  readonly oauthStates = new Map<string, OAuthStateDoc>();
+  readonly identities = new Map<string, IdentityDoc>();
   async insertCode(doc: SignInCodeDoc) {
     this.codes.set(doc._id, structuredClone(doc));
   }
@@ -105,10 +171,33 @@ export class MemorySignIn implements SignInStore {
   async deleteSession(hash: string) {
     this.sessions.delete(hash);
   }
+  async sessionsOf(userId: string, now: Date) {
+    return [...this.sessions.values()]
+      .filter((d) => d.userId === userId && d.expiresAt.getTime() > now.getTime())
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .map((d) => structuredClone(d));
+  }
   async setEpoch(userId: string, at: Date) {
     this.epochs.set(userId, at);
   }
   async epoch(userId: string) {
     return this.epochs.get(userId) ?? null;
+  }
+  async insertOAuthState(doc: OAuthStateDoc) {
+    this.oauthStates.set(doc._id, structuredClone(doc));
+  }
+  async oauthState(hash: string) {
+    const d = this.oauthStates.get(hash);
+    return d ? structuredClone(d) : null;
+  }
+  async insertIdentity(doc: IdentityDoc) {
+    const first = this.identities.get(doc._id);
+    if (first) return structuredClone(first);
+    this.identities.set(doc._id, structuredClone(doc));
+    return structuredClone(doc);
+  }
+  async identity(id: string) {
+    const d = this.identities.get(id);
+    return d ? structuredClone(d) : null;
   }
 }

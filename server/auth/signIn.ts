@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AccountStore } from '../../storage/accounts.js';
-import type { SignInStore } from '../../storage/signIn.js';
+import type { SessionDoc, SignInMethod, SignInStore } from '../../storage/signIn.js';
 import type { Principal } from './principal.js';
 
 /** Sends a sign-in code (server/auth/mailer.ts). */
@@ -99,13 +99,35 @@ export class SignIn {
   }
 
   /** A new session (a new token at every sign-in); `previous` (the cookie it came with) ends. */
-  async openSession(userId: string, previous?: string): Promise<{ token: string; expiresAt: Date }> {
+  async openSession(userId: string, via: SignInMethod, previous?: string): Promise<{ token: string; expiresAt: Date }> {
     if (previous) await this.store.deleteSession(sha256(previous));
     const token = randomBytes(32).toString('base64url');
     const now = this.now();
     const expiresAt = new Date(now.getTime() + this.o.sessionTtlMs);
-    await this.store.insertSession({ _id: sha256(token), userId, createdAt: now, expiresAt });
+    await this.store.insertSession({ _id: sha256(token), userId, createdAt: now, expiresAt, via });
     return { token, expiresAt };
+  }
+
+  /**
+   * A user's live sessions. A session is named by the first 16 hex digits of its token's hash: enough to
+   * tell one from another and revoke it, of no use for signing in.
+   */
+  async sessionsOf(userId: string): Promise<Array<{ id: string; session: SessionDoc }>> {
+    const now = this.now();
+    const epoch = await this.store.epoch(userId);
+    return (await this.store.sessionsOf(userId, now))
+      .filter((d) => !epoch || d.createdAt.getTime() > epoch.getTime())
+      .map((session) => ({ id: session._id.slice(0, 16), session }));
+  }
+
+  /** Ends the user's session named `id` (see sessionsOf); false when there is none. */
+  async revokeSession(userId: string, id: string): Promise<boolean> {
+    if (!/^[0-9a-f]{16}$/.test(id)) return false;
+    const found = (await this.store.sessionsOf(userId, this.now())).find((d) => d._id.startsWith(id));
+    if (!found) return false;
+    await this.store.deleteSession(found._id);
+    this.o.logger.info({ userId, session: id }, 'session revoked');
+    return true;
   }
 
   /** Who a session cookie acts as, or null (unknown, expired, signed out everywhere, user gone or disabled). */

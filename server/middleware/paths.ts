@@ -6,4 +6,8 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
   '/openapi.json',
   '/auth/email/start',
   '/auth/email/verify',
+  '/auth/google/start',
+  '/auth/google/callback',
+  '/auth/github/start',
+  '/auth/github/callback',
 ]);

@@ -161,6 +161,47 @@ const revokeKey = createRoute({
   responses: { 204: { description: 'revoked' }, ...errorResponses('not_found') },
 });
 
+export const SessionInfo = z
+  .object({
+    id: z.string().openapi({ description: 'names the session for revoking; of no use for signing in' }),
+    via: z.enum(['email', 'google', 'github']).nullable(),
+    created_at: z.string(),
+    expires_at: z.string(),
+  })
+  .openapi('Session');
+
+const SessionParams = z.object({
+  sessionId: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: 'sessionId', in: 'path' } }),
+});
+
+const listSessions = createRoute({
+  method: 'get',
+  path: '/users/{userId}/sessions',
+  summary: 'A user’s signed-in sessions (admin)',
+  request: { params: UserParams },
+  responses: { 200: json(z.object({ sessions: z.array(SessionInfo) }), 'sessions'), ...errorResponses('not_found') },
+});
+
+const revokeSession = createRoute({
+  method: 'delete',
+  path: '/users/{userId}/sessions/{sessionId}',
+  summary: 'End one of a user’s sessions (admin)',
+  request: { params: UserParams.merge(SessionParams) },
+  responses: { 204: { description: 'ended' }, ...errorResponses('not_found') },
+});
+
+const revokeSessions = createRoute({
+  method: 'delete',
+  path: '/users/{userId}/sessions',
+  summary: 'End every session of a user (admin): signs the user out everywhere',
+  request: { params: UserParams },
+  responses: { 204: { description: 'ended' }, ...errorResponses('not_found') },
+});
+
 export function adminRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const accounts = deps.accounts;
@@ -220,6 +261,36 @@ export function adminRoutes(deps: AppDeps) {
     const { userId, keyId } = c.req.valid('param');
     if (!(await accounts.revokeKey(userId, keyId)))
       throw new ApiError('not_found', `no key ${keyId} of user ${userId}`);
+    return c.body(null, 204);
+  });
+
+  app.openapi(listSessions, async (c) => {
+    const user = await userOr404(c.req.valid('param').userId);
+    const sessions = await deps.signIn.sessionsOf(user._id);
+    return c.json(
+      {
+        sessions: sessions.map(({ id, session }) => ({
+          id,
+          via: session.via ?? null,
+          created_at: session.createdAt.toISOString(),
+          expires_at: session.expiresAt.toISOString(),
+        })),
+      },
+      200,
+    );
+  });
+
+  app.openapi(revokeSession, async (c) => {
+    const { userId, sessionId } = c.req.valid('param');
+    if (!(await deps.signIn.revokeSession(userId, sessionId))) {
+      throw new ApiError('not_found', `no session ${sessionId} of user ${userId}`);
+    }
+    return c.body(null, 204);
+  });
+
+  app.openapi(revokeSessions, async (c) => {
+    const user = await userOr404(c.req.valid('param').userId);
+    await deps.signIn.closeAll(user._id);
     return c.body(null, 204);
   });
 

@@ -1,5 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { PROVIDERS } from '../auth/oauth/provider.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
 import { remoteAddress } from '../middleware/auth.js';
@@ -63,6 +65,58 @@ const logoutAll = createRoute({
   responses: { 204: { description: 'signed out everywhere' }, ...errorResponses(...WRITE_ERROR_CODES) },
 });
 
+/** The cookie that ties a provider's return to the browser that left for it. */
+const OAUTH_STATE_COOKIE = 'tradeflow_oauth';
+/** `__Host-` (this host only, Secure, path /), HttpOnly; Lax, so the provider's redirect back carries it. */
+const COOKIE_ATTRIBUTES = { prefix: 'host', path: '/', secure: true, httpOnly: true, sameSite: 'Lax' } as const;
+
+function setSessionCookie(c: Context, token: string, expiresAt: Date) {
+  setCookie(c, SESSION_COOKIE, token, { ...COOKIE_ATTRIBUTES, expires: expiresAt });
+  c.header('Cache-Control', 'no-store');
+}
+
+const ProviderParam = z.object({
+  provider: z.enum(PROVIDERS).openapi({ param: { name: 'provider', in: 'path' }, example: 'google' }),
+});
+
+/** Only a path of this site: never another site (`//evil.example`, `/\\evil.example`), so no open redirect. */
+const ReturnTo = z
+  .string()
+  .max(2000)
+  .regex(/^\/(?![/\\])[\x21-\x7e]*$/, 'return_to is a path of this site, like /me')
+  .optional();
+
+const oauthStart = createRoute({
+  method: 'get',
+  path: '/{provider}/start',
+  summary: 'Sign in with Google or GitHub: redirects to the provider (state, PKCE; a nonce for Google)',
+  security: [],
+  request: { params: ProviderParam, query: z.object({ return_to: ReturnTo }) },
+  responses: {
+    302: { description: "to the provider's sign-in page; sets the cookie `__Host-tradeflow_oauth` for ten minutes" },
+    ...errorResponses('not_found', 'bad_request', 'rate_limited', 'service_unavailable'),
+  },
+});
+
+const oauthCallback = createRoute({
+  method: 'get',
+  path: '/{provider}/callback',
+  summary: "The provider's redirect back: opens a session and redirects to `return_to` (default /me)",
+  security: [],
+  request: {
+    params: ProviderParam,
+    query: z.object({
+      code: z.string().max(2000).optional(),
+      state: z.string().max(200).optional(),
+      error: z.string().max(200).optional(),
+    }),
+  },
+  responses: {
+    302: { description: 'signed in: the session cookie `__Host-tradeflow_session` is set' },
+    ...errorResponses('unauthorized', 'not_found', 'bad_request', 'rate_limited', 'service_unavailable'),
+  },
+});
+
 export function authRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const perIp = new RateLimiter('sign-in', deps.auth.signInPerIp, deps.auth.rateLimit.windowMs);
@@ -91,17 +145,54 @@ export function authRoutes(deps: AppDeps) {
       if (result.status === 429) throw new ApiError('rate_limited', result.reason);
       throw new ApiError('unauthorized', `sign-in failed: ${result.reason}`);
     }
-    const { token, expiresAt } = await deps.signIn.openSession(result.userId, getCookie(c, SESSION_COOKIE, 'host'));
-    setCookie(c, SESSION_COOKIE, token, {
-      prefix: 'host',
-      path: '/',
-      secure: true,
-      httpOnly: true,
-      sameSite: 'Lax',
-      expires: expiresAt,
-    });
-    c.header('Cache-Control', 'no-store');
+    const { token, expiresAt } = await deps.signIn.openSession(
+      result.userId,
+      'email',
+      getCookie(c, SESSION_COOKIE, 'host'),
+    );
+    setSessionCookie(c, token, expiresAt);
     return c.json({ user_id: result.userId, expires_at: expiresAt.toISOString() }, 200);
+  });
+
+  app.openapi(oauthStart, async (c) => {
+    const { provider } = c.req.valid('param');
+    enforce(c, perIp, remoteAddress(c) ?? 'unknown', 'signing in from this address');
+    if (!deps.oauth.configured(provider)) {
+      throw new ApiError('not_found', `sign-in with ${provider} is not configured on this server`);
+    }
+    const returnTo = c.req.valid('query').return_to ?? '/me';
+    const base = deps.auth.publicUrl ?? new URL(c.req.url).origin;
+    const { url, state } = await deps.oauth.begin(provider, `${base}/auth/${provider}/callback`, returnTo);
+    setCookie(c, OAUTH_STATE_COOKIE, state, { ...COOKIE_ATTRIBUTES, maxAge: 600 });
+    c.header('Cache-Control', 'no-store');
+    return c.redirect(url.toString(), 302);
+  });
+
+  app.openapi(oauthCallback, async (c) => {
+    const { provider } = c.req.valid('param');
+    const ip = remoteAddress(c);
+    enforce(c, perIp, ip ?? 'unknown', 'signing in from this address');
+    if (!deps.oauth.configured(provider)) {
+      throw new ApiError('not_found', `sign-in with ${provider} is not configured on this server`);
+    }
+    const q = c.req.valid('query');
+    const cookieState = getCookie(c, OAUTH_STATE_COOKIE, 'host');
+    deleteCookie(c, OAUTH_STATE_COOKIE, { prefix: 'host', path: '/', secure: true });
+    const result = await deps.oauth.finish(provider, {
+      ...(q.state !== undefined ? { state: q.state } : {}),
+      ...(q.code !== undefined ? { code: q.code } : {}),
+      ...(q.error !== undefined ? { error: q.error } : {}),
+      ...(cookieState !== undefined ? { cookieState } : {}),
+      ...(ip !== undefined ? { ip } : {}),
+    });
+    if (!result.ok) throw new ApiError('unauthorized', `sign-in with ${provider} failed: ${result.reason}`);
+    const { token, expiresAt } = await deps.signIn.openSession(
+      result.userId,
+      provider,
+      getCookie(c, SESSION_COOKIE, 'host'),
+    );
+    setSessionCookie(c, token, expiresAt);
+    return c.redirect(result.returnTo, 302);
   });
 
   app.openapi(logout, async (c) => {

@@ -14,6 +14,8 @@ import { AnalysisService } from '../../server/analysisService.js';
 import { createApp } from '../../server/app.js';
 import { Accounts } from '../../server/auth/accounts.js';
 import { newApiKey } from '../../server/auth/keys.js';
+import { OAuthSignIn } from '../../server/auth/oauth/flow.js';
+import type { OAuthProvider, ProviderName } from '../../server/auth/oauth/provider.js';
 import { ADMIN_USER_ID } from '../../server/auth/principal.js';
 import { SignIn } from '../../server/auth/signIn.js';
 import type { AppDeps } from '../../server/context.js';
@@ -47,6 +49,8 @@ export function unitApp(
     logger?: Logger;
     /** The sign-in clock (code and session expiry). */
     now?: () => Date;
+    /** OAuth providers to sign in with (none by default). */
+    oauthProviders?: ReadonlyMap<ProviderName, OAuthProvider>;
   } = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tradeflow-unit-'));
@@ -82,6 +86,10 @@ export function unitApp(
     logger,
     mailer: { send: async (to, code) => void mail.push({ to, code }) },
     sessionTtlMs: settings.auth.sessionTtlMs,
+    ...(o.now ? { now: o.now } : {}),
+  });
+  const oauth = new OAuthSignIn(o.oauthProviders ?? new Map(), signInStore, accountStore, {
+    logger,
     ...(o.now ? { now: o.now } : {}),
   });
   const analyses = new AnalysisService({
@@ -133,6 +141,7 @@ export function unitApp(
     allowedOrigins: o.allowedOrigins ?? [],
     accounts,
     signIn,
+    oauth,
     auth: settings.auth,
     logger,
   };
