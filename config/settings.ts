@@ -48,6 +48,8 @@ const Env = z.object({
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes')
     .default('trusted-network'),
   TRADEFLOW_ALLOWED_HOSTS: z.string().optional(),
+  /** Reverse proxies (CIDRs) whose X-Forwarded-For names the client; empty: the socket's peer is the client. */
+  TRADEFLOW_TRUSTED_PROXIES: z.string().optional(),
   TRADEFLOW_RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).max(3600).default(60),
   TRADEFLOW_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(1).default(600),
   TRADEFLOW_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(1200),
@@ -132,6 +134,8 @@ export interface Settings {
 export interface AuthSettings {
   /** False only on a loopback address (TRADEFLOW_AUTH=off): every request then acts as the admin. */
   enabled: boolean;
+  /** Proxies whose `X-Forwarded-For` is believed (rate limits and logs then see the client behind them). */
+  trustedProxies: Cidr[];
   /** Requests from these networks act as `trustedUser` with read and run scopes. */
   trustedNetworks: Cidr[];
   trustedUser: string;
@@ -225,11 +229,13 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       `TRADEFLOW_AUTH=off is only allowed on a loopback address, and HOST is ${e.HOST}: keep authentication on, or listen on 127.0.0.1`,
     );
   }
-  const trustedNetworks = (list(e.TRADEFLOW_TRUSTED_NETWORKS) ?? []).map((entry) => {
-    const cidr = parseCidr(entry);
-    if (!cidr) throw new Error(`TRADEFLOW_TRUSTED_NETWORKS: '${entry}' is not an address or CIDR`);
-    return cidr;
-  });
+  const cidrs = (name: string, value: string | undefined) =>
+    (list(value) ?? []).map((entry) => {
+      const cidr = parseCidr(entry);
+      if (!cidr) throw new Error(`${name}: '${entry}' is not an address or CIDR`);
+      return cidr;
+    });
+  const trustedNetworks = cidrs('TRADEFLOW_TRUSTED_NETWORKS', e.TRADEFLOW_TRUSTED_NETWORKS);
   const google = oauthClient('google', e.TRADEFLOW_GOOGLE_CLIENT_ID, e.TRADEFLOW_GOOGLE_CLIENT_SECRET);
   const github = oauthClient('github', e.TRADEFLOW_GITHUB_CLIENT_ID, e.TRADEFLOW_GITHUB_CLIENT_SECRET);
   const githubWeb = trimSlash(secureUrl('TRADEFLOW_GITHUB_URL', e.TRADEFLOW_GITHUB_URL));
@@ -277,6 +283,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     auth: {
       enabled: e.TRADEFLOW_AUTH === 'on',
       trustedNetworks,
+      trustedProxies: cidrs('TRADEFLOW_TRUSTED_PROXIES', e.TRADEFLOW_TRUSTED_PROXIES),
       trustedUser: e.TRADEFLOW_TRUSTED_USER,
       allowedHosts: (list(e.TRADEFLOW_ALLOWED_HOSTS) ?? []).map((h) => h.toLowerCase()),
       rateLimit: {

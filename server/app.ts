@@ -10,7 +10,8 @@ import { isUnreachable } from '../storage/unreachable.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { DatabaseDeadlineError } from './deadline.js';
 import { ApiError, asApiError, ErrorBody, errorResponse } from './errors.js';
-import { authenticate, remoteAddress } from './middleware/auth.js';
+import { authenticate } from './middleware/auth.js';
+import { clientAddress, remoteAddress } from './middleware/clientAddress.js';
 import { allowedHosts } from './middleware/hosts.js';
 import { jsonBodies } from './middleware/jsonBodies.js';
 import { enforce, RateLimiter } from './middleware/rateLimit.js';
@@ -57,6 +58,7 @@ export function createApp(deps: AppDeps) {
   const limits = deps.auth.rateLimit;
   const perIp = new RateLimiter('per-ip', limits.perIp, limits.windowMs);
   app.use(requestId());
+  app.use(clientAddress(deps.auth.trustedProxies));
   app.use(SECURE_HEADERS);
   app.use(allowedHosts(deps.auth.allowedHosts));
   // Browsers may call from the allowed sites only (no list: from none); preflights end here.

@@ -10,6 +10,7 @@ import type { TradingDayReader } from '../storage/tradingDays.js';
 import type { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { AnalysisService } from './analysisService.js';
 import type { Accounts } from './auth/accounts.js';
+import type { AdmissionGate } from './auth/jobCap.js';
 import type { OAuthSignIn } from './auth/oauth/flow.js';
 import type { Principal } from './auth/principal.js';
 import type { SignIn } from './auth/signIn.js';
@@ -55,6 +56,8 @@ export interface AppDeps {
   accounts: Accounts;
   /** Email codes and the sessions they open. */
   signIn: SignIn;
+  /** The per-user cap on unfinished jobs, held without a race between starts (server/auth/jobCap.ts). */
+  admission: AdmissionGate;
   /** Sign-in with Google and GitHub (the ones configured). */
   oauth: OAuthSignIn;
   auth: AuthSettings;
@@ -65,7 +68,8 @@ export interface AppDeps {
 
 export interface AppEnv {
   /** `owner` is the principal's user id: what a request creates is its own, and it sees only its own. */
-  Variables: { owner: string; principal: Principal; requestId: string };
+  /** `clientIp`: who sent the request (server/middleware/clientAddress.ts). */
+  Variables: { owner: string; principal: Principal; requestId: string; clientIp?: string };
 }
 
 /** Whether the request may see a resource of `owner`: its own, or anyone's for an admin. */

@@ -19,6 +19,7 @@ import type { AnalysisOptions, SimulationOptions } from '../workflows/definition
 import { AnalysisService } from './analysisService.js';
 import { createApp } from './app.js';
 import { Accounts } from './auth/accounts.js';
+import { AdmissionGate } from './auth/jobCap.js';
 import { logMailer, smtpMailer } from './auth/mailer.js';
 import { configuredProviders } from './auth/oauth/configured.js';
 import { OAuthSignIn } from './auth/oauth/flow.js';
@@ -125,6 +126,7 @@ export function wireApp(o: WireOptions) {
         : logMailer(o.logger, isLoopbackHost(o.settings.host)),
       sessionTtlMs: o.settings.auth.sessionTtlMs,
     }),
+    admission: new AdmissionGate(),
     oauth: new OAuthSignIn(configuredProviders(o.settings.auth), signInStore, accountStore, { logger: o.logger }),
     auth: o.settings.auth,
     schedules: new ScheduleService({

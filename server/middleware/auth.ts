@@ -1,5 +1,4 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Logger } from 'pino';
 import type { AuthSettings } from '../../config/settings.js';
@@ -10,17 +9,9 @@ import { ADMIN_USER_ID, type Principal } from '../auth/principal.js';
 import type { SignIn } from '../auth/signIn.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
+import { remoteAddress } from './clientAddress.js';
 import { PUBLIC_PATHS } from './paths.js';
 import { enforce, type RateLimiter } from './rateLimit.js';
-
-/** The peer's address (no proxy headers are trusted); undefined for requests that came through no socket. */
-export function remoteAddress(c: Context): string | undefined {
-  try {
-    return getConnInfo(c).remote.address;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The scope a request needs: reads `read`, writes `run`, anything under /admin `admin`. */
 export function requiredScope(method: string, path: string): Scope {

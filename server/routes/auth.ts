@@ -4,7 +4,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { PROVIDERS } from '../auth/oauth/provider.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
-import { remoteAddress } from '../middleware/auth.js';
+import { remoteAddress } from '../middleware/clientAddress.js';
 import { enforce, RateLimiter } from '../middleware/rateLimit.js';
 import { validationHook } from '../validation.js';
 

@@ -7,7 +7,7 @@ import { isActiveStatus, isTerminalStatus } from '../../jobs/lifecycle.js';
 import { type AnalysisJob, runOf } from '../../jobs/records.js';
 import { type JobEventDoc, WRITER_GONE_AFTER_MS } from '../../storage/jobEvents.js';
 import { analysisJobStatus } from '../analysisPresenter.js';
-import { assertJobCapacity } from '../auth/jobCap.js';
+import { withJobCapacity } from '../auth/jobCap.js';
 import { checkedCallbackUrl } from '../callbackUrl.js';
 import { type AppDeps, type JobEnv, listOwner } from '../context.js';
 import { ANALYSIS_START_ERRORS, ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
@@ -237,23 +237,24 @@ export function jobRoutes(deps: AppDeps) {
     const cfg = body.config ?? {};
     const llm = cfg.deep_think_llm ?? cfg.quick_think_llm ?? 'deterministic';
     const analysts = cfg.selected_analysts?.map((a): Analyst => (a === 'social' ? 'sentiment' : a));
-    await assertJobCapacity(deps, c.get('owner'));
-    const { jobs, existing } = await deps.analyses.start(
-      c.get('owner'),
-      [
-        {
-          ticker: body.ticker,
-          pipeline: 'comprehensive',
-          date: body.date,
-          llm,
-          ...(analysts ? { analysts: [...new Set(analysts)] } : {}),
-          debateRounds: cfg.max_debate_rounds ?? 1,
-          riskRounds: cfg.max_risk_discuss_rounds ?? 1,
-          ...(callbackUrl ? { callbackUrl } : {}),
-          raw: body,
-        },
-      ],
-      c.req.valid('header')['idempotency-key'],
+    const { jobs, existing } = await withJobCapacity(deps, c.get('owner'), 1, () =>
+      deps.analyses.start(
+        c.get('owner'),
+        [
+          {
+            ticker: body.ticker,
+            pipeline: 'comprehensive',
+            date: body.date,
+            llm,
+            ...(analysts ? { analysts: [...new Set(analysts)] } : {}),
+            debateRounds: cfg.max_debate_rounds ?? 1,
+            riskRounds: cfg.max_risk_discuss_rounds ?? 1,
+            ...(callbackUrl ? { callbackUrl } : {}),
+            raw: body,
+          },
+        ],
+        c.req.valid('header')['idempotency-key'],
+      ),
     );
     const job = jobs[0]!;
     const accepted = {
@@ -294,8 +295,9 @@ export function jobRoutes(deps: AppDeps) {
   app.openapi(retry, async (c) => {
     // A simulation's retry is a new job, under the cap; an analysis' retry runs the same job again (its
     // own start is guarded against a second retry racing it, and needs no extra reads before it).
-    if (c.var.job.kind === 'simulation') await assertJobCapacity(deps, c.var.job.owner);
-    const { status, body } = await jobViews(deps, c.var.job).retry(c.var.job.owner);
+    const again = () => jobViews(deps, c.var.job).retry(c.var.job.owner);
+    const { status, body } =
+      c.var.job.kind === 'simulation' ? await withJobCapacity(deps, c.var.job.owner, 1, again) : await again();
     return status === 202 ? c.json(body, 202) : c.json(body, 200);
   });
 

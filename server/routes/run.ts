@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { analysisJobStatus } from '../analysisPresenter.js';
 import type { AnalysisRequest } from '../analysisService.js';
-import { assertJobCapacity } from '../auth/jobCap.js';
+import { withJobCapacity } from '../auth/jobCap.js';
 import { checkedCallbackUrl } from '../callbackUrl.js';
 import { type AppDeps, type AppEnv, listOwner, workflowUiLink } from '../context.js';
 import { ANALYSIS_START_ERRORS, ApiError, errorResponses } from '../errors.js';
@@ -63,11 +63,8 @@ export function runRoutes(deps: AppDeps) {
       ...(callbackUrl ? { callbackUrl } : {}),
       raw: body,
     }));
-    await assertJobCapacity(deps, c.get('owner'), requests.length);
-    const { jobs, batchId, existing } = await deps.analyses.start(
-      c.get('owner'),
-      requests,
-      c.req.valid('header')['idempotency-key'],
+    const { jobs, batchId, existing } = await withJobCapacity(deps, c.get('owner'), requests.length, () =>
+      deps.analyses.start(c.get('owner'), requests, c.req.valid('header')['idempotency-key']),
     );
     const present = (j: (typeof jobs)[number]) => ({
       ...analysisJobStatus(j, { webUi: workflowUiLink(deps, j.workflowId) }),

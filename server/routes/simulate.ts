@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { assertJobCapacity } from '../auth/jobCap.js';
+import { withJobCapacity } from '../auth/jobCap.js';
 import { checkedCallbackUrl } from '../callbackUrl.js';
 import { type AppDeps, type AppEnv, maySee, workflowUiLink } from '../context.js';
 import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
@@ -67,8 +67,9 @@ export function simulateRoutes(deps: AppDeps) {
   app.openapi(trigger, async (c) => {
     const body = c.req.valid('json');
     checkedCallbackUrl(body?.callback_url, deps.webhooks?.allow);
-    await assertJobCapacity(deps, c.get('owner'));
-    const result = await deps.simulations.trigger(c.get('owner'), body, c.req.valid('header')['idempotency-key']);
+    const result = await withJobCapacity(deps, c.get('owner'), 1, () =>
+      deps.simulations.trigger(c.get('owner'), body, c.req.valid('header')['idempotency-key']),
+    );
     if (result.kind === 'current') {
       return c.json(
         {

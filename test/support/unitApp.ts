@@ -13,6 +13,7 @@ import { isTerminalStatus } from '../../jobs/lifecycle.js';
 import { AnalysisService } from '../../server/analysisService.js';
 import { createApp } from '../../server/app.js';
 import { Accounts } from '../../server/auth/accounts.js';
+import { AdmissionGate } from '../../server/auth/jobCap.js';
 import { newApiKey } from '../../server/auth/keys.js';
 import { OAuthSignIn } from '../../server/auth/oauth/flow.js';
 import type { OAuthProvider, ProviderName } from '../../server/auth/oauth/provider.js';
@@ -142,6 +143,7 @@ export function unitApp(
     accounts,
     signIn,
     oauth,
+    admission: new AdmissionGate(),
     auth: settings.auth,
     logger,
   };
