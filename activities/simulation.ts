@@ -17,13 +17,13 @@ import type { PositionRecord, TradingDayDoc } from '../storage/types.js';
 import { untilReachable } from '../storage/unreachable.js';
 import type { AgentFactory } from '../trading/agents/factory.js';
 import { AgentConfigurationError, LlmUnavailableError } from '../trading/agents/types.js';
-import { addDays, nextTradingDay, previousTradingDay } from '../trading/calendar.js';
+import { addDays, nextTradingDay } from '../trading/calendar.js';
 import { MarketView } from '../trading/marketView.js';
 import { percentChange, toDollars, toUnits } from '../trading/money.js';
 import { Portfolio } from '../trading/portfolio.js';
 import { TradingDesk } from '../trading/tradingDesk.js';
 import { closeForValuation, MissingMarketData } from '../trading/valuation.js';
-import type { ModelDayRef, ModelDaySummary, SimulationOutcome } from '../workflows/definitions.js';
+import type { ModelDayRef, SimulationOutcome } from '../workflows/definitions.js';
 import { createJobRecorder } from './jobRecorder.js';
 
 /** Calendar days of history loaded before a job's first date, for signals and the agents' price look-ups. */
@@ -61,24 +61,12 @@ export interface SimulationDeps {
   logger: Logger;
 }
 
-function summaryOf(doc: TradingDayDoc, written: boolean): ModelDaySummary {
-  return {
-    model: doc.model,
-    date: doc.date,
-    portfolioValue: doc.endingPosition.portfolioValue,
-    profit: doc.dailyPnl.profit,
-    trades: doc.trades.length,
-    written,
-  };
-}
-
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
 export function createSimulationActivities(deps: SimulationDeps) {
   const { jobs, locks, tradingDays, ledgers, events, bars, models, agents, logger } = deps;
-  const heads = new Map<string, { lastDate: string; position: PositionRecord }>();
   const recorder = createJobRecorder({ jobs, events, logger });
 
   async function startSimulationJob(input: {
@@ -148,7 +136,6 @@ export function createSimulationActivities(deps: SimulationDeps) {
     for (const [model, date] of Object.entries(from)) {
       const last = await tradingDays.replaceFrom(owner, model, date, jobId);
       await ledgers.rewindTo(owner, model, last ? { lastDate: last.date, position: last.endingPosition } : null);
-      heads.delete(`${owner}|${model}`);
       logger.info({ jobId, model, date, ledgerEndsAt: last?.date ?? null }, 'replacing days from this date on');
       await events.append(
         jobId,
@@ -184,30 +171,12 @@ export function createSimulationActivities(deps: SimulationDeps) {
     }
   }
 
-  /**
-   * Where a model's day starts: the day before, remembered by this worker or read by key (the only
-   * query FerretDB v1 pushes down); a search of the ledger only when that day is missing (a first day).
-   */
-  async function startingPoint(owner: string, model: string, date: string) {
-    const key = `${owner}|${model}`;
-    const prevDate = previousTradingDay(date);
-    const remembered = heads.get(key);
-    if (remembered?.lastDate === prevDate) return remembered;
-    const day = (await tradingDays.get(owner, model, prevDate)) ?? (await tradingDays.before(owner, model, date));
-    return day ? { lastDate: day.date, position: day.endingPosition } : null;
-  }
-
   /** The day's lines in the job's live log: an LLM's own words go out as `NL`, ours as `LOG`. */
-  function dayEvents(day: TradingDayDoc, fromLlm: boolean, keyed: boolean): JobEventDraft[] {
-    const key = keyed ? modelDayEventKey.day(day.model, day.date) : undefined;
+  function dayEvents(day: TradingDayDoc, fromLlm: boolean): JobEventDraft[] {
+    const key = modelDayEventKey.day(day.model, day.date);
     const nl =
       fromLlm && day.summary
-        ? [
-            jobEvents.log(
-              { type: 'NL', model: day.model, date: day.date, message: day.summary },
-              key ? `${key}|nl` : undefined,
-            ),
-          ]
+        ? [jobEvents.log({ type: 'NL', model: day.model, date: day.date, message: day.summary }, `${key}|nl`)]
         : [];
     return [
       ...nl,
@@ -223,14 +192,6 @@ export function createSimulationActivities(deps: SimulationDeps) {
         key,
       ),
     ];
-  }
-
-  /**
-   * The older loop's announcement, from the model-day itself: only a retry keys its lines, two fewer
-   * writes on every first attempt at the price of a repeated line when a worker died right after.
-   */
-  async function announceDay(day: TradingDayDoc, fromLlm: boolean, retry: boolean) {
-    for (const e of dayEvents(day, fromLlm, retry)) await events.append(day.jobId, e);
   }
 
   /**
@@ -360,50 +321,6 @@ export function createSimulationActivities(deps: SimulationDeps) {
     return { cash, holdings: {}, portfolioValue: cash };
   }
 
-  /** A model-day that writes its own day, status and live-log line (workflows started before per-date commits). */
-  async function runModelDay(ref: ModelDayRef): Promise<ModelDaySummary> {
-    const { jobId, owner, model, date } = ref;
-    const ctx = Context.current();
-    // A retry may find its day already written (the worker died after writing): then it is not run again.
-    if (ctx.info.attempt > 1) {
-      const existing = await tradingDays.get(owner, model, date);
-      if (existing) {
-        await jobs.setModelDay(jobId, model, date, 'completed', {
-          durationMs: existing.durationMs,
-          attempts: ctx.info.attempt,
-        });
-        await announceDay(existing, models.get(model)?.kind === 'llm', true);
-        return summaryOf(existing, false);
-      }
-    }
-    const clock = stopwatch();
-    // Running model-days are shown from the workflow's progress query; only retries are written here.
-    if (ctx.info.attempt > 1) {
-      await jobs.setModelDay(jobId, model, date, 'running', { startedAt: new Date(), attempts: ctx.info.attempt });
-    }
-    const previous = await startingPoint(owner, model, date);
-    clock.lap('position');
-    const { doc, fromLlm, startedAt } = await tradeDay(ref, previous?.position ?? initialPosition(model), clock);
-    // A day that was already written (a rerun after a lost ledger head) keeps its stored version.
-    const { doc: stored, inserted } = await tradingDays.insertOnce(doc);
-    clock.lap('write');
-    // The status record and the live-log line are independent writes: send them together.
-    await Promise.all([
-      jobs.setModelDay(jobId, model, date, 'completed', {
-        phasesMs: clock.phases,
-        startedAt: new Date(startedAt),
-        completedAt: new Date(),
-        durationMs: stored.durationMs,
-        tokenUsage: stored.tokenUsage,
-        attempts: ctx.info.attempt,
-        error: '',
-      }),
-      announceDay(stored, fromLlm, ctx.info.attempt > 1),
-    ]);
-    heads.set(`${owner}|${model}`, { lastDate: date, position: stored.endingPosition });
-    return summaryOf(stored, inserted);
-  }
-
   /**
    * A model-day that writes nothing on the date's critical path: it trades from the position the
    * workflow hands it and returns the day, which Temporal keeps; the date's commit writes it. Only
@@ -411,19 +328,15 @@ export function createSimulationActivities(deps: SimulationDeps) {
    */
   async function computeModelDay(
     input: ModelDayRef & {
-      /** Where the day starts: null for a model's first day; absent when a run did not carry it (then read). */
-      start?: PositionRecord | null;
+      /** Where the day starts (the workflow carries each model's ledger end): null for a model's first day. */
+      start: PositionRecord | null;
       /** The job's initial cash for a model's first day, when the job names one. */
       initialCash?: number;
     },
   ): Promise<ComputedModelDay> {
     const ctx = Context.current();
     const clock = stopwatch();
-    const start =
-      input.start === undefined
-        ? ((await reachable(() => startingPoint(input.owner, input.model, input.date)))?.position ??
-          initialPosition(input.model, input.initialCash))
-        : (input.start ?? initialPosition(input.model, input.initialCash));
+    const start = input.start ?? initialPosition(input.model, input.initialCash);
     clock.lap('position');
     const { doc, fromLlm, startedAt } = await tradeDay(input, start, clock);
     const { _id, owner: _o, jobId: _j, createdAt: _c, reasoning, ...day } = doc;
@@ -520,7 +433,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
     ]);
     for (const f of input.failures) logger.error({ jobId, model: f.model, date, err: f.error }, 'model-day failed');
     await events.appendMany(jobId, [
-      ...docs.flatMap((doc, i) => dayEvents(doc, input.days[i]!.fromLlm, true)),
+      ...docs.flatMap((doc, i) => dayEvents(doc, input.days[i]!.fromLlm)),
       ...input.failures.map((f) =>
         jobEvents.log(
           { type: 'LOG', level: 'error', model: f.model, date, message: `${f.model} ${date} failed: ${f.error}` },
@@ -681,7 +594,6 @@ export function createSimulationActivities(deps: SimulationDeps) {
 
   return {
     startSimulationJob,
-    runModelDay,
     computeModelDay,
     commitSimulationDate,
     recordModelDayFailures,

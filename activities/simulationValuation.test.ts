@@ -5,7 +5,6 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseModelsConfig } from '../config/models.js';
 import type { BarCache } from '../storage/barCache.js';
-import type { TradingDayDoc } from '../storage/types.js';
 import type { AgentFactory } from '../trading/agents/factory.js';
 import { NO_TOKENS } from '../trading/agents/types.js';
 import type { Bar, BarSeries } from '../trading/bars.js';
@@ -18,22 +17,11 @@ const bar = (date: string, close: number): Bar => ({ date, open: close, high: cl
  * agent does nothing, so the day's value is the valuation alone.
  */
 async function valueDay(date: string, series: BarSeries) {
-  const written: TradingDayDoc[] = [];
-  const previous = {
-    date: '2015-02-27',
-    endingPosition: { cash: 1000, holdings: { AAPL: 7 }, portfolioValue: 1899.22 },
-  } as unknown as TradingDayDoc;
+  const start = { cash: 1000, holdings: { AAPL: 7 }, portfolioValue: 1899.22 };
   const activities = createSimulationActivities({
     jobs: { setModelDay: async () => undefined } as any,
     locks: {} as any,
-    tradingDays: {
-      get: async () => null,
-      before: async () => previous,
-      insertOnce: async (doc: TradingDayDoc) => {
-        written.push(doc);
-        return { doc, inserted: true };
-      },
-    } as any,
+    tradingDays: {} as any,
     ledgers: {} as any,
     events: { append: async () => undefined } as any,
     bars: { load: async () => series } as unknown as BarCache,
@@ -43,19 +31,19 @@ async function valueDay(date: string, series: BarSeries) {
     })) as unknown as AgentFactory,
     logger: pino({ level: 'silent' }),
   });
-  const ref = { jobId: 'job-1', owner: 'local', model: 'hold', date, symbols: ['AAPL', 'MSFT'] };
-  const summary = await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(
-    activities.runModelDay,
+  const ref = { jobId: 'job-1', owner: 'local', model: 'hold', date, symbols: ['AAPL', 'MSFT'], start };
+  const computed = (await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(
+    activities.computeModelDay,
     ref,
-  );
-  return { summary, doc: written[0]! };
+  )) as Awaited<ReturnType<typeof activities.computeModelDay>>;
+  return { doc: computed.day };
 }
 
 // MSFT trades every day, so the day itself has market data; AAPL's bars stop at 2015-02-27 (issue 7's gap).
 const msft = [bar('2015-02-27', 43.85), bar('2015-03-02', 43.88), bar('2015-03-31', 40.66), bar('2015-04-01', 40.72)];
 const gappedAapl = [bar('2015-02-26', 130.41), bar('2015-02-27', 128.46)];
 
-describe('runModelDay values holdings only at a close of the day it claims', () => {
+describe('computeModelDay values holdings only at a close of the day it claims', () => {
   it('fails the day, non-retryable, when a holding has no bar that day nor the trading day before', async () => {
     const run = valueDay(
       '2015-04-01',

@@ -50,7 +50,7 @@ function phasesOf(events: Array<Record<string, any>>, delayMs: number) {
     return sec * 1000 + (t?.nanos ?? 0) / 1e6;
   };
   const id = (v: unknown) => String((v as { toString(): string } | undefined)?.toString() ?? v);
-  const MODEL_DAY = new Set(['computeModelDay', 'runModelDay']);
+  const MODEL_DAY = new Set(['computeModelDay']);
   const activities = new Map<string, { batch: string; scheduled: number; started?: number; completed?: number }>();
   for (const e of events) {
     const s = e.activityTaskScheduledEventAttributes;

@@ -19,7 +19,7 @@ import { workflowBundle } from './support/workflowBundle.js';
  * (test/replay.test.ts) unless that file exists. Bump VERSION when the workflow code changes: files are
  * never overwritten, so every version's histories keep being replayed.
  */
-const VERSION = 'v4';
+const VERSION = 'v5';
 
 let h: Harness;
 let llm: Awaited<ReturnType<typeof startFakeOpenAi>>;

@@ -48,7 +48,7 @@ export interface Workers {
  * model-days and `analysis` runs sandboxes, so each kind of heavy work has its own concurrency.
  */
 export async function createWorkers(s: WorkerSetup): Promise<Workers> {
-  const { runModelDay, computeModelDay, runAnalysisSandbox, ...bookkeeping } = s.activities;
+  const { computeModelDay, runAnalysisSandbox, ...bookkeeping } = s.activities;
   const common = {
     connection: s.connection,
     namespace: s.namespace,
@@ -68,7 +68,7 @@ export async function createWorkers(s: WorkerSetup): Promise<Workers> {
   const simulation = await Worker.create({
     ...common,
     taskQueue: s.taskQueues.simulation,
-    activities: { runModelDay, computeModelDay },
+    activities: { computeModelDay },
     maxConcurrentActivityTaskExecutions: s.simulationConcurrency,
   });
   const analysis = await Worker.create({

@@ -56,14 +56,17 @@ export interface SimulationCursor {
   skipped: number;
   prepared: boolean;
   /**
-   * Where each model's ledger stands (its last day and ending position), carried by runs that commit
-   * per date: each model-day starts from here, and no model-day reads the ledger. Null: no day yet.
+   * Where each model's ledger stands (its last day and ending position): each model-day starts from
+   * here, and no model-day reads the ledger. Null: no day yet. Absent only before the job is prepared.
    */
-  ledgers?: Record<
-    string,
-    { lastDate: string; position: { cash: number; holdings: Record<string, number>; portfolioValue: number } } | null
-  >;
+  ledgers?: Ledgers;
 }
+
+/** Each model's ledger end, as the workflow carries it. */
+export type Ledgers = Record<
+  string,
+  { lastDate: string; position: { cash: number; holdings: Record<string, number>; portfolioValue: number } } | null
+>;
 
 export interface SimulationInput {
   jobId: string;
@@ -89,16 +92,6 @@ export interface ModelDayRef {
   model: string;
   date: string;
   symbols: string[];
-}
-
-export interface ModelDaySummary {
-  model: string;
-  date: string;
-  portfolioValue: number;
-  profit: number;
-  trades: number;
-  /** False when the day was already in the ledger (a retry or a rerun): the stored day is returned. */
-  written: boolean;
 }
 
 export type SimulationOutcome = {

@@ -5,6 +5,7 @@ import {
   CancelledFailure,
   condition,
   continueAsNew,
+  deprecatePatch,
   isCancellation,
   patched,
   proxyActivities,
@@ -14,7 +15,13 @@ import {
 import type { JobActivities } from '../activities/jobs.js';
 import type { ComputedModelDay, SimulationActivities } from '../activities/simulation.js';
 import { NON_RETRYABLE_FAILURES } from '../jobs/failures.js';
-import type { SimulationCursor, SimulationInput, SimulationOutcome, SimulationProgress } from './definitions.js';
+import type {
+  Ledgers,
+  SimulationCursor,
+  SimulationInput,
+  SimulationOutcome,
+  SimulationProgress,
+} from './definitions.js';
 import { BOOKKEEPING_RETRY, simulationProgressQuery, stopSignal, WORKER_SILENCE_TIMEOUT } from './definitions.js';
 import { failureMessage } from './failures.js';
 import { startJobEndWebhook } from './jobWebhook.js';
@@ -22,142 +29,25 @@ import { WEBHOOK_PATCH } from './webhookContract.js';
 
 /**
  * A multi-model trading simulation: dates run in sequence, the models of each date in parallel, one
- * activity per model-day. Progress is in MongoDB (written by activities) and in the `progress` query.
+ * activity per model-day. A model-day only computes (from the position this workflow hands it) and
+ * returns its day, which Temporal keeps; one activity per date writes that date's days, statuses and
+ * live-log lines, chained behind the dates being computed, so the database is off the critical path. A
+ * model-day's result is committed exactly once (its day's key is unique), also when a stop lands
+ * mid-date: what finished is committed before the job ends.
  */
 export async function simulationWorkflow(input: SimulationInput): Promise<SimulationOutcome> {
-  // Patched: workflows started before per-date commits keep their loop, whose model-days write themselves.
-  return patched('commit-per-date') ? committedSimulation(input) : legacySimulation(input);
-}
-
-/** The loop of workflows started before per-date commits: each model-day writes its own day. */
-async function legacySimulation(input: SimulationInput): Promise<SimulationOutcome> {
-  const { jobId, owner, dates, models, symbols, modelStart, options } = input;
-  // Patched: older histories did not record `stopping`.
-  const { cursor, failedModels, bookkeeping, modelDays, progress, work, stop } = setUp(input, () =>
-    patched('record-stopping'),
-  );
-  const { runModelDay } = modelDays;
-
-  let cancelled: unknown;
-  let fatal: string | undefined;
-  let continueRun = false;
-  try {
-    await work.run(async () => {
-      if (!cursor.prepared) {
-        await bookkeeping.startSimulationJob({
-          jobId,
-          symbols,
-          firstDate: dates[0]!,
-          lastDate: dates.at(-1)!,
-          ...(input.seed ? { register: { owner, models, dates, modelStart, seed: input.seed } } : {}),
-        });
-        cursor.prepared = true;
-        progress.phase = 'running';
-      }
-      for (; cursor.dateIndex < dates.length; cursor.dateIndex++) {
-        const i = cursor.dateIndex;
-        const date = dates[i]!;
-        const todays = models.filter((m) => (modelStart[m] ?? 0) <= i && !failedModels.has(m));
-        progress.dateIndex = i;
-        progress.currentDate = date;
-        progress.currentModels = todays;
-        const outcomes = await Promise.allSettled(
-          todays.map((model) => runModelDay({ jobId, owner, model, date, symbols })),
-        );
-        const failures: Array<{ model: string; error: string }> = [];
-        outcomes.forEach((o, k) => {
-          if (o.status === 'fulfilled') cursor.completed++;
-          else if (isCancellation(o.reason)) throw o.reason;
-          else failures.push({ model: todays[k]!, error: failureMessage(o.reason) });
-        });
-
-        if (failures.length > 0) {
-          const later = dates.slice(i + 1);
-          await bookkeeping.recordModelDayFailures({ jobId, date, failures, laterDates: later });
-          for (const f of failures) failedModels.add(f.model);
-          cursor.failed += failures.length;
-          cursor.skipped += failures.length * later.length;
-        }
-        progress.completed = cursor.completed;
-        progress.failed = cursor.failed;
-        progress.skipped = cursor.skipped;
-        // Model-days that finished after a stop still count, but the job stops here: no next date, no
-        // continue-as-new. (The cleanup marks whatever of this date has no record as stopped.)
-        // Patched: histories recorded before this check scheduled the next date first (replay test).
-        if (work.consideredCancelled && patched('stop-after-each-date')) {
-          cursor.dateIndex++;
-          throw new CancelledFailure('stopped');
-        }
-        const info = workflowInfo();
-        if (
-          cursor.dateIndex + 1 < dates.length &&
-          (info.continueAsNewSuggested || info.historyLength > options.continueAsNewAfterEvents)
-        ) {
-          cursor.dateIndex++;
-          continueRun = true;
-          return;
-        }
-      }
-    });
-  } catch (err) {
-    if (isCancellation(err)) cancelled = err;
-    else fatal = failureMessage(err);
-  }
-
-  if (continueRun && !stop.requested && !work.consideredCancelled) {
-    await condition(allHandlersFinished);
-    await continueAsNew<typeof simulationWorkflow>({
-      ...input,
-      cursor: { ...cursor, failedModels: [...failedModels] },
-    });
-  }
-
-  progress.phase = 'finishing';
-  progress.currentModels = [];
-  // Cleanup must run even when the whole workflow was cancelled from the Web UI; `stopping` is
-  // recorded before the end, never after it.
-  const outcome = await CancellationScope.nonCancellable(async () => {
-    await stop.recorded;
-    return bookkeeping.finishSimulationJob({
-      jobId,
-      owner,
-      stopped: cancelled !== undefined,
-      ...(fatal ? { error: fatal } : {}),
-      remaining: cancelled === undefined && !fatal ? [] : remainingModelDays(input, cursor.dateIndex, failedModels),
-    });
-  });
-  progress.phase = 'done';
-  if (cancelled !== undefined && !stop.requested) throw cancelled;
-  // A job whose every model-day failed still completes as a workflow: the job record carries the errors.
-  return outcome;
-}
-
-function remainingModelDays(input: SimulationInput, fromIndex: number, failedModels: Set<string>) {
-  const out: Array<{ model: string; date: string }> = [];
-  for (let i = fromIndex; i < input.dates.length; i++) {
-    for (const model of input.models) {
-      if ((input.modelStart[model] ?? 0) <= i && !failedModels.has(model)) out.push({ model, date: input.dates[i]! });
-    }
-  }
-  return out;
+  // Deprecated patch (workflows/PATCHES.md): runs recorded while the loop before per-date commits still
+  // existed carry this marker; the loop itself is gone.
+  deprecatePatch('commit-per-date');
+  return committedSimulation(input);
 }
 
 /** How many dates' commits may be in flight behind the date being computed. */
 const COMMIT_LAG_DATES = 3;
 
-/**
- * The loop of runs that commit per date: a model-day only computes (from the position this workflow
- * hands it) and returns its day, which Temporal keeps; one activity per date writes that date's days,
- * statuses and live-log lines, chained behind the dates being computed, so the database is off the
- * critical path. A model-day's result is committed exactly once (its day's key is unique), also when a
- * stop lands mid-date: what finished is committed before the job ends.
- */
 async function committedSimulation(input: SimulationInput): Promise<SimulationOutcome> {
   const { jobId, owner, dates, models, symbols, modelStart, options } = input;
-  const { cursor, failedModels, totalModelDays, bookkeeping, modelDays, progress, work, stop } = setUp(
-    input,
-    () => true,
-  );
+  const { cursor, failedModels, totalModelDays, bookkeeping, modelDays, progress, work, stop } = setUp(input);
   const { computeModelDay } = modelDays;
   // A commit is retried for minutes: its work is done and only needs the database back.
   const { commitSimulationDate } = proxyActivities<SimulationActivities>({
@@ -189,12 +79,19 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
     if (commitError !== undefined) throw commitError;
   };
 
-  let ledgers = cursor.ledgers;
+  let ledgers: Ledgers = cursor.ledgers ?? {};
   let cancelled: unknown;
   let fatal: string | undefined;
   let continueRun = false;
   try {
     await work.run(async () => {
+      // A run continued from the retired loop carries no ledger ends: trading on would start every model
+      // from its initial cash. It ends with the reason; a new trigger goes on from the ledgers.
+      if (cursor.prepared && cursor.ledgers === undefined) {
+        throw new Error(
+          'this run was continued by a tradeflow version before per-date commits, which this version no longer runs: trigger the simulation again, and it goes on from where each model ledger ends',
+        );
+      }
       if (!cursor.prepared) {
         const firstDate = Object.fromEntries(models.map((m) => [m, dates[modelStart[m] ?? 0]!]));
         const started = await bookkeeping.startSimulationJob({
@@ -215,7 +112,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
         const date = dates[i]!;
         const due = models.filter((m) => (modelStart[m] ?? 0) <= i && !failedModels.has(m));
         // Days already in a ledger (written by a job whose workflow was terminated) are not run again.
-        const existing = due.filter((m) => (ledgers?.[m]?.lastDate ?? '') >= date);
+        const existing = due.filter((m) => (ledgers[m]?.lastDate ?? '') >= date);
         const todays = due.filter((m) => !existing.includes(m));
         progress.dateIndex = i;
         progress.currentDate = date;
@@ -230,8 +127,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
               model,
               date,
               symbols,
-              // Runs continued from the older loop carry no ledgers: their model-days read where to start.
-              ...(ledgers ? { start: ledgers[model]?.position ?? null } : {}),
+              start: ledgers[model]?.position ?? null,
               ...(input.initialCash !== undefined ? { initialCash: input.initialCash } : {}),
             }),
           ),
@@ -243,7 +139,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
           const model = todays[k]!;
           if (o.status === 'fulfilled') {
             days.push(o.value);
-            if (ledgers) ledgers[model] = { lastDate: date, position: o.value.day.endingPosition };
+            ledgers[model] = { lastDate: date, position: o.value.day.endingPosition };
           } else if (isCancellation(o.reason)) stopped ??= o.reason;
           else failures.push({ model, error: failureMessage(o.reason) });
         });
@@ -291,7 +187,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
       // Throws ContinueAsNew, which ends this run: nothing after it runs.
       await continueAsNew<typeof simulationWorkflow>({
         ...input,
-        cursor: { ...cursor, failedModels: [...failedModels], ...(ledgers ? { ledgers } : {}) },
+        cursor: { ...cursor, failedModels: [...failedModels], ledgers },
       });
     }
   }
@@ -309,21 +205,13 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
       stopped: cancelled !== undefined,
       ...(fatal ? { error: fatal } : {}),
       remaining: [],
-      // Runs continued from the older loop do not know every model's ledger: they read their end back.
-      ...(ledgers
-        ? {
-            tally: {
-              total: totalModelDays,
-              completed: cursor.completed,
-              failed: cursor.failed,
-              skipped: cursor.skipped,
-              ledgers,
-            },
-          }
-        : {
-            remaining:
-              cancelled === undefined && !fatal ? [] : remainingModelDays(input, cursor.dateIndex, failedModels),
-          }),
+      tally: {
+        total: totalModelDays,
+        completed: cursor.completed,
+        failed: cursor.failed,
+        skipped: cursor.skipped,
+        ledgers,
+      },
     });
   });
   // Patched: histories from before completion webhooks start no delivery.
@@ -336,12 +224,12 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
 }
 
 /**
- * What both loops set up alike: the cursor a run starts from, the activities (bookkeeping retried for
- * about a quarter hour, model-days per the job's options), the `progress` query, the work scope and the
- * `stop` signal. A stop cancels the work; `stopping` is recorded unless the end already is being
- * recorded (then it would land after it) or `recordStopping` says no (older histories).
+ * What a run starts from: the cursor, the activities (bookkeeping retried for about a quarter hour,
+ * model-days per the job's options), the `progress` query, the work scope and the `stop` signal. A stop
+ * cancels the work; `stopping` is recorded unless the end already is being recorded (then it would land
+ * after it).
  */
-function setUp(input: SimulationInput, recordStopping: () => boolean) {
+function setUp(input: SimulationInput) {
   const { jobId, dates, models, modelStart, options } = input;
   const cursor: SimulationCursor = input.cursor ?? {
     dateIndex: 0,
@@ -395,7 +283,7 @@ function setUp(input: SimulationInput, recordStopping: () => boolean) {
     const ending = progress.phase === 'finishing' || progress.phase === 'done';
     progress.phase = 'stopping';
     work.cancel();
-    if (!ending && recordStopping()) {
+    if (!ending) {
       stop.recorded = CancellationScope.nonCancellable(() =>
         bookkeeping.recordStopping({ kind: 'simulation', jobId, reason: req?.reason ?? 'stop requested' }),
       ).catch(() => undefined);
