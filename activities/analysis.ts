@@ -306,14 +306,12 @@ export function createAnalysisActivities(d: AnalysisActivityDeps) {
     jobId: string;
     run?: number;
     status: AnalysisOutcome['status'];
-    errorType?: string;
+    errorType?: AnalysisErrorType;
     error?: string;
   }): Promise<AnalysisOutcome> {
     const job = await analysisJob(input.jobId);
     const run = input.run ?? job.analysis.runs;
-    const errorType = (input.errorType ?? (input.status === 'llm_timeout' ? 'llm_timeout' : undefined)) as
-      | AnalysisErrorType
-      | undefined;
+    const errorType = input.errorType ?? (input.status === 'llm_timeout' ? 'llm_timeout' : undefined);
     await d.jobs.updateAnalysis(job._id, run, { stage: 'done' });
     const result = job.analysis.manifest?.result;
     const files = job.analysis.manifest?.files.map((f) => f.path) ?? [];

@@ -96,7 +96,7 @@ describe('analysis bookkeeping', () => {
     await env().run(analysis.finishAnalysisJob, {
       jobId: job._id,
       status: 'failed' as const,
-      errorType: 'timeout',
+      errorType: 'timeout' as const,
       error: 'killed at its limit',
     });
     await env().run(analysis.finishAnalysisJob, { jobId: job._id, status: 'completed' as const });

@@ -5,6 +5,7 @@ import { type JobEventDraft, jobEvents, modelDayEventKey } from '../jobs/events.
 import { jobFailure } from '../jobs/failures.js';
 import { isActiveStatus } from '../jobs/lifecycle.js';
 import { type ModelDayCounts, type SimulationJobSeed, simulationJobRecord } from '../jobs/records.js';
+import { modelDaysOf } from '../jobs/simulationPlan.js';
 import type { BarCache } from '../storage/barCache.js';
 import type { JobEventLog } from '../storage/jobEvents.js';
 import type { JobStore } from '../storage/jobStore.js';
@@ -521,10 +522,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
     const job = await jobs.get(input.jobId);
     let remainingDays = input.remaining;
     if (input.remainingFromPlan && job?.kind === 'simulation') {
-      const { dates, modelStart } = job.plan;
-      remainingDays = job.models.flatMap((model) =>
-        dates.slice(modelStart[model] ?? 0).map((date) => ({ model, date })),
-      );
+      remainingDays = modelDaysOf(job.plan, job.models);
     }
     // Model-days that already ended keep their record (the store skips them).
     if (input.stopped) await jobs.markModelDaysMany(input.jobId, remainingDays, 'stopped', 'job stopped');

@@ -1,5 +1,6 @@
 import type { AnalysisManifest, Analyst, LlmUsage, Pipeline } from '../analysis/contract.js';
 import type { AnalysisStatus, JobKind, SimulationStatus } from './lifecycle.js';
+import { spanOf, totalModelDays } from './simulationPlan.js';
 
 /**
  * A job as stored: one document type per kind, sharing a base. The record is created from its
@@ -134,7 +135,8 @@ export function simulationJobRecord(input: {
   modelStart: Record<string, number>;
   seed: SimulationJobSeed;
 }): SimulationJob {
-  const firstIndex = Math.min(...input.models.map((m) => input.modelStart[m] ?? 0));
+  const plan = { dates: input.dates, modelStart: input.modelStart };
+  const span = spanOf(plan, input.models)!;
   const createdAt = new Date(input.seed.createdAt);
   return {
     _id: input.jobId,
@@ -144,9 +146,9 @@ export function simulationJobRecord(input: {
     idempotencyKey: input.seed.idempotencyKey,
     models: input.models,
     symbols: input.symbols,
-    dateRange: { start: input.dates[firstIndex]!, end: input.dates.at(-1)! },
-    plan: { dates: input.dates, modelStart: input.modelStart },
-    totalModelDays: input.models.reduce((n, m) => n + input.dates.length - (input.modelStart[m] ?? 0), 0),
+    dateRange: span,
+    plan,
+    totalModelDays: totalModelDays(plan, input.models),
     request: input.seed.request,
     workflowId: input.jobId,
     createdAt,

@@ -1,3 +1,4 @@
+import { totalModelDays } from '../jobs/simulationPlan.js';
 import type { IsoDate } from '../trading/calendar.js';
 import { nextTradingDay, tradingDaysBetween } from '../trading/calendar.js';
 import { ApiError } from './errors.js';
@@ -52,15 +53,11 @@ export function planSimulation(req: PlanRequest): Plan {
     );
   }
   const modelStart: Record<string, number> = {};
-  let totalModelDays = 0;
   for (const [model, start] of Object.entries(starts)) {
     const i = dates.findIndex((d) => d >= start);
-    if (i === -1) {
-      upToDate.push(model);
-      continue;
-    }
-    modelStart[model] = i;
-    totalModelDays += dates.length - i;
+    if (i === -1) upToDate.push(model);
+    else modelStart[model] = i;
   }
-  return { dates, modelStart, totalModelDays, upToDate };
+  const plan = { dates, modelStart };
+  return { ...plan, totalModelDays: totalModelDays(plan, Object.keys(modelStart)), upToDate };
 }

@@ -6,6 +6,7 @@ import type { ModelRegistry } from '../config/models.js';
 import type { Settings } from '../config/settings.js';
 import { isTerminalStatus, SIMULATION_LIFECYCLE } from '../jobs/lifecycle.js';
 import { type SimulationJob, type SimulationJobSeed, simulationJobRecord } from '../jobs/records.js';
+import { firstDateOf } from '../jobs/simulationPlan.js';
 import type { JobStore } from '../storage/jobStore.js';
 import type { ModelLedgers } from '../storage/modelLedgers.js';
 import type { ModelLocks } from '../storage/modelLocks.js';
@@ -181,9 +182,7 @@ export class SimulationService {
       },
       seed,
       ...(body.initial_cash !== undefined ? { initialCash: body.initial_cash } : {}),
-      ...(body.replace
-        ? { replaceFrom: Object.fromEntries(planned.map((m) => [m, plan.dates[plan.modelStart[m] ?? 0]!])) }
-        : {}),
+      ...(body.replace ? { replaceFrom: Object.fromEntries(planned.map((m) => [m, firstDateOf(plan, m)!])) } : {}),
     };
     const job = simulationJobRecord({ ...input, seed });
     try {

@@ -1,12 +1,9 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { JobKind } from '../jobs/lifecycle.js';
-import type { AnalysisJobSeed, SimulationJobSeed } from '../jobs/records.js';
+import type { AnalysisErrorType, AnalysisJobSeed, SimulationJobSeed } from '../jobs/records.js';
 
-export const JOB_KIND = defineSearchAttributeKey('JobKind', SearchAttributeType.KEYWORD);
-export const USER_ID = defineSearchAttributeKey('UserId', SearchAttributeType.KEYWORD);
-export const MODELS = defineSearchAttributeKey('Models', SearchAttributeType.KEYWORD_LIST);
-export const SYMBOLS = defineSearchAttributeKey('Symbols', SearchAttributeType.KEYWORD_LIST);
+// Search attributes are declared once, in temporal-config/search-attributes.ts.
+export { JOB_KIND, MODELS, SYMBOLS, USER_ID } from '../temporal-config/search-attributes.js';
 
 // Handler names on the wire are plain words (`stop`, `progress`); the constants say what they are.
 
@@ -132,7 +129,7 @@ export interface AnalysisInput {
 
 export interface AnalysisRunOutcome {
   status: 'completed' | 'failed' | 'llm_timeout';
-  errorType?: string;
+  errorType?: AnalysisErrorType;
   error?: string;
 }
 

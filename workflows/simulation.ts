@@ -15,6 +15,7 @@ import {
 import type { JobActivities } from '../activities/jobs.js';
 import type { ComputedModelDay, SimulationActivities } from '../activities/simulation.js';
 import { NON_RETRYABLE_FAILURES } from '../jobs/failures.js';
+import { firstDateOf, modelsOn, totalModelDays as totalModelDaysOf } from '../jobs/simulationPlan.js';
 import type {
   Ledgers,
   SimulationCursor,
@@ -93,7 +94,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
         );
       }
       if (!cursor.prepared) {
-        const firstDate = Object.fromEntries(models.map((m) => [m, dates[modelStart[m] ?? 0]!]));
+        const firstDate = Object.fromEntries(models.map((m) => [m, firstDateOf(input, m)!]));
         const started = await bookkeeping.startSimulationJob({
           jobId,
           symbols,
@@ -110,7 +111,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
       for (; cursor.dateIndex < dates.length; cursor.dateIndex++) {
         const i = cursor.dateIndex;
         const date = dates[i]!;
-        const due = models.filter((m) => (modelStart[m] ?? 0) <= i && !failedModels.has(m));
+        const due = modelsOn(input, models, i).filter((m) => !failedModels.has(m));
         // Days already in a ledger (written by a job whose workflow was terminated) are not run again.
         const existing = due.filter((m) => (ledgers[m]?.lastDate ?? '') >= date);
         const todays = due.filter((m) => !existing.includes(m));
@@ -230,7 +231,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
  * after it).
  */
 function setUp(input: SimulationInput) {
-  const { jobId, dates, models, modelStart, options } = input;
+  const { jobId, dates, models, options } = input;
   const cursor: SimulationCursor = input.cursor ?? {
     dateIndex: 0,
     failedModels: [],
@@ -240,7 +241,7 @@ function setUp(input: SimulationInput) {
     prepared: false,
   };
   const failedModels = new Set(cursor.failedModels);
-  const totalModelDays = models.reduce((n, m) => n + dates.length - (modelStart[m] ?? 0), 0);
+  const totalModelDays = totalModelDaysOf(input, models);
   const bookkeeping = proxyActivities<SimulationActivities & JobActivities>({
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: WORKER_SILENCE_TIMEOUT,

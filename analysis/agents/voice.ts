@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { classifyProviderError } from '../../jobs/providerErrors.js';
 import type { LlmSpec, LlmUsage } from '../contract.js';
 
 /** What one agent hands to its voice: its role, the facts it worked from, and its own draft. */
@@ -91,17 +92,13 @@ export class LlmVoice implements AgentVoice {
   }
 }
 
-/** Overload and timeouts are `llm_timeout` (retry later); anything else the provider rejects is final. */
+/**
+ * Overload and timeouts are `llm_timeout` (retry later); anything else the provider rejects is final
+ * (jobs/providerErrors.ts reads the error for every client alike).
+ */
 export function classifyVoiceError(err: unknown, model: string): Error {
-  if (err instanceof OpenAI.APIConnectionTimeoutError || err instanceof OpenAI.APIConnectionError) {
-    return new LlmTimeoutError(`${model}: provider unreachable or timing out (${err.message})`);
-  }
-  if (err instanceof OpenAI.APIError) {
-    const status = err.status ?? 0;
-    if (status === 408 || status === 429 || status >= 500) {
-      return new LlmTimeoutError(`${model}: provider answered ${status} (${err.message})`);
-    }
-    return new LlmRequestError(`${model}: provider rejected the request with ${status} (${err.message})`);
-  }
+  const c = classifyProviderError(err, model);
+  if (c.kind === 'transient') return new LlmTimeoutError(c.message);
+  if (c.kind === 'rejected') return new LlmRequestError(c.message);
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,6 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 import { SIMULATION_LIFECYCLE } from '../../jobs/lifecycle.js';
 import type { SimulationJob } from '../../jobs/records.js';
+import { modelDaysOf } from '../../jobs/simulationPlan.js';
 import { countModelDays } from '../../storage/jobStore.js';
 import { type AppDeps, workflowUiLink } from '../context.js';
 import { simulationDetailedStatus } from '../detailedStatus.js';
@@ -29,7 +30,7 @@ export function simulationStatusOf(
 
 async function computeStatus(deps: AppDeps, job: SimulationJob, query: DetailsQuery) {
   const live = SIMULATION_LIFECYCLE.isActive(job.status) ? await deps.liveProgress.get(job.workflowId) : undefined;
-  const planned = plannedModelDays(job);
+  const planned = modelDaysOf(job.plan, job.models);
   const from = Math.min(Number(query.details_cursor ?? 0), planned.length);
   const entries = planned.slice(from, from + query.details_limit);
   const next = from + entries.length;
@@ -53,15 +54,6 @@ async function computeStatus(deps: AppDeps, job: SimulationJob, query: DetailsQu
     live,
     fallback,
   );
-}
-
-/** Every model-day the job plans, by date then model. */
-function plannedModelDays(job: SimulationJob): Array<{ model: string; date: string }> {
-  const out: Array<{ model: string; date: string }> = [];
-  job.plan.dates.forEach((date, i) => {
-    for (const model of job.models) if ((job.plan.modelStart[model] ?? 0) <= i) out.push({ model, date });
-  });
-  return out;
 }
 
 export function simulationViews(deps: AppDeps, job: SimulationJob): JobViews {

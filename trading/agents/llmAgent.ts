@@ -3,6 +3,7 @@ import type {
   ChatCompletionFunctionTool,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions/completions.js';
+import { classifyProviderError } from '../../jobs/providerErrors.js';
 import { LookAheadError } from '../marketView.js';
 import type { AgentContext, AgentRun, ReasoningStep, TokenUsage, TradingAgent } from './types.js';
 import { AgentConfigurationError, LlmUnavailableError, NO_TOKENS } from './types.js';
@@ -76,19 +77,11 @@ function addUsage(total: TokenUsage, usage: OpenAI.CompletionUsage | undefined):
   };
 }
 
-/** Maps provider errors to what Temporal should do with them: retry later, or give up. */
+/** Maps provider errors (jobs/providerErrors.ts) to what Temporal should do with them: retry later, or give up. */
 export function classifyLlmError(err: unknown, model: string): Error {
-  if (err instanceof OpenAI.APIUserAbortError) return err;
-  if (err instanceof OpenAI.APIConnectionError) {
-    return new LlmUnavailableError(`${model}: provider unreachable or timing out (${err.message})`);
-  }
-  if (err instanceof OpenAI.APIError) {
-    const status = err.status ?? 0;
-    if (status === 408 || status === 409 || status === 429 || status >= 500) {
-      return new LlmUnavailableError(`${model}: provider answered ${status} (${err.message})`);
-    }
-    return new AgentConfigurationError(`${model}: provider rejected the request with ${status} (${err.message})`);
-  }
+  const c = classifyProviderError(err, model);
+  if (c.kind === 'transient') return new LlmUnavailableError(c.message);
+  if (c.kind === 'rejected') return new AgentConfigurationError(c.message);
   return err instanceof Error ? err : new Error(String(err));
 }
 
