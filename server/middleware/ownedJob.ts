@@ -21,6 +21,8 @@ export function ownedJob(jobs: Pick<JobStore, 'get'>, reads?: ResponseCache<unkn
       : (reads.get(`job|${jobId}`, 250, () => jobs.get(jobId)) as Promise<JobDoc | null>);
   return async (c, next) => {
     const jobId = c.req.param('jobId') ?? '';
+    // Several route groups share `/jobs/{jobId}/…`, each with this middleware: the job is loaded once.
+    if (c.get('job')?._id === jobId) return next();
     // No job id is that long: answer without a look-up, and without echoing kilobytes back.
     const job = jobId.length <= MAX_JOB_ID ? await load(jobId, c.req.method !== 'GET') : null;
     if (!job || !maySee(c, job.owner)) throw new ApiError('not_found', `no job ${jobId.slice(0, MAX_JOB_ID)}`);

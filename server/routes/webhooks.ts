@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { MiddlewareHandler } from 'hono';
 import { isTerminalStatus } from '../../jobs/lifecycle.js';
 import type { WebhookDeliveryView } from '../../storage/webhookDeliveries.js';
 import { jobWebhookWorkflow } from '../../workflows/jobWebhook.js';
@@ -108,10 +107,8 @@ function present(d: WebhookDeliveryView) {
 export function webhookRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<JobEnv>({ defaultHook: validationHook });
   const owned = ownedJob(deps.jobs, deps.responses);
-  // The jobs routes mounted before these may have loaded the job already.
-  const loadJob: MiddlewareHandler<JobEnv> = async (c, next) => (c.get('job') ? next() : owned(c, next));
-  app.use('/:jobId/webhooks', loadJob);
-  app.use('/:jobId/webhooks/*', loadJob);
+  app.use('/:jobId/webhooks', owned);
+  app.use('/:jobId/webhooks/*', owned);
 
   const webhooks = () => {
     if (!deps.webhooks) throw new ApiError('service_unavailable', 'completion webhooks are not configured here');
