@@ -1,5 +1,5 @@
 import { callbackUrlRefusal, type WebhookAllowList } from '../jobs/webhookPolicy.js';
-import { ApiError } from './errors.js';
+import { ApiError } from './http/errors.js';
 
 /**
  * A job's `callback_url`, checked when the job is asked for: a URL that could never be delivered to (bad

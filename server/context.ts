@@ -8,19 +8,19 @@ import type { JobEventLog } from '../storage/jobEvents.js';
 import type { JobStore } from '../storage/jobStore.js';
 import type { TradingDayReader } from '../storage/tradingDays.js';
 import type { WebhookDeliveries } from '../storage/webhookDeliveries.js';
-import type { AnalysisService } from './analysisService.js';
+import type { PdfRenderer } from './analysis/pdfRenderer.js';
+import type { AnalysisService } from './analysis/service.js';
 import type { Accounts } from './auth/accounts.js';
 import type { AdmissionGate } from './auth/jobCap.js';
 import type { OAuthSignIn } from './auth/oauth/flow.js';
 import type { Principal } from './auth/principal.js';
 import type { SignIn } from './auth/signIn.js';
 import type { JobEventHub } from './eventHub.js';
+import type { ResponseCache } from './http/responseCache.js';
 import type { JobControl } from './jobControl.js';
-import type { LiveProgressCache } from './liveProgress.js';
-import type { PdfRenderer } from './pdfRenderer.js';
-import type { ResponseCache } from './responseCache.js';
 import type { ScheduleService } from './schedules/service.js';
-import type { SimulationService } from './simulationService.js';
+import type { LiveProgressCache } from './simulation/liveProgress.js';
+import type { SimulationService } from './simulation/service.js';
 import type { StoreHealth } from './storeHealth.js';
 
 export interface AppDeps {
@@ -48,7 +48,7 @@ export interface AppDeps {
   /** Base URL of the Temporal Web UI, for links to each job's workflow. */
   temporalUiUrl?: string;
   namespace: string;
-  /** Sites whose pages may write (see middleware/sameOrigin.ts). */
+  /** Sites whose pages may write (see http/middleware/sameOrigin.ts). */
   allowedOrigins?: readonly string[];
   /** Completion webhooks: the delivery log, what the SSRF policy opens, the queue redeliveries run on. */
   webhooks?: { deliveries: WebhookDeliveries; allow: WebhookAllowList; taskQueue: string };
@@ -68,7 +68,7 @@ export interface AppDeps {
 
 export interface AppEnv {
   /** `owner` is the principal's user id: what a request creates is its own, and it sees only its own. */
-  /** `clientIp`: who sent the request (server/middleware/clientAddress.ts). */
+  /** `clientIp`: who sent the request (server/http/middleware/clientAddress.ts). */
   Variables: { owner: string; principal: Principal; requestId: string; clientIp?: string };
 }
 

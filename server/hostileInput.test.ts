@@ -8,8 +8,8 @@ import { analysisJob, simulationJob } from '../test/support/jobStoreContract.js'
 import { MemoryJobStore } from '../test/support/memoryStores.js';
 import { unitApp } from '../test/support/unitApp.js';
 import { withCallDeadlines } from './deadline.js';
-import { ApiError } from './errors.js';
-import { ResponseCache } from './responseCache.js';
+import { ApiError } from './http/errors.js';
+import { ResponseCache } from './http/responseCache.js';
 import { StoreHealth } from './storeHealth.js';
 
 // What a hostile client sent a running instance (issue 18, §6), each answered at the HTTP layer over

@@ -6,7 +6,7 @@ import type { JobStore } from '../storage/jobStore.js';
 import { closeAbandonedJobWorkflow } from '../workflows/closeAbandonedJob.js';
 import { closeJobWorkflowId, stopSignal } from '../workflows/definitions.js';
 import { temporalDeadline } from './deadline.js';
-import { ApiError } from './errors.js';
+import { ApiError } from './http/errors.js';
 
 /** How long a job may have a record but no workflow before it counts as abandoned (the start is in between). */
 const START_GRACE_MS = 60_000;

@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { ERROR_CODES, type ErrorCode } from './errors.js';
+import { ERROR_CODES, type ErrorCode } from './http/errors.js';
 
 type Doc = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
 type Operation = { security?: unknown[]; responses?: Record<string, Record<string, unknown>> };

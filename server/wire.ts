@@ -16,7 +16,8 @@ import { TradingDays } from '../storage/tradingDays.js';
 import { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { MarketDataSource } from '../trading/bars.js';
 import type { AnalysisOptions, SimulationOptions } from '../workflows/definitions.js';
-import { AnalysisService } from './analysisService.js';
+import { PdfRenderer } from './analysis/pdfRenderer.js';
+import { AnalysisService } from './analysis/service.js';
 import { createApp } from './app.js';
 import { Accounts } from './auth/accounts.js';
 import { AdmissionGate } from './auth/jobCap.js';
@@ -27,12 +28,11 @@ import { SignIn } from './auth/signIn.js';
 import type { AppDeps } from './context.js';
 import { DATABASE_CALL_MS, DATABASE_SCAN_MS, TEMPORAL_CALL_MS, withCallDeadlines } from './deadline.js';
 import { JobEventHub } from './eventHub.js';
+import { ResponseCache } from './http/responseCache.js';
 import { JobControl } from './jobControl.js';
-import { LiveProgressCache } from './liveProgress.js';
-import { PdfRenderer } from './pdfRenderer.js';
-import { ResponseCache } from './responseCache.js';
 import { actionCheck, ScheduleService } from './schedules/service.js';
-import { SimulationService } from './simulationService.js';
+import { LiveProgressCache } from './simulation/liveProgress.js';
+import { SimulationService } from './simulation/service.js';
 import { StoreHealth } from './storeHealth.js';
 
 export interface WireOptions {

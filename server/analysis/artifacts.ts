@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AnalysisJob } from '../../jobs/records.js';
-import { analysisJobStatus } from '../analysisPresenter.js';
 import type { AppDeps, JobEnv } from '../context.js';
-import { ApiError, errorResponses } from '../errors.js';
-import { jobOfKind, ownedJob } from '../middleware/ownedJob.js';
+import { ApiError, errorResponses } from '../http/errors.js';
+import { jobOfKind, ownedJob } from '../http/middleware/ownedJob.js';
+import { validationHook } from '../http/validation.js';
 import { FilesList, TradingAgentsResult } from '../responses.js';
-import { fileStream, NAMED_ARTIFACTS, resolveRunFile, runTar } from '../runFiles.js';
 import { DownloadQuery, JobIdParams } from '../schemas.js';
-import { validationHook } from '../validation.js';
+import { analysisJobStatus } from './presenter.js';
+import { fileStream, NAMED_ARTIFACTS, resolveRunFile, runTar } from './runFiles.js';
 
 // What an analysis run produced: its TradingAgents-shaped result, its files and its named artifacts.
 

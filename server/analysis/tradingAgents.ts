@@ -3,10 +3,10 @@ import type { Analyst } from '../../analysis/contract.js';
 import { withJobCapacity } from '../auth/jobCap.js';
 import { checkedCallbackUrl } from '../callbackUrl.js';
 import type { AppDeps, AppEnv } from '../context.js';
-import { ANALYSIS_START_ERRORS } from '../errors.js';
+import { ANALYSIS_START_ERRORS } from '../http/errors.js';
+import { validationHook } from '../http/validation.js';
 import { TradingAgentsAccepted } from '../responses.js';
 import { IdempotencyKey, TradingAgentsJobBody } from '../schemas.js';
-import { validationHook } from '../validation.js';
 
 // TradingAgents' job API (`POST /jobs`: ticker + date -> decision), a dialect of an analysis start.
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AccountStore, ApiKeyDoc, Role, Scope, UserDoc } from '../../storage/accounts.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../http/errors.js';
 import { hashApiKey, looksLikeApiKey, newApiKey, newUserId, sameHash } from './keys.js';
 import type { Principal } from './principal.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../http/errors.js';
 import { AdmissionGate } from './jobCap.js';
 
 // The cap under concurrency: starts fired together, each counting a store whose answer comes late and

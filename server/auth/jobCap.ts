@@ -1,6 +1,6 @@
 import { ANALYSIS_LIFECYCLE, SIMULATION_LIFECYCLE } from '../../jobs/lifecycle.js';
 import type { AppDeps } from '../context.js';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../http/errors.js';
 
 const ACTIVE = [...new Set<string>([...SIMULATION_LIFECYCLE.active, ...ANALYSIS_LIFECYCLE.active])];
 /** What a 429 for a full cap tells the client to wait: jobs take minutes, not seconds. */

@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../http/errors.js';
 import type { CodeMailer } from './signIn.js';
 
 /** Codes by SMTP (`TRADEFLOW_SMTP_URL`, e.g. `smtps://user:pass@smtp.example.com`). */

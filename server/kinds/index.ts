@@ -1,10 +1,10 @@
 import type { z } from '@hono/zod-openapi';
 import type { JobDoc } from '../../jobs/records.js';
+import { analysisViews } from '../analysis/views.js';
 import type { AppDeps } from '../context.js';
 import type { DetailedStatusBody, JobListItem, JobStatusBody, RetryAccepted } from '../responses.js';
 import type { DetailsQuery } from '../schemas.js';
-import { analysisViews } from './analysis.js';
-import { simulationViews } from './simulation.js';
+import { simulationViews } from '../simulation/views.js';
 
 /** What the API shows and does for a job, whatever its kind: each kind answers in its own shape. */
 export interface JobViews {

@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { type ApiKeyDoc, SCOPES, type UserDoc } from '../../storage/accounts.js';
 import type { AppDeps, AppEnv } from '../context.js';
-import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
-import { validationHook } from '../validation.js';
+import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../http/errors.js';
+import { validationHook } from '../http/validation.js';
 
-// Users and their API keys, for admins (the admin scope: server/middleware/auth.ts). A user's own keys: routes/me.ts.
+// Users and their API keys, for admins (the admin scope: server/http/middleware/auth.ts). A user's own keys: routes/me.ts.
 
 export const User = z
   .object({

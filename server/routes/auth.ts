@@ -3,10 +3,10 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { PROVIDERS } from '../auth/oauth/provider.js';
 import type { AppDeps, AppEnv } from '../context.js';
-import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
-import { remoteAddress } from '../middleware/clientAddress.js';
-import { enforce, RateLimiter } from '../middleware/rateLimit.js';
-import { validationHook } from '../validation.js';
+import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../http/errors.js';
+import { remoteAddress } from '../http/middleware/clientAddress.js';
+import { enforce, RateLimiter } from '../http/middleware/rateLimit.js';
+import { validationHook } from '../http/validation.js';
 
 /** The session cookie: `__Host-` (this host only, Secure, path /), HttpOnly, SameSite=Lax. */
 export const SESSION_COOKIE = 'tradeflow_session';

@@ -5,10 +5,10 @@ import { isTerminalStatus } from '../../jobs/lifecycle.js';
 import { runOf } from '../../jobs/records.js';
 import type { JobEventDoc } from '../../storage/jobEvents.js';
 import type { AppDeps, JobEnv } from '../context.js';
-import { ApiError, errorResponses } from '../errors.js';
-import { ownedJob } from '../middleware/ownedJob.js';
+import { ApiError, errorResponses } from '../http/errors.js';
+import { ownedJob } from '../http/middleware/ownedJob.js';
+import { validationHook } from '../http/validation.js';
 import { JobIdParams } from '../schemas.js';
-import { validationHook } from '../validation.js';
 
 // A job's live events over SSE, every kind alike (the event hub, server/eventHub.ts, feeds every stream).
 

@@ -3,13 +3,13 @@ import { isActiveStatus } from '../../jobs/lifecycle.js';
 import { WRITER_GONE_AFTER_MS } from '../../storage/jobEvents.js';
 import { withJobCapacity } from '../auth/jobCap.js';
 import { type AppDeps, type JobEnv, listOwner } from '../context.js';
-import { errorResponses, WRITE_ERROR_CODES } from '../errors.js';
+import { errorResponses, WRITE_ERROR_CODES } from '../http/errors.js';
+import { ownedJob } from '../http/middleware/ownedJob.js';
+import { validationHook } from '../http/validation.js';
 import { jobViews } from '../kinds/index.js';
-import { ownedJob } from '../middleware/ownedJob.js';
 import { DetailedStatusBody, JobList, JobStatusBody, LogsPage, RetryAccepted, StopAccepted } from '../responses.js';
 import { DetailsQuery, JobIdParams, JobsQuery, LogsQuery, StopBody } from '../schemas.js';
 import { withStorageWarning } from '../storeHealth.js';
-import { validationHook } from '../validation.js';
 import { eventPosition } from './jobStream.js';
 
 const json = <S extends z.ZodType>(schema: S, description: string) => ({

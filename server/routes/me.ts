@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from '../context.js';
-import { ApiError, errorResponses } from '../errors.js';
-import { validationHook } from '../validation.js';
+import { ApiError, errorResponses } from '../http/errors.js';
+import { validationHook } from '../http/validation.js';
 import { ApiKeyInfo, KeyParams, keyView } from './admin.js';
 
 // The caller itself: who it acts as, its own API keys (list and revoke).

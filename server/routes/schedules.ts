@@ -4,11 +4,11 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, Next } from 'hono';
 import { checkedCallbackUrl } from '../callbackUrl.js';
 import { type AppDeps, type AppEnv, listOwner, maySee } from '../context.js';
-import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
+import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../http/errors.js';
+import { validationHook } from '../http/validation.js';
 import { MAX_RUNS } from '../schedules/service.js';
 import { BackfillBound, CreateScheduleBody, OverlapPolicy, ScheduleIdString } from '../schedules/spec.js';
 import { queryInt } from '../schemas.js';
-import { validationHook } from '../validation.js';
 
 const ScheduleView = z
   .object({

@@ -1,9 +1,9 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from '../context.js';
 import { temporalDeadline } from '../deadline.js';
-import { RETRY_AFTER_HEADER, RETRY_AFTER_S } from '../errors.js';
+import { RETRY_AFTER_HEADER, RETRY_AFTER_S } from '../http/errors.js';
+import { validationHook } from '../http/validation.js';
 import { HealthBody, ModelsBody } from '../responses.js';
-import { validationHook } from '../validation.js';
 
 /** How long /health waits for each dependency: a frozen one is down, as a dead one is. */
 const PROBE_MS = 1_000;

@@ -6,10 +6,10 @@ import type { WebhookDeliveryView } from '../../storage/webhookDeliveries.js';
 import { jobWebhookWorkflow } from '../../workflows/jobWebhook.js';
 import type { AppDeps, JobEnv } from '../context.js';
 import { temporalDeadline } from '../deadline.js';
-import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
-import { ownedJob } from '../middleware/ownedJob.js';
+import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../http/errors.js';
+import { ownedJob } from '../http/middleware/ownedJob.js';
+import { validationHook } from '../http/validation.js';
 import { JobIdParams } from '../schemas.js';
-import { validationHook } from '../validation.js';
 
 const WebhookAttempt = z
   .object({

@@ -15,8 +15,8 @@ import {
   SCHEDULED_WORKFLOWS,
   type SimulationCatchUpInput,
 } from '../../workflows/scheduleContract.js';
-import type { AnalysisService } from '../analysisService.js';
-import { ApiError } from '../errors.js';
+import type { AnalysisService } from '../analysis/service.js';
+import { ApiError } from '../http/errors.js';
 import { type CreateScheduleRequest, InvalidScheduleError, type OverlapPolicy, toScheduleSpec } from './spec.js';
 
 /** The memo key holding the request a schedule was made from: GET answers with it, as the client wrote it. */

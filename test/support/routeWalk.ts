@@ -1,7 +1,7 @@
 // Walks every route of the app's route table (Hono's own, so a route added later is walked without anyone
 // listing it) as an anonymous client, as a user who owns nothing there, as the owner and as an admin.
 import { expect } from 'vitest';
-import { PUBLIC_PATHS } from '../../server/middleware/paths.js';
+import { PUBLIC_PATHS } from '../../server/http/middleware/paths.js';
 
 export interface Route {
   method: string;

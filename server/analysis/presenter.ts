@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi';
-import { ANALYSIS_LIFECYCLE } from '../jobs/lifecycle.js';
-import type { AnalysisJob } from '../jobs/records.js';
-import type { AnalysisDetailedStatus, AnalysisJobStatus } from './responses.js';
+import { ANALYSIS_LIFECYCLE } from '../../jobs/lifecycle.js';
+import type { AnalysisJob } from '../../jobs/records.js';
+import type { AnalysisDetailedStatus, AnalysisJobStatus } from '../responses.js';
 import { NAMED_ARTIFACTS } from './runFiles.js';
 
 const iso = (d: Date | undefined) => (d ? d.toISOString() : null);

@@ -2,12 +2,12 @@ import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { TradingDayDoc } from '../../storage/types.js';
 import { addDays } from '../../trading/calendar.js';
 import type { AppDeps, AppEnv } from '../context.js';
-import { ApiError, errorResponses } from '../errors.js';
-import { periodMetrics } from '../metrics.js';
-import { tradingDayFull, tradingDayMinimal } from '../presenters.js';
+import { ApiError, errorResponses } from '../http/errors.js';
+import { validationHook } from '../http/validation.js';
 import { ResultsBody } from '../responses.js';
 import { ResultsQuery } from '../schemas.js';
-import { validationHook } from '../validation.js';
+import { periodMetrics } from './metrics.js';
+import { tradingDayFull, tradingDayMinimal } from './presenters.js';
 
 const DEFAULT_LOOKBACK_DAYS = 30;
 /**

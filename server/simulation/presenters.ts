@@ -1,8 +1,8 @@
 import type { z } from '@hono/zod-openapi';
-import { SIMULATION_LIFECYCLE } from '../jobs/lifecycle.js';
-import type { ModelDayCounts, SimulationJob } from '../jobs/records.js';
-import type { ModelDayDoc, TradingDayDoc } from '../storage/types.js';
-import type { SimulationJobStatus, SimulationJobSummary, TradingDayFull, TradingDayMinimal } from './responses.js';
+import { SIMULATION_LIFECYCLE } from '../../jobs/lifecycle.js';
+import type { ModelDayCounts, SimulationJob } from '../../jobs/records.js';
+import type { ModelDayDoc, TradingDayDoc } from '../../storage/types.js';
+import type { SimulationJobStatus, SimulationJobSummary, TradingDayFull, TradingDayMinimal } from '../responses.js';
 
 const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
 const seconds = (ms: number | undefined) => (ms === undefined ? null : Math.round(ms) / 1000);

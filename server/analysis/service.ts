@@ -2,10 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { ANALYSTS, type Analyst, type Pipeline } from '../analysis/contract.js';
-import type { ModelRegistry } from '../config/models.js';
-import type { Settings } from '../config/settings.js';
-import { ANALYSIS_LIFECYCLE } from '../jobs/lifecycle.js';
+import { ANALYSTS, type Analyst, type Pipeline } from '../../analysis/contract.js';
+import type { ModelRegistry } from '../../config/models.js';
+import type { Settings } from '../../config/settings.js';
+import { ANALYSIS_LIFECYCLE } from '../../jobs/lifecycle.js';
 import {
   type AnalysisJob,
   type AnalysisJobSeed,
@@ -13,11 +13,11 @@ import {
   analysisSpecOf,
   analysisWorkflowId,
   type JobDoc,
-} from '../jobs/records.js';
-import type { JobStore } from '../storage/jobStore.js';
-import type { MarketDataSource } from '../trading/bars.js';
-import { todayInNewYork } from '../trading/calendar.js';
-import { analysisBatchWorkflow, analysisWorkflow } from '../workflows/analysis.js';
+} from '../../jobs/records.js';
+import type { JobStore } from '../../storage/jobStore.js';
+import type { MarketDataSource } from '../../trading/bars.js';
+import { todayInNewYork } from '../../trading/calendar.js';
+import { analysisBatchWorkflow, analysisWorkflow } from '../../workflows/analysis.js';
 import {
   type AnalysisInput,
   type AnalysisOptions,
@@ -25,9 +25,9 @@ import {
   MODELS,
   SYMBOLS,
   USER_ID,
-} from '../workflows/definitions.js';
-import { temporalDeadline, withDeadline } from './deadline.js';
-import { ApiError } from './errors.js';
+} from '../../workflows/definitions.js';
+import { temporalDeadline, withDeadline } from '../deadline.js';
+import { ApiError } from '../http/errors.js';
 
 export interface AnalysisRequest {
   ticker: string;

@@ -1,5 +1,5 @@
-import { renderMarkdownPdf } from '../analysis/artifacts/markdownPdf.js';
-import { ApiError } from './errors.js';
+import { renderMarkdownPdf } from '../../analysis/artifacts/markdownPdf.js';
+import { ApiError } from '../http/errors.js';
 
 /**
  * Markdown rendered as PDF on request, for runs made before pipelines rendered their summaries

@@ -3,10 +3,10 @@ import { lstat, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { create as createTar } from 'tar';
-import type { ManifestFile } from '../analysis/contract.js';
-import { MANIFEST_FILE } from '../analysis/contract.js';
-import type { AnalysisJob } from '../jobs/records.js';
-import { ApiError } from './errors.js';
+import type { ManifestFile } from '../../analysis/contract.js';
+import { MANIFEST_FILE } from '../../analysis/contract.js';
+import type { AnalysisJob } from '../../jobs/records.js';
+import { ApiError } from '../http/errors.js';
 
 /**
  * Named downloads (api-runner's names) and the manifest path each one means. A Map: the name comes from

@@ -1,8 +1,8 @@
 import type { z } from '@hono/zod-openapi';
-import type { ModelRegistry } from '../config/models.js';
-import type { SimulationJob } from '../jobs/records.js';
-import type { ModelDayDoc } from '../storage/types.js';
-import type { SimulationDetailedStatus } from './responses.js';
+import type { ModelRegistry } from '../../config/models.js';
+import type { SimulationJob } from '../../jobs/records.js';
+import type { ModelDayDoc } from '../../storage/types.js';
+import type { SimulationDetailedStatus } from '../responses.js';
 
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 

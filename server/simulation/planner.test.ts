@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planSimulation } from './simulationPlanner.js';
+import { planSimulation } from './planner.js';
 
 const base = { maxTradingDays: 260, lastSimulated: {} };
 

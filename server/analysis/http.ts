@@ -1,13 +1,13 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { analysisJobStatus } from '../analysisPresenter.js';
-import type { AnalysisRequest } from '../analysisService.js';
 import { withJobCapacity } from '../auth/jobCap.js';
 import { checkedCallbackUrl } from '../callbackUrl.js';
 import { type AppDeps, type AppEnv, listOwner, workflowUiLink } from '../context.js';
-import { ANALYSIS_START_ERRORS, ApiError, errorResponses } from '../errors.js';
+import { ANALYSIS_START_ERRORS, ApiError, errorResponses } from '../http/errors.js';
+import { validationHook } from '../http/validation.js';
 import { BatchStatus, RunAccepted, RunBatchAccepted } from '../responses.js';
 import { IdempotencyKey, RunAnalysisBody } from '../schemas.js';
-import { validationHook } from '../validation.js';
+import { analysisJobStatus } from './presenter.js';
+import type { AnalysisRequest } from './service.js';
 
 const run = createRoute({
   method: 'post',

@@ -1,13 +1,13 @@
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Logger } from 'pino';
-import type { AuthSettings } from '../../config/settings.js';
-import { inCidr, parseAddress } from '../../jobs/webhookPolicy.js';
-import type { Scope } from '../../storage/accounts.js';
-import type { Accounts } from '../auth/accounts.js';
-import { ADMIN_USER_ID, type Principal } from '../auth/principal.js';
-import type { SignIn } from '../auth/signIn.js';
-import type { AppEnv } from '../context.js';
+import type { AuthSettings } from '../../../config/settings.js';
+import { inCidr, parseAddress } from '../../../jobs/webhookPolicy.js';
+import type { Scope } from '../../../storage/accounts.js';
+import type { Accounts } from '../../auth/accounts.js';
+import { ADMIN_USER_ID, type Principal } from '../../auth/principal.js';
+import type { SignIn } from '../../auth/signIn.js';
+import type { AppEnv } from '../../context.js';
 import { ApiError } from '../errors.js';
 import { remoteAddress } from './clientAddress.js';
 import { PUBLIC_PATHS } from './paths.js';
@@ -83,7 +83,7 @@ export function authenticate(o: AuthenticateOptions): MiddlewareHandler<AppEnv> 
         );
       }
       // A browser's cookie goes along on any site's request: a change needs the page to say where it is from
-      // (server/middleware/sameOrigin.ts then checks that it is this site or an allowed one).
+      // (server/http/middleware/sameOrigin.ts then checks that it is this site or an allowed one).
       if (!SAFE_METHODS.has(c.req.method) && c.req.header('origin') === undefined) {
         throw new ApiError('forbidden_origin', 'a change made with a session cookie needs an Origin header');
       }

@@ -4,12 +4,12 @@ import type { SimulationJob } from '../../jobs/records.js';
 import { modelDaysOf } from '../../jobs/simulationPlan.js';
 import { countModelDays } from '../../storage/jobStore.js';
 import { type AppDeps, workflowUiLink } from '../context.js';
-import { simulationDetailedStatus } from '../detailedStatus.js';
-import { ApiError } from '../errors.js';
-import { simulationStatus, simulationSummary } from '../presenters.js';
+import { ApiError } from '../http/errors.js';
+import type { JobViews } from '../kinds/index.js';
 import type { RetryAccepted } from '../responses.js';
 import { type DetailsQuery, TriggerSimulationBody } from '../schemas.js';
-import type { JobViews } from './index.js';
+import { simulationDetailedStatus } from './detailedStatus.js';
+import { simulationStatus, simulationSummary } from './presenters.js';
 
 /**
  * A simulation's status: whole counts (from its recorded end, or its workflow's live progress) and one

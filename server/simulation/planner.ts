@@ -1,7 +1,7 @@
-import { totalModelDays } from '../jobs/simulationPlan.js';
-import type { IsoDate } from '../trading/calendar.js';
-import { nextTradingDay, tradingDaysBetween } from '../trading/calendar.js';
-import { ApiError } from './errors.js';
+import { totalModelDays } from '../../jobs/simulationPlan.js';
+import type { IsoDate } from '../../trading/calendar.js';
+import { nextTradingDay, tradingDaysBetween } from '../../trading/calendar.js';
+import { ApiError } from '../http/errors.js';
 
 export interface PlanRequest {
   models: string[];

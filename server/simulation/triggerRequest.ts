@@ -1,6 +1,6 @@
+import { ApiError } from '../http/errors.js';
+import type { ResolvedTrigger, TriggerSimulationBody } from '../schemas.js';
 import { loadTriggerConfig } from './aiTraderConfig.js';
-import { ApiError } from './errors.js';
-import type { ResolvedTrigger, TriggerSimulationBody } from './schemas.js';
 
 /**
  * Settles every request shape of AI-Trader's trigger into one: `date_range` (`[start, end]` or `[date]`)

@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../http/errors.js';
 import { loadTriggerConfig } from './aiTraderConfig.js';
-import { ApiError } from './errors.js';
 
-const SHIPPED = join(import.meta.dirname, '..', 'ai-trader');
+const SHIPPED = join(import.meta.dirname, '..', '..', 'ai-trader');
 
 function configFolder() {
   const root = mkdtempSync(join(tmpdir(), 'tradeflow-configs-'));

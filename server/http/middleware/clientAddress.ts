@@ -1,7 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import { type Cidr, inCidr, parseAddress } from '../../jobs/webhookPolicy.js';
-import type { AppEnv } from '../context.js';
+import { type Cidr, inCidr, parseAddress } from '../../../jobs/webhookPolicy.js';
+import type { AppEnv } from '../../context.js';
 
 /** The socket's peer; undefined for requests that came through no socket. */
 function socketAddress(c: Context): string | undefined {

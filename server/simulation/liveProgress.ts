@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { type SimulationProgress, simulationProgressQuery } from '../workflows/definitions.js';
-import { temporalDeadline, withDeadline } from './deadline.js';
+import { type SimulationProgress, simulationProgressQuery } from '../../workflows/definitions.js';
+import { temporalDeadline, withDeadline } from '../deadline.js';
 
 /** How long one answer of a workflow's progress query serves every status request of that job. */
 const FRESH_MS = 250;

@@ -1,4 +1,4 @@
-import type { DayValue } from '../storage/ledgerSummaries.js';
+import type { DayValue } from '../../storage/ledgerSummaries.js';
 
 /** Period metrics over a model's consecutive days (AI-Trader's definitions, plus drawdown and Sharpe). */
 export function periodMetrics(days: readonly DayValue[]) {

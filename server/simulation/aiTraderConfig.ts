@@ -1,7 +1,7 @@
 import { lstat, readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { ApiError } from './errors.js';
+import { ApiError } from '../http/errors.js';
 
 /** What a trigger takes from an AI-Trader config (`config_path`): its enabled models, dates and cash. */
 export interface TriggerConfig {

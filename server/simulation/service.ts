@@ -2,17 +2,17 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, isGrpcDeadlineError, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { ModelRegistry } from '../config/models.js';
-import type { Settings } from '../config/settings.js';
-import { isTerminalStatus, SIMULATION_LIFECYCLE } from '../jobs/lifecycle.js';
-import { type SimulationJob, type SimulationJobSeed, simulationJobRecord } from '../jobs/records.js';
-import { firstDateOf } from '../jobs/simulationPlan.js';
-import type { JobStore } from '../storage/jobStore.js';
-import type { ModelLedgers } from '../storage/modelLedgers.js';
-import type { ModelLocks } from '../storage/modelLocks.js';
-import type { ModelLockDoc } from '../storage/types.js';
-import type { MarketDataSource } from '../trading/bars.js';
-import { nextTradingDay, todayInNewYork } from '../trading/calendar.js';
+import type { ModelRegistry } from '../../config/models.js';
+import type { Settings } from '../../config/settings.js';
+import { isTerminalStatus, SIMULATION_LIFECYCLE } from '../../jobs/lifecycle.js';
+import { type SimulationJob, type SimulationJobSeed, simulationJobRecord } from '../../jobs/records.js';
+import { firstDateOf } from '../../jobs/simulationPlan.js';
+import type { JobStore } from '../../storage/jobStore.js';
+import type { ModelLedgers } from '../../storage/modelLedgers.js';
+import type { ModelLocks } from '../../storage/modelLocks.js';
+import type { ModelLockDoc } from '../../storage/types.js';
+import type { MarketDataSource } from '../../trading/bars.js';
+import { nextTradingDay, todayInNewYork } from '../../trading/calendar.js';
 import {
   DEFAULT_SIMULATION_OPTIONS,
   JOB_KIND,
@@ -21,13 +21,13 @@ import {
   type SimulationOptions,
   SYMBOLS,
   USER_ID,
-} from '../workflows/definitions.js';
-import { simulationWorkflow } from '../workflows/simulation.js';
-import { temporalDeadline } from './deadline.js';
-import { ApiError } from './errors.js';
-import type { JobControl } from './jobControl.js';
-import type { ResolvedTrigger, TriggerSimulationBody } from './schemas.js';
-import { planSimulation } from './simulationPlanner.js';
+} from '../../workflows/definitions.js';
+import { simulationWorkflow } from '../../workflows/simulation.js';
+import { temporalDeadline } from '../deadline.js';
+import { ApiError } from '../http/errors.js';
+import type { JobControl } from '../jobControl.js';
+import type { ResolvedTrigger, TriggerSimulationBody } from '../schemas.js';
+import { planSimulation } from './planner.js';
 import { resolveTrigger } from './triggerRequest.js';
 
 export interface SimulationServiceDeps {

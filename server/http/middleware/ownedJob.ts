@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
-import type { JobKind } from '../../jobs/lifecycle.js';
-import type { JobDoc, JobOfKind } from '../../jobs/records.js';
-import type { JobStore } from '../../storage/jobStore.js';
-import { type JobEnv, maySee } from '../context.js';
+import type { JobKind } from '../../../jobs/lifecycle.js';
+import type { JobDoc, JobOfKind } from '../../../jobs/records.js';
+import type { JobStore } from '../../../storage/jobStore.js';
+import { type JobEnv, maySee } from '../../context.js';
 import { ApiError } from '../errors.js';
 import type { ResponseCache } from '../responseCache.js';
 

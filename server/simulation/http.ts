@@ -2,14 +2,14 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { withJobCapacity } from '../auth/jobCap.js';
 import { checkedCallbackUrl } from '../callbackUrl.js';
 import { type AppDeps, type AppEnv, maySee, workflowUiLink } from '../context.js';
-import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../errors.js';
-import { simulationStatusOf } from '../kinds/simulation.js';
-import { jobOfKind } from '../middleware/ownedJob.js';
-import { simulationSummary } from '../presenters.js';
+import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../http/errors.js';
+import { jobOfKind } from '../http/middleware/ownedJob.js';
+import { validationHook } from '../http/validation.js';
 import { SimulationJobStatus, TriggerAccepted, TriggerCurrent } from '../responses.js';
 import { DetailsQuery, IdempotencyKey, JobIdParams, TriggerSimulationBody } from '../schemas.js';
 import { withStorageWarning } from '../storeHealth.js';
-import { validationHook } from '../validation.js';
+import { simulationSummary } from './presenters.js';
+import { simulationStatusOf } from './views.js';
 
 const trigger = createRoute({
   method: 'post',

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { isLoopbackHost } from '../../config/settings.js';
+import { isLoopbackHost } from '../../../config/settings.js';
 import { ApiError } from '../errors.js';
 import { HEALTH_PATHS } from './paths.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCidr } from '../../jobs/webhookPolicy.js';
-import { unitApp } from '../../test/support/unitApp.js';
+import { parseCidr } from '../../../jobs/webhookPolicy.js';
+import { unitApp } from '../../../test/support/unitApp.js';
 import { forwardedClient } from './clientAddress.js';
 
 const proxies = ['10.0.0.0/8', '::1'].map((c) => parseCidr(c)!);

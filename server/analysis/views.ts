@@ -1,7 +1,7 @@
 import type { AnalysisJob } from '../../jobs/records.js';
-import { analysisDetailedStatus, analysisJobStatus } from '../analysisPresenter.js';
 import { type AppDeps, workflowUiLink } from '../context.js';
-import type { JobViews } from './index.js';
+import type { JobViews } from '../kinds/index.js';
+import { analysisDetailedStatus, analysisJobStatus } from './presenter.js';
 
 export function analysisViews(deps: AppDeps, job: AnalysisJob): JobViews {
   const links = { webUi: workflowUiLink(deps, job.workflowId) };
