@@ -5,13 +5,13 @@ import { defaultSymbols } from '../config/services.js';
 import type { Settings } from '../config/settings.js';
 import { isLoopbackHost } from '../config/settings.js';
 import { isTerminalStatus } from '../jobs/lifecycle.js';
-import { MongoAccounts } from '../storage/accounts.js';
+import { type AccountStore, MongoAccounts } from '../storage/accounts.js';
 import type { Database } from '../storage/db.js';
 import { JobEvents } from '../storage/jobEvents.js';
 import { MongoJobStore } from '../storage/jobStore.js';
 import { ModelLedgers } from '../storage/modelLedgers.js';
 import { ModelLocks } from '../storage/modelLocks.js';
-import { MongoSignIn } from '../storage/signIn.js';
+import { MongoSignIn, type SignInStore } from '../storage/signIn.js';
 import { TradingDays } from '../storage/tradingDays.js';
 import { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { MarketDataSource } from '../trading/bars.js';
@@ -24,10 +24,11 @@ import { AdmissionGate } from './auth/jobCap.js';
 import { logMailer, smtpMailer } from './auth/mailer.js';
 import { configuredProviders } from './auth/oauth/configured.js';
 import { OAuthSignIn } from './auth/oauth/flow.js';
-import { SignIn } from './auth/signIn.js';
+import type { OAuthProvider, ProviderName } from './auth/oauth/provider.js';
+import { type CodeMailer, SignIn } from './auth/signIn.js';
 import type { AppDeps } from './context.js';
 import { DATABASE_CALL_MS, DATABASE_SCAN_MS, TEMPORAL_CALL_MS, withCallDeadlines } from './deadline.js';
-import { JobEventHub } from './eventHub.js';
+import { JobEventHub, type JobEventHubOptions } from './eventHub.js';
 import { ResponseCache } from './http/responseCache.js';
 import { JobControl } from './jobControl.js';
 import { actionCheck, ScheduleService } from './schedules/service.js';
@@ -48,96 +49,174 @@ export interface WireOptions {
   analysisOptions?: Partial<AnalysisOptions>;
 }
 
-/** Builds the HTTP app on real clients; `server/main.ts`, the tests and the benchmark all use it. */
-export function wireApp(o: WireOptions) {
-  const c = o.db.collections;
-  // Every database call a request makes has a deadline: a frozen database answers 503 like a dead one.
-  const jobs = withCallDeadlines(new MongoJobStore(c), DATABASE_CALL_MS, 'jobs', { modelDays: DATABASE_SCAN_MS });
-  const events = withCallDeadlines(new JobEvents(c), DATABASE_CALL_MS, 'events');
-  const temporal = new Client({ connection: o.connection, namespace: o.settings.temporal.namespace });
-  const control = new JobControl({ jobs, temporal, taskQueue: o.settings.taskQueues.orchestrator, logger: o.logger });
+/** The stores the API reads and writes: MongoDB's in production, in-memory ones in the unit layer. */
+export interface AppStores {
+  jobs: AppDeps['jobs'];
+  events: AppDeps['events'];
+  tradingDays: AppDeps['tradingDays'];
+  locks: Pick<ModelLocks, 'acquire' | 'release'>;
+  ledgers: Pick<ModelLedgers, 'head'>;
+  accounts: AccountStore;
+  signIn: SignInStore;
+  webhooks?: WebhookDeliveries;
+}
+
+/** Everything the API is built from: its stores and clients, and what a test may put in their place. */
+export interface AppParts {
+  settings: Settings;
+  stores: AppStores;
+  temporal: Client;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+  models: ModelRegistry;
+  market: MarketDataSource;
+  /** The symbols a simulation trades when its trigger names none. */
+  defaultSymbols: () => Promise<string[]>;
+  /** Whether an analysis may only name symbols the market source holds (file and synthetic sources). */
+  closedUniverse: boolean;
+  logger: Logger;
+  pingDatabase: () => Promise<unknown>;
+  /** The database's write probe (server/storeHealth.ts). */
+  probeWrite: () => Promise<unknown>;
+  simulationOptions?: Partial<SimulationOptions>;
+  analysisOptions?: Partial<AnalysisOptions>;
+  /** Where sign-in codes go: SMTP or the log by the settings, unless given. */
+  mailer?: CodeMailer;
+  /** OAuth providers: the configured ones, unless given. */
+  oauthProviders?: ReadonlyMap<ProviderName, OAuthProvider>;
+  /** The sign-in clock (codes, sessions, OAuth states). */
+  now?: () => Date;
+  hub?: Partial<JobEventHubOptions>;
+}
+
+/** The API's services over its stores: one builder for the real app and the unit layer's. */
+export function createAppDeps(p: AppParts): AppDeps {
+  const { settings, stores, temporal, logger } = p;
+  const jobs = stores.jobs;
+  const control = new JobControl({ jobs, temporal, taskQueue: settings.taskQueues.orchestrator, logger });
   const simulations = new SimulationService({
     jobs,
-    // Taking locks may ask Temporal whether a holder's workflow still runs: its deadline as well.
-    locks: withCallDeadlines(new ModelLocks(c), DATABASE_CALL_MS + TEMPORAL_CALL_MS, 'locks'),
-    ledgers: withCallDeadlines(new ModelLedgers(c), DATABASE_CALL_MS, 'ledgers'),
-    models: o.models,
-    market: o.market,
-    defaultSymbols: () => defaultSymbols(o.settings.marketData, o.market),
+    locks: stores.locks as ModelLocks,
+    ledgers: stores.ledgers as ModelLedgers,
+    models: p.models,
+    market: p.market,
+    defaultSymbols: p.defaultSymbols,
     temporal,
     control,
-    settings: o.settings,
-    logger: o.logger,
-    ...(o.simulationOptions ? { simulationOptions: o.simulationOptions } : {}),
+    settings,
+    logger,
+    ...(p.simulationOptions ? { simulationOptions: p.simulationOptions } : {}),
   });
   const analyses = new AnalysisService({
     jobs,
-    models: o.models,
-    market: o.market,
+    models: p.models,
+    market: p.market,
     // Any symbol the source holds can be analysed, not only the default simulation universe.
-    defaultSymbols: () => o.market.defaultSymbols(),
-    closedUniverse: o.settings.marketData.source !== 'yahoo',
+    defaultSymbols: () => p.market.defaultSymbols(),
+    closedUniverse: p.closedUniverse,
     temporal,
-    settings: o.settings,
-    logger: o.logger,
-    ...(o.analysisOptions ? { analysisOptions: o.analysisOptions } : {}),
+    settings,
+    logger,
+    ...(p.analysisOptions ? { analysisOptions: p.analysisOptions } : {}),
   });
-  const accountStore = withCallDeadlines(new MongoAccounts(c), DATABASE_CALL_MS, 'accounts');
-  const signInStore = withCallDeadlines(new MongoSignIn(c), DATABASE_CALL_MS, 'signIn');
-  const deps: AppDeps = {
-    pingDatabase: () => o.db.db.command({ ping: 1 }),
-    storeHealth: new StoreHealth(
-      () =>
-        o.db.db
-          .collection<{ _id: string; at: Date }>('health_probes')
-          .updateOne({ _id: 'api' }, { $set: { at: new Date() } }, { upsert: true }),
-      o.logger,
-    ),
+  const clock = p.now ? { now: p.now } : {};
+  return {
+    pingDatabase: p.pingDatabase,
+    storeHealth: new StoreHealth(p.probeWrite, logger),
     analyses,
     control,
     liveProgress: new LiveProgressCache(temporal),
     responses: new ResponseCache(),
     pdfs: new PdfRenderer(),
-    dataDir: o.settings.dataDir,
+    dataDir: settings.dataDir,
     jobs,
-    events,
-    eventHub: new JobEventHub(events, async (jobId) => {
-      const job = await jobs.get(jobId);
-      return job !== null && isTerminalStatus(job);
-    }),
-    tradingDays: withCallDeadlines(new TradingDays(c), DATABASE_CALL_MS, 'tradingDays', { find: DATABASE_SCAN_MS }),
-    models: o.models,
+    events: stores.events,
+    eventHub: new JobEventHub(
+      stores.events,
+      async (jobId) => {
+        const job = await jobs.get(jobId);
+        return job !== null && isTerminalStatus(job);
+      },
+      p.hub,
+    ),
+    tradingDays: stores.tradingDays,
+    models: p.models,
     simulations,
     temporal,
-    temporalAddress: o.temporalAddress,
-    ...(o.temporalUiUrl ? { temporalUiUrl: o.temporalUiUrl } : {}),
-    namespace: o.settings.temporal.namespace,
-    allowedOrigins: o.settings.allowedOrigins,
-    webhooks: {
-      deliveries: withCallDeadlines(new WebhookDeliveries(c), DATABASE_CALL_MS, 'webhooks'),
-      allow: o.settings.webhooks.allow,
-      taskQueue: o.settings.taskQueues.orchestrator,
-    },
-    accounts: new Accounts(accountStore, { logger: o.logger }),
-    signIn: new SignIn(signInStore, accountStore, {
-      logger: o.logger,
-      mailer: o.settings.auth.smtpUrl
-        ? smtpMailer(o.settings.auth.smtpUrl, o.settings.auth.mailFrom)
-        : logMailer(o.logger, isLoopbackHost(o.settings.host)),
-      sessionTtlMs: o.settings.auth.sessionTtlMs,
+    temporalAddress: p.temporalAddress,
+    ...(p.temporalUiUrl ? { temporalUiUrl: p.temporalUiUrl } : {}),
+    namespace: settings.temporal.namespace,
+    allowedOrigins: settings.allowedOrigins,
+    ...(stores.webhooks
+      ? {
+          webhooks: {
+            deliveries: stores.webhooks,
+            allow: settings.webhooks.allow,
+            taskQueue: settings.taskQueues.orchestrator,
+          },
+        }
+      : {}),
+    accounts: new Accounts(stores.accounts, { logger }),
+    signIn: new SignIn(stores.signIn, stores.accounts, {
+      logger,
+      mailer:
+        p.mailer ??
+        (settings.auth.smtpUrl
+          ? smtpMailer(settings.auth.smtpUrl, settings.auth.mailFrom)
+          : logMailer(logger, isLoopbackHost(settings.host))),
+      sessionTtlMs: settings.auth.sessionTtlMs,
+      ...clock,
     }),
     admission: new AdmissionGate(),
-    oauth: new OAuthSignIn(configuredProviders(o.settings.auth), signInStore, accountStore, { logger: o.logger }),
-    auth: o.settings.auth,
+    oauth: new OAuthSignIn(p.oauthProviders ?? configuredProviders(settings.auth), stores.signIn, stores.accounts, {
+      logger,
+      ...clock,
+    }),
+    auth: settings.auth,
     schedules: new ScheduleService({
       temporal,
-      taskQueue: o.settings.taskQueues.orchestrator,
-      analysis: () => ({ ...analyses.options(), sandbox: o.settings.sandbox.mode }),
-      checkAction: actionCheck(analyses, o.models),
-      ...(o.temporalUiUrl ? { temporalUiUrl: o.temporalUiUrl } : {}),
-      namespace: o.settings.temporal.namespace,
+      taskQueue: settings.taskQueues.orchestrator,
+      analysis: () => ({ ...analyses.options(), sandbox: settings.sandbox.mode }),
+      checkAction: actionCheck(analyses, p.models),
+      ...(p.temporalUiUrl ? { temporalUiUrl: p.temporalUiUrl } : {}),
+      namespace: settings.temporal.namespace,
     }),
-    logger: o.logger,
+    logger,
   };
+}
+
+/** Builds the HTTP app on real clients; `server/main.ts`, the tests and the benchmark all use it. */
+export function wireApp(o: WireOptions) {
+  const c = o.db.collections;
+  const deps = createAppDeps({
+    settings: o.settings,
+    // Every database call a request makes has a deadline: a frozen database answers 503 like a dead one.
+    stores: {
+      jobs: withCallDeadlines(new MongoJobStore(c), DATABASE_CALL_MS, 'jobs', { modelDays: DATABASE_SCAN_MS }),
+      events: withCallDeadlines(new JobEvents(c), DATABASE_CALL_MS, 'events'),
+      tradingDays: withCallDeadlines(new TradingDays(c), DATABASE_CALL_MS, 'tradingDays', { find: DATABASE_SCAN_MS }),
+      // Taking locks may ask Temporal whether a holder's workflow still runs: its deadline as well.
+      locks: withCallDeadlines(new ModelLocks(c), DATABASE_CALL_MS + TEMPORAL_CALL_MS, 'locks'),
+      ledgers: withCallDeadlines(new ModelLedgers(c), DATABASE_CALL_MS, 'ledgers'),
+      accounts: withCallDeadlines(new MongoAccounts(c), DATABASE_CALL_MS, 'accounts'),
+      signIn: withCallDeadlines(new MongoSignIn(c), DATABASE_CALL_MS, 'signIn'),
+      webhooks: withCallDeadlines(new WebhookDeliveries(c), DATABASE_CALL_MS, 'webhooks'),
+    },
+    temporal: new Client({ connection: o.connection, namespace: o.settings.temporal.namespace }),
+    temporalAddress: o.temporalAddress,
+    ...(o.temporalUiUrl ? { temporalUiUrl: o.temporalUiUrl } : {}),
+    models: o.models,
+    market: o.market,
+    defaultSymbols: () => defaultSymbols(o.settings.marketData, o.market),
+    closedUniverse: o.settings.marketData.source !== 'yahoo',
+    logger: o.logger,
+    pingDatabase: () => o.db.db.command({ ping: 1 }),
+    probeWrite: () =>
+      o.db.db
+        .collection<{ _id: string; at: Date }>('health_probes')
+        .updateOne({ _id: 'api' }, { $set: { at: new Date() } }, { upsert: true }),
+    ...(o.simulationOptions ? { simulationOptions: o.simulationOptions } : {}),
+    ...(o.analysisOptions ? { analysisOptions: o.analysisOptions } : {}),
+  });
   return { app: createApp(deps), deps };
 }

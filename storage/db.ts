@@ -1,11 +1,12 @@
 import { type Collection, type Db, MongoClient } from 'mongodb';
 import type { JobDoc } from '../jobs/records.js';
 import type { ApiKeyDoc, UserDoc, UserEmailDoc } from './accounts.js';
-import type { JobEventDoc } from './jobEvents.js';
-import type { JobTransitionDoc } from './jobStore.js';
-import type { LedgerIndexDoc, LedgerMonthDoc } from './ledgerSummaries.js';
 import type { IdentityDoc, OAuthStateDoc, SessionDoc, SignInCodeDoc } from './signIn.js';
 import type {
+  JobEventDoc,
+  JobTransitionDoc,
+  LedgerIndexDoc,
+  LedgerMonthDoc,
   BarYearDoc,
   ModelDayDoc,
   ModelLedgerDoc,

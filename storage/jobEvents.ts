@@ -1,18 +1,9 @@
 import { MongoServerError } from 'mongodb';
 import type { JobEventDraft, JobEventType } from '../jobs/events.js';
 import type { Collections } from './db.js';
+import type { JobEventDoc } from './types.js';
 
-export interface JobEventDoc {
-  /** `${jobId}|${seq}` with seq zero-padded: every read is a lookup by key, the one query FerretDB v1 pushes down. */
-  _id: string;
-  jobId: string;
-  seq: number;
-  type: JobEventType;
-  data: Record<string, unknown>;
-  at: Date;
-  /** The dedup key it was written under, if any. */
-  key?: string;
-}
+export type { JobEventDoc } from './types.js';
 
 export const eventId = (jobId: string, seq: number) => `${jobId}|${String(seq).padStart(10, '0')}`;
 const keyId = (jobId: string, key: string) => `${jobId}|${key}`;

@@ -8,18 +8,11 @@ import {
   OPEN_MODEL_DAY_STATUSES,
   type StatusOfKind,
 } from '../jobs/lifecycle.js';
-import type {
-  AnalysisErrorType,
-  AnalysisJob,
-  AnalysisJobInfo,
-  JobDoc,
-  JobOfKind,
-  ModelDayCounts,
-} from '../jobs/records.js';
+import type { AnalysisJob, AnalysisJobInfo, JobDoc, JobOfKind, ModelDayCounts } from '../jobs/records.js';
 import { runOf } from '../jobs/records.js';
 import type { IsoDate } from '../trading/calendar.js';
 import type { Collections } from './db.js';
-import type { ModelDayDoc } from './types.js';
+import type { JobTransitionDoc, ModelDayDoc, TransitionFields } from './types.js';
 
 export const modelDayId = (jobId: string, model: string, date: IsoDate) => `${jobId}|${model}|${date}`;
 
@@ -31,15 +24,7 @@ export interface JobListFilter {
   batchId?: string;
 }
 
-/** What a move between statuses may also set, in the same atomic write. */
-export interface TransitionFields {
-  startedAt?: Date;
-  completedAt?: Date;
-  error?: string;
-  summary?: ModelDayCounts;
-  /** Analysis jobs: why the run failed. */
-  errorType?: AnalysisErrorType;
-}
+export type { TransitionFields } from './types.js';
 
 /** Fields of an analysis run that change while it runs, none of them its status. */
 export type AnalysisProgressFields = Partial<
@@ -113,13 +98,7 @@ export interface JobStore {
  * MongoDB-protocol server, FerretDB included, whose conditional updates are not atomic: these are what
  * make racing writers agree.
  */
-export interface JobTransitionDoc {
-  _id: string;
-  status?: string;
-  fields?: TransitionFields;
-  opener?: string;
-  at: Date;
-}
+export type { JobTransitionDoc } from './types.js';
 
 const endKey = (jobId: string, run: number) => `${jobId}|${run}|end`;
 const openKey = (jobId: string, run: number) => `${jobId}|${run}|open`;

@@ -1,5 +1,5 @@
 import type { Collections } from './db.js';
-import type { TradingDayDoc } from './types.js';
+import type { LedgerIndexDoc, PackedDay, TradingDayDoc } from './types.js';
 
 /** One day of a model's ledger, as the results' daily values and period metrics need it. */
 export interface DayValue {
@@ -13,23 +13,7 @@ export interface DayValue {
   jobId: string;
 }
 
-/** Compact, for a month of days in one document: [start, end, profit, returnPct, trades, jobId]. */
-type Packed = [number, number, number, number, number, string];
-
-export interface LedgerMonthDoc {
-  _id: string;
-  owner: string;
-  model: string;
-  month: string;
-  days: Record<string, Packed>;
-}
-
-export interface LedgerIndexDoc {
-  _id: string;
-  owner: string;
-  model: string;
-  months: string[];
-}
+export type { LedgerIndexDoc, LedgerMonthDoc } from './types.js';
 
 const monthId = (owner: string, model: string, month: string) => `${owner}|${model}|${month}`;
 const monthOf = (date: string) => date.slice(0, 7);
@@ -37,7 +21,7 @@ const indexId = (owner: string, model: string) => `${owner}|${model}`;
 /** The index's marker that days written before summaries existed have been summarized. */
 const BACKFILLED = '|backfilled';
 
-function pack(d: TradingDayDoc): Packed {
+function pack(d: TradingDayDoc): PackedDay {
   return [
     d.startingPosition.portfolioValue,
     d.endingPosition.portfolioValue,

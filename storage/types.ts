@@ -1,4 +1,6 @@
+import type { JobEventType } from '../jobs/events.js';
 import type { ModelDayStatus } from '../jobs/lifecycle.js';
+import type { AnalysisErrorType, ModelDayCounts } from '../jobs/records.js';
 import type { TokenUsage } from '../trading/agents/types.js';
 import type { IsoDate } from '../trading/calendar.js';
 import type { Trade } from '../trading/portfolio.js';
@@ -97,4 +99,55 @@ export interface ModelLedgerVersionDoc {
   lastDate: IsoDate | null;
   position: PositionRecord | null;
   at: Date;
+}
+
+// Documents of stores that storage/db.ts types its collections with: here, so no store imports db.ts
+// while db.ts imports it.
+
+export interface JobEventDoc {
+  /** `${jobId}|${seq}` with seq zero-padded: every read is a lookup by key, the one query FerretDB v1 pushes down. */
+  _id: string;
+  jobId: string;
+  seq: number;
+  type: JobEventType;
+  data: Record<string, unknown>;
+  at: Date;
+  /** The dedup key it was written under, if any. */
+  key?: string;
+}
+
+/** What a move between statuses may also set, in the same atomic write. */
+export interface TransitionFields {
+  startedAt?: Date;
+  completedAt?: Date;
+  error?: string;
+  summary?: ModelDayCounts;
+  /** Analysis jobs: why the run failed. */
+  errorType?: AnalysisErrorType;
+}
+
+export interface JobTransitionDoc {
+  _id: string;
+  status?: string;
+  fields?: TransitionFields;
+  opener?: string;
+  at: Date;
+}
+
+/** Compact, for a month of days in one document: [start, end, profit, returnPct, trades, jobId]. */
+export type PackedDay = [number, number, number, number, number, string];
+
+export interface LedgerMonthDoc {
+  _id: string;
+  owner: string;
+  model: string;
+  month: string;
+  days: Record<string, PackedDay>;
+}
+
+export interface LedgerIndexDoc {
+  _id: string;
+  owner: string;
+  model: string;
+  months: string[];
 }

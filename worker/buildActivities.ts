@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type AnalysisActivities, createAnalysisActivities } from '../activities/analysis.js';
 import { createReconcilerActivities, type ReconcilerActivities } from '../activities/jobReconciler.js';
@@ -8,10 +7,10 @@ import { createScheduleActivities, type ScheduleActivities } from '../activities
 import { createSimulationActivities, type SimulationActivities } from '../activities/simulation.js';
 import { createWebhookActivities, type WebhookActivities, type WebhookSettings } from '../activities/webhooks/index.js';
 import { systemResolve } from '../activities/webhooks/post.js';
+import { adminKeyPath } from '../config/adminKeyFile.js';
 import type { ModelRegistry } from '../config/models.js';
 import type { Settings } from '../config/settings.js';
 import type { SandboxRunner } from '../sandbox/types.js';
-import { ADMIN_KEY_FILE } from '../server/auth/bootstrap.js';
 import type { BarCache } from '../storage/barCache.js';
 import type { Database } from '../storage/db.js';
 import { JobEvents } from '../storage/jobEvents.js';
@@ -122,7 +121,7 @@ export function analysisDepsFrom(settings: Settings, runner: SandboxRunner) {
 function serviceApiKey(dataDir: string): string | undefined {
   if (process.env.TRADEFLOW_SERVICE_API_KEY) return process.env.TRADEFLOW_SERVICE_API_KEY;
   try {
-    return readFileSync(join(dataDir, ADMIN_KEY_FILE), 'utf8').trim() || undefined;
+    return readFileSync(adminKeyPath(dataDir), 'utf8').trim() || undefined;
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import type { AnalysisJob } from '../../jobs/records.js';
 import { type AppDeps, workflowUiLink } from '../context.js';
-import type { JobViews } from '../kinds/index.js';
+import type { JobViews } from '../kinds/views.js';
 import { analysisDetailedStatus, analysisJobStatus } from './presenter.js';
 
 export function analysisViews(deps: AppDeps, job: AnalysisJob): JobViews {

@@ -1,9 +1,7 @@
 import { mkdir, open, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { adminKeyPath } from '../../config/adminKeyFile.js';
 import type { Accounts } from './accounts.js';
 import { ADMIN_USER_ID } from './principal.js';
-
-export const ADMIN_KEY_FILE = 'admin-api-key';
 
 export type AdminBootstrap =
   | { created: true; key: string; file: string }
@@ -15,7 +13,7 @@ export type AdminBootstrap =
  * servers starting at once on one database create one admin: the user's `_id` is written once.
  */
 export async function ensureAdmin(accounts: Accounts, dataDir: string): Promise<AdminBootstrap> {
-  const file = join(dataDir, ADMIN_KEY_FILE);
+  const file = adminKeyPath(dataDir);
   if (await accounts.store.user(ADMIN_USER_ID)) {
     return {
       created: false,

@@ -1,5 +1,5 @@
 import { ANALYSIS_LIFECYCLE, SIMULATION_LIFECYCLE } from '../../jobs/lifecycle.js';
-import type { AppDeps } from '../context.js';
+import type { JobStore } from '../../storage/jobStore.js';
 import { ApiError } from '../http/errors.js';
 
 const ACTIVE = [...new Set<string>([...SIMULATION_LIFECYCLE.active, ...ANALYSIS_LIFECYCLE.active])];
@@ -104,7 +104,7 @@ export class AdmissionGate {
 }
 
 /** The owner's unfinished jobs, every kind. */
-export async function countActiveJobs(deps: Pick<AppDeps, 'jobs'>, owner: string): Promise<number> {
+export async function countActiveJobs(deps: { jobs: Pick<JobStore, 'list'> }, owner: string): Promise<number> {
   const totals = await Promise.all(
     ACTIVE.map((status) => deps.jobs.list({ owner, status: status as never }, 1, 0).then((r) => r.total)),
   );
@@ -113,7 +113,7 @@ export async function countActiveJobs(deps: Pick<AppDeps, 'jobs'>, owner: string
 
 /** Starts `adding` jobs for `owner` through `start` unless its unfinished jobs would then be over the cap. */
 export function withJobCapacity<T>(
-  deps: Pick<AppDeps, 'jobs' | 'auth' | 'admission'>,
+  deps: { jobs: Pick<JobStore, 'list'>; auth: { maxActiveJobsPerUser: number }; admission: AdmissionGate },
   owner: string,
   adding: number,
   start: () => Promise<T>,

@@ -5,7 +5,7 @@ import { modelDaysOf } from '../../jobs/simulationPlan.js';
 import { countModelDays } from '../../storage/jobStore.js';
 import { type AppDeps, workflowUiLink } from '../context.js';
 import { ApiError } from '../http/errors.js';
-import type { JobViews } from '../kinds/index.js';
+import type { JobViews } from '../kinds/views.js';
 import type { RetryAccepted } from '../responses.js';
 import { type DetailsQuery, TriggerSimulationBody } from '../schemas.js';
 import { simulationDetailedStatus } from './detailedStatus.js';

@@ -9,29 +9,14 @@ import type { Logger } from 'pino';
 import { createLogger } from '../../config/logger.js';
 import { parseModelsConfig } from '../../config/models.js';
 import { loadSettings } from '../../config/settings.js';
-import { isTerminalStatus } from '../../jobs/lifecycle.js';
-import { PdfRenderer } from '../../server/analysis/pdfRenderer.js';
-import { AnalysisService } from '../../server/analysis/service.js';
 import { createApp } from '../../server/app.js';
-import { Accounts } from '../../server/auth/accounts.js';
-import { AdmissionGate } from '../../server/auth/jobCap.js';
 import { newApiKey } from '../../server/auth/keys.js';
-import { OAuthSignIn } from '../../server/auth/oauth/flow.js';
 import type { OAuthProvider, ProviderName } from '../../server/auth/oauth/provider.js';
 import { ADMIN_USER_ID } from '../../server/auth/principal.js';
-import { SignIn } from '../../server/auth/signIn.js';
-import type { AppDeps } from '../../server/context.js';
-import { JobEventHub, type JobEventHubOptions } from '../../server/eventHub.js';
-import { ResponseCache } from '../../server/http/responseCache.js';
-import { JobControl } from '../../server/jobControl.js';
-import { actionCheck, ScheduleService } from '../../server/schedules/service.js';
-import { LiveProgressCache } from '../../server/simulation/liveProgress.js';
-import { SimulationService } from '../../server/simulation/service.js';
-import { StoreHealth } from '../../server/storeHealth.js';
+import type { JobEventHubOptions } from '../../server/eventHub.js';
+import { createAppDeps } from '../../server/wire.js';
 import { MemoryAccounts, type Role, type Scope } from '../../storage/accounts.js';
 import type { JobStore } from '../../storage/jobStore.js';
-import type { ModelLedgers } from '../../storage/modelLedgers.js';
-import type { ModelLocks } from '../../storage/modelLocks.js';
 import { MemorySignIn } from '../../storage/signIn.js';
 import { SyntheticSource } from '../../trading/market-data/synthetic.js';
 import { MemoryJobEvents, MemoryJobStore, MemoryTradingDays } from './memoryStores.js';
@@ -55,7 +40,12 @@ export function unitApp(
   } = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tradeflow-unit-'));
-  const settings = loadSettings({ TRADEFLOW_DATA_DIR: dataDir, MARKET_DATA_SOURCE: 'synthetic', ...o.env });
+  const settings = loadSettings({
+    TRADEFLOW_DATA_DIR: dataDir,
+    MARKET_DATA_SOURCE: 'synthetic',
+    ...(o.allowedOrigins ? { TRADEFLOW_ALLOWED_ORIGINS: o.allowedOrigins.join(',') } : {}),
+    ...o.env,
+  });
   const logger = o.logger ?? createLogger('silent');
   const memoryJobs = new MemoryJobStore();
   const jobs: JobStore = o.jobs ?? memoryJobs;
@@ -65,88 +55,41 @@ export function unitApp(
   const market = new SyntheticSource(42);
   const temporal =
     o.temporal ?? new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }) });
-  const control = new JobControl({ jobs, temporal, taskQueue: 'unit', logger });
   const unreachable = () => {
     throw new Error('this unit test reached the database');
   };
-  const hub = new JobEventHub(
-    events,
-    async (jobId) => {
-      const job = await jobs.get(jobId);
-      return job !== null && isTerminalStatus(job);
-    },
-    { pollMs: 5, endCheckMs: 50, ...o.hub },
-  );
   const accountStore = new MemoryAccounts();
   const admin = seedAdmin(accountStore);
-  const accounts = new Accounts(accountStore, { logger });
   const signInStore = new MemorySignIn();
   /** Every sign-in code "sent", newest last. */
   const mail: Array<{ to: string; code: string }> = [];
-  const signIn = new SignIn(signInStore, accountStore, {
-    logger,
-    mailer: { send: async (to, code) => void mail.push({ to, code }) },
-    sessionTtlMs: settings.auth.sessionTtlMs,
-    ...(o.now ? { now: o.now } : {}),
-  });
-  const oauth = new OAuthSignIn(o.oauthProviders ?? new Map(), signInStore, accountStore, {
-    logger,
-    ...(o.now ? { now: o.now } : {}),
-  });
-  const analyses = new AnalysisService({
-    jobs,
+  // The real app's builder, on in-memory stores.
+  const deps = createAppDeps({
+    settings,
+    stores: {
+      jobs,
+      events,
+      tradingDays,
+      locks: { acquire: unreachable, release: unreachable },
+      ledgers: { head: async () => null },
+      accounts: accountStore,
+      signIn: signInStore,
+    },
+    temporal,
+    temporalAddress: '127.0.0.1:1',
     models,
     market,
     defaultSymbols: () => market.defaultSymbols(),
     closedUniverse: true,
-    temporal,
-    settings,
     logger,
-  });
-  const deps: AppDeps = {
     pingDatabase: async () => ({ ok: 1 }),
-    storeHealth: new StoreHealth(o.probeWrite ?? (async () => ({ ok: 1 })), logger),
-    jobs,
-    events,
-    eventHub: hub,
-    tradingDays,
-    models,
-    simulations: new SimulationService({
-      jobs,
-      locks: { acquire: unreachable, release: unreachable } as unknown as ModelLocks,
-      ledgers: { head: async () => null } as unknown as ModelLedgers,
-      models,
-      market,
-      defaultSymbols: () => market.defaultSymbols(),
-      temporal,
-      control,
-      settings,
-      logger,
-    }),
-    analyses,
-    schedules: new ScheduleService({
-      temporal,
-      taskQueue: 'unit',
-      analysis: () => ({ ...analyses.options(), sandbox: 'process' }),
-      checkAction: actionCheck(analyses, models),
-      namespace: 'default',
-    }),
-    control,
-    liveProgress: new LiveProgressCache(temporal),
-    responses: new ResponseCache(),
-    pdfs: new PdfRenderer(),
-    dataDir,
-    temporal,
-    temporalAddress: '127.0.0.1:1',
-    namespace: 'default',
-    allowedOrigins: o.allowedOrigins ?? [],
-    accounts,
-    signIn,
-    oauth,
-    admission: new AdmissionGate(),
-    auth: settings.auth,
-    logger,
-  };
+    probeWrite: o.probeWrite ?? (async () => ({ ok: 1 })),
+    mailer: { send: async (to, code) => void mail.push({ to, code }) },
+    oauthProviders: o.oauthProviders ?? new Map(),
+    ...(o.now ? { now: o.now } : {}),
+    hub: { pollMs: 5, endCheckMs: 50, ...o.hub },
+  });
+  const { accounts, eventHub: hub } = deps;
   const rawApp = createApp(deps);
   return {
     /** The app, every request sent with the admin's key unless the test sends its own `Authorization`. */
