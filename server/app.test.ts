@@ -94,6 +94,15 @@ describe('only JSON is read as JSON', () => {
   });
 });
 
+/** Waits for `condition` (checked as the event loop turns), failing after a generous bound. */
+async function until(condition: () => boolean, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('the awaited condition never held');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 describe('live streams end', () => {
   async function readAll(res: Response, timeoutMs = 3000) {
     const timer = setTimeout(() => res.body?.cancel(), timeoutMs);
@@ -114,9 +123,10 @@ describe('live streams end', () => {
       expect(frames).toHaveLength(1);
       expect(frames[0]).toContain('event: connection');
     }
+    // Once no feed is left, nothing polls: the reads stop where they are.
+    await until(() => hub.activeFeeds === 0);
     const reads = events.reads;
-    await new Promise((r) => setTimeout(r, 100));
-    expect(hub.activeFeeds).toBe(0);
+    await new Promise((r) => setImmediate(r));
     expect(events.reads).toBe(reads);
   });
 
@@ -137,8 +147,7 @@ describe('live streams end', () => {
     const frames = await readAll(res);
     expect(frames).toHaveLength(2);
     expect(frames[1]).toContain('only line');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(hub.activeFeeds).toBe(0);
+    await until(() => hub.activeFeeds === 0);
   });
 });
 
@@ -158,9 +167,9 @@ describe('a stream shared by many clients', () => {
     await u.jobs.transition('analysis', job._id, 'running');
     for (const m of ['one', 'two']) await u.events.append(job._id, { type: 'log', data: { type: 'LOG', message: m } });
     const bogus = u.app.request(`/jobs/${job._id}/logs/stream`, { headers: { 'last-event-id': '9999999999' } });
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => u.hub.subscribers(job._id) === 1);
     const honest = u.app.request(`/jobs/${job._id}/logs/stream`);
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => u.hub.subscribers(job._id) === 2);
     await u.events.append(job._id, { type: 'log', data: { type: 'LOG', message: 'three' } });
     await u.jobs.transition('analysis', job._id, 'completed');
     await u.events.append(job._id, { type: 'completed', data: { status: 'completed', message: 'done', run: 1 } });

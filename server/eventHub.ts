@@ -178,6 +178,11 @@ export class JobEventHub {
     };
   }
 
+  /** Streams of `jobId` being fed now. */
+  subscribers(jobId: string): number {
+    return this.feeds.get(jobId)?.subs.size ?? 0;
+  }
+
   /** Feeds polling now (one per job with streams): what an idle server should have none of. */
   get activeFeeds(): number {
     return this.feeds.size;
