@@ -3,11 +3,11 @@ import type { JobDoc } from '../jobs/records.js';
 import type { ApiKeyDoc, UserDoc, UserEmailDoc } from './accounts.js';
 import type { IdentityDoc, OAuthStateDoc, SessionDoc, SignInCodeDoc } from './signIn.js';
 import type {
+  BarYearDoc,
   JobEventDoc,
   JobTransitionDoc,
   LedgerIndexDoc,
   LedgerMonthDoc,
-  BarYearDoc,
   ModelDayDoc,
   ModelLedgerDoc,
   ModelLedgerVersionDoc,
