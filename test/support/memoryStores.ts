@@ -243,6 +243,21 @@ export class MemoryJobEvents implements JobEventLog {
 export class MemoryTradingDays implements TradingDayReader {
   readonly days: TradingDayDoc[] = [];
 
+  /** As the real store: each day once by owner, model and date; how many were new. */
+  async insertMany(docs: readonly TradingDayDoc[]): Promise<number> {
+    let written = 0;
+    for (const doc of docs) {
+      if (await this.dayOf(doc.owner, doc.model, doc.date)) continue;
+      this.days.push(copy(doc));
+      written += 1;
+    }
+    return written;
+  }
+
+  get(owner: string, model: string, date: string) {
+    return this.dayOf(owner, model, date);
+  }
+
   async dayOf(owner: string, model: string, date: string) {
     const d = this.days.find((x) => x.owner === owner && x.model === model && x.date === date);
     return d ? copy(d) : null;
