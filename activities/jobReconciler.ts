@@ -6,7 +6,7 @@ import { analysisWorkflowId, type JobDoc } from '../jobs/records.js';
 import type { JobStore } from '../storage/jobStore.js';
 import type { ModelLocks } from '../storage/modelLocks.js';
 import type { CloseAbandonedJobInput } from '../workflows/definitions.js';
-import type { AbandonedJobsFound } from '../workflows/jobReconciler.js';
+import type { AbandonedJobsFound } from '../workflows/reconcileContract.js';
 
 /**
  * How long a job (or a lock) may exist without its workflow before it counts as lost: the API writes

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import type { LlmModel, ModelSpec } from '../trading/agents/modelSpec.js';
 import { STRATEGY_NAMES } from '../trading/agents/strategies.js';
 
 const StrategyParams = z
@@ -69,30 +70,7 @@ const AiTraderConfig = z.object({
     .optional(),
 });
 
-export interface StrategyModel {
-  id: string;
-  kind: 'strategy';
-  strategy: (typeof STRATEGY_NAMES)[number];
-  params: { lookback?: number; top?: number; entryZ?: number; decisionDelayMs?: number };
-  initialCash: number;
-}
-
-export interface LlmModel {
-  id: string;
-  kind: 'llm';
-  model: string;
-  baseUrl: string;
-  apiKeyEnv?: string;
-  /** Only from AI-Trader configs, which may carry the key inline. */
-  inlineApiKey?: string;
-  maxSteps: number;
-  timeoutMs: number;
-  temperature?: number;
-  pricing?: { promptPerMillion: number; completionPerMillion: number };
-  initialCash: number;
-}
-
-export type ModelSpec = StrategyModel | LlmModel;
+export type { LlmModel, ModelSpec, StrategyModel } from '../trading/agents/modelSpec.js';
 
 export class ModelRegistry {
   private readonly byId: Map<string, ModelSpec>;
@@ -216,9 +194,4 @@ export async function loadModelsConfig(path: string, env: NodeJS.ProcessEnv = pr
   return parseModelsConfig(raw, env);
 }
 
-/** The key an LLM model uses, from the environment variable its config names (or AI-Trader's inline key). */
-export function apiKeyFor(model: LlmModel, env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = model.apiKeyEnv ? env[model.apiKeyEnv] : undefined;
-  // Local servers such as Ollama accept any key; the client library insists on a non-empty one.
-  return fromEnv ?? model.inlineApiKey ?? 'not-needed';
-}
+export { apiKeyFor } from '../trading/agents/modelSpec.js';

@@ -5,7 +5,7 @@ import {
   DEFAULT_RECONCILE_ROUNDS_PER_RUN,
   type ReconcileJobsInput,
   reconcilerWorkflowId,
-} from '../workflows/jobReconciler.js';
+} from '../workflows/reconcileContract.js';
 import { reconcileJobsWorkflow } from '../workflows/reconcileJobs.js';
 
 export interface JobReconcilerOptions {

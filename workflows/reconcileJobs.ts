@@ -13,7 +13,7 @@ import type { ReconcilerActivities } from '../activities/jobReconciler.js';
 import { closeAbandonedJobWorkflow } from './closeAbandonedJob.js';
 import { type CloseAbandonedJobInput, closeJobWorkflowId, WORKER_SILENCE_TIMEOUT } from './definitions.js';
 import { failureMessage } from './failures.js';
-import type { ReconcileJobsInput } from './jobReconciler.js';
+import type { ReconcileJobsInput } from './reconcileContract.js';
 
 /**
  * Closes jobs whose workflow is gone, so none reads `running` forever or keeps its models locked. One

@@ -1,6 +1,5 @@
-import type { ModelSpec } from '../../config/models.js';
-import { apiKeyFor } from '../../config/models.js';
 import { LlmAgent } from './llmAgent.js';
+import { apiKeyFor, type ModelSpec } from './modelSpec.js';
 import { StrategyAgent } from './strategies.js';
 import type { TradingAgent } from './types.js';
 
