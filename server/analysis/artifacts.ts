@@ -4,6 +4,7 @@ import type { AnalysisJob } from '../../jobs/records.js';
 import type { AppDeps, JobEnv } from '../context.js';
 import { ApiError, errorResponses } from '../http/errors.js';
 import { jobOfKind, ownedJob } from '../http/middleware/ownedJob.js';
+import { jsonResponse } from '../http/openapi.js';
 import { validationHook } from '../http/validation.js';
 import { FilesList, TradingAgentsResult } from '../responses.js';
 import { DownloadQuery, JobIdParams } from '../schemas.js';
@@ -11,11 +12,6 @@ import { analysisJobStatus } from './presenter.js';
 import { fileStream, NAMED_ARTIFACTS, resolveRunFile, runTar } from './runFiles.js';
 
 // What an analysis run produced: its TradingAgents-shaped result, its files and its named artifacts.
-
-const json = <S extends z.ZodType>(schema: S, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
 
 /** No file of a run has a longer path (a longer one is refused, not echoed back in a 404). */
 const MAX_FILE_PATH = 1_024;
@@ -29,7 +25,7 @@ const result = createRoute({
   path: '/{jobId}/result',
   summary: 'TradingAgents-shaped result of an analysis: decision, final_state, analyst reports',
   request: { params: JobIdParams },
-  responses: { 200: json(TradingAgentsResult, 'result'), ...errorResponses('not_found', 'not_completed') },
+  responses: { 200: jsonResponse(TradingAgentsResult, 'result'), ...errorResponses('not_found', 'not_completed') },
 });
 
 const files = createRoute({
@@ -37,7 +33,7 @@ const files = createRoute({
   path: '/{jobId}/files',
   summary: 'An analysis run’s manifest: every file with size and SHA-256',
   request: { params: JobIdParams },
-  responses: { 200: json(FilesList, 'files'), ...errorResponses('not_found') },
+  responses: { 200: jsonResponse(FilesList, 'files'), ...errorResponses('not_found') },
 });
 
 const download = createRoute({

@@ -4,20 +4,12 @@ import { withJobCapacity } from '../auth/jobCap.js';
 import { checkedCallbackUrl } from '../callbackUrl.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ANALYSIS_START_ERRORS } from '../http/errors.js';
+import { jsonBody, jsonResponse } from '../http/openapi.js';
 import { validationHook } from '../http/validation.js';
 import { TradingAgentsAccepted } from '../responses.js';
 import { IdempotencyKey, TradingAgentsJobBody } from '../schemas.js';
 
 // TradingAgents' job API (`POST /jobs`: ticker + date -> decision), a dialect of an analysis start.
-
-const json = <S extends z.ZodType>(schema: S, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-const jsonBody = <S extends z.ZodType>(schema: S, required: boolean) => ({
-  required,
-  content: { 'application/json': { schema } },
-});
 
 const tradingAgentsJob = createRoute({
   method: 'post',
@@ -28,8 +20,11 @@ const tradingAgentsJob = createRoute({
     body: jsonBody(TradingAgentsJobBody, true),
   },
   responses: {
-    202: json(TradingAgentsAccepted, 'the job'),
-    200: json(TradingAgentsAccepted, 'the job an earlier request with the same `Idempotency-Key` and body started'),
+    202: jsonResponse(TradingAgentsAccepted, 'the job'),
+    200: jsonResponse(
+      TradingAgentsAccepted,
+      'the job an earlier request with the same `Idempotency-Key` and body started',
+    ),
     ...ANALYSIS_START_ERRORS,
   },
 });

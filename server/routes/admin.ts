@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { type ApiKeyDoc, SCOPES, type UserDoc } from '../../storage/accounts.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../http/errors.js';
+import { jsonBody, jsonResponse } from '../http/openapi.js';
 import { validationHook } from '../http/validation.js';
 
 // Users and their API keys, for admins (the admin scope: server/http/middleware/auth.ts). A user's own keys: routes/me.ts.
@@ -63,12 +64,6 @@ export const KeyParams = z.object({
     .openapi({ param: { name: 'keyId', in: 'path' } }),
 });
 
-const json = <S extends z.ZodType>(schema: S, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-const body = <S extends z.ZodType>(schema: S) => ({ required: true, content: { 'application/json': { schema } } });
-
 export const userView = (u: UserDoc) => ({
   id: u._id,
   email: u.email,
@@ -93,9 +88,9 @@ const createUser = createRoute({
   method: 'post',
   path: '/users',
   summary: 'Create a user (admin)',
-  request: { body: body(CreateUserBody) },
+  request: { body: jsonBody(CreateUserBody) },
   responses: {
-    201: json(User, 'the user'),
+    201: jsonResponse(User, 'the user'),
     ...errorResponses('bad_request', 'email_taken', ...WRITE_ERROR_CODES),
   },
 });
@@ -104,7 +99,7 @@ const listUsers = createRoute({
   method: 'get',
   path: '/users',
   summary: 'Every user (admin)',
-  responses: { 200: json(z.object({ users: z.array(User) }), 'users') },
+  responses: { 200: jsonResponse(z.object({ users: z.array(User) }), 'users') },
 });
 
 const getUser = createRoute({
@@ -113,7 +108,7 @@ const getUser = createRoute({
   summary: 'A user and its API keys (admin)',
   request: { params: UserParams },
   responses: {
-    200: json(User.extend({ api_keys: z.array(ApiKeyInfo) }), 'the user'),
+    200: jsonResponse(User.extend({ api_keys: z.array(ApiKeyInfo) }), 'the user'),
     ...errorResponses('not_found'),
   },
 });
@@ -122,8 +117,11 @@ const patchUser = createRoute({
   method: 'patch',
   path: '/users/{userId}',
   summary: 'Disable or enable a user (admin): a disabled user’s keys stop working at once',
-  request: { params: UserParams, body: body(UserPatch) },
-  responses: { 200: json(User, 'the user'), ...errorResponses('not_found', 'bad_request', ...WRITE_ERROR_CODES) },
+  request: { params: UserParams, body: jsonBody(UserPatch) },
+  responses: {
+    200: jsonResponse(User, 'the user'),
+    ...errorResponses('not_found', 'bad_request', ...WRITE_ERROR_CODES),
+  },
 });
 
 const deleteUser = createRoute({
@@ -138,9 +136,9 @@ const createKey = createRoute({
   method: 'post',
   path: '/users/{userId}/api-keys',
   summary: 'Create an API key for a user (admin): the key is in this answer only',
-  request: { params: UserParams, body: body(CreateKeyBody) },
+  request: { params: UserParams, body: jsonBody(CreateKeyBody) },
   responses: {
-    201: json(CreatedApiKey, 'the key, shown this once'),
+    201: jsonResponse(CreatedApiKey, 'the key, shown this once'),
     ...errorResponses('not_found', 'bad_request', 'validation_error', ...WRITE_ERROR_CODES),
   },
 });
@@ -150,7 +148,7 @@ const listKeys = createRoute({
   path: '/users/{userId}/api-keys',
   summary: 'A user’s API keys (admin), never the keys themselves',
   request: { params: UserParams },
-  responses: { 200: json(z.object({ api_keys: z.array(ApiKeyInfo) }), 'keys'), ...errorResponses('not_found') },
+  responses: { 200: jsonResponse(z.object({ api_keys: z.array(ApiKeyInfo) }), 'keys'), ...errorResponses('not_found') },
 });
 
 const revokeKey = createRoute({
@@ -183,7 +181,10 @@ const listSessions = createRoute({
   path: '/users/{userId}/sessions',
   summary: 'A user’s signed-in sessions (admin)',
   request: { params: UserParams },
-  responses: { 200: json(z.object({ sessions: z.array(SessionInfo) }), 'sessions'), ...errorResponses('not_found') },
+  responses: {
+    200: jsonResponse(z.object({ sessions: z.array(SessionInfo) }), 'sessions'),
+    ...errorResponses('not_found'),
+  },
 });
 
 const revokeSession = createRoute({

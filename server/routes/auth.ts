@@ -6,6 +6,7 @@ import type { AppDeps, AppEnv } from '../context.js';
 import { ApiError, errorResponses, WRITE_ERROR_CODES } from '../http/errors.js';
 import { remoteAddress } from '../http/middleware/clientAddress.js';
 import { enforce, RateLimiter } from '../http/middleware/rateLimit.js';
+import { jsonBody, jsonResponse } from '../http/openapi.js';
 import { validationHook } from '../http/validation.js';
 
 /** The session cookie: `__Host-` (this host only, Secure, path /), HttpOnly, SameSite=Lax. */
@@ -18,20 +19,15 @@ const VerifyBody = z
     code: z.string().regex(/^\d{6}$/, 'the code is 6 digits'),
   })
   .strict();
-const json = <S extends z.ZodType>(schema: S, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-const body = <S extends z.ZodType>(schema: S) => ({ required: true, content: { 'application/json': { schema } } });
 
 const start = createRoute({
   method: 'post',
   path: '/email/start',
   summary: 'Ask for a sign-in code by email (the same answer whether or not the address has an account)',
   security: [],
-  request: { body: body(StartBody) },
+  request: { body: jsonBody(StartBody) },
   responses: {
-    202: json(
+    202: jsonResponse(
       z.object({ request_id: z.string(), expires_at: z.string(), message: z.string() }),
       'a code is on its way if the address has an account',
     ),
@@ -44,9 +40,9 @@ const verify = createRoute({
   path: '/email/verify',
   summary: 'Sign in with the emailed code: opens a session (cookie `__Host-tradeflow_session`)',
   security: [],
-  request: { body: body(VerifyBody) },
+  request: { body: jsonBody(VerifyBody) },
   responses: {
-    200: json(z.object({ user_id: z.string(), expires_at: z.string() }), 'signed in'),
+    200: jsonResponse(z.object({ user_id: z.string(), expires_at: z.string() }), 'signed in'),
     ...errorResponses('bad_request', 'unauthorized', 'rate_limited', ...WRITE_ERROR_CODES),
   },
 });

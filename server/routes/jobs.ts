@@ -1,10 +1,11 @@
-import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { isActiveStatus } from '../../jobs/lifecycle.js';
 import { WRITER_GONE_AFTER_MS } from '../../storage/jobEvents.js';
 import { withJobCapacity } from '../auth/jobCap.js';
 import { type AppDeps, type JobEnv, listOwner } from '../context.js';
 import { errorResponses, WRITE_ERROR_CODES } from '../http/errors.js';
 import { ownedJob } from '../http/middleware/ownedJob.js';
+import { jsonBody, jsonResponse } from '../http/openapi.js';
 import { validationHook } from '../http/validation.js';
 import { jobViews } from '../kinds/index.js';
 import { DetailedStatusBody, JobList, JobStatusBody, LogsPage, RetryAccepted, StopAccepted } from '../responses.js';
@@ -12,21 +13,15 @@ import { DetailsQuery, JobIdParams, JobsQuery, LogsQuery, StopBody } from '../sc
 import { withStorageWarning } from '../storeHealth.js';
 import { eventPosition } from './jobStream.js';
 
-const json = <S extends z.ZodType>(schema: S, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-const jsonBody = <S extends z.ZodType>(schema: S, required: boolean) => ({
-  required,
-  content: { 'application/json': { schema } },
-});
-
 const list = createRoute({
   method: 'get',
   path: '/',
   summary: 'List jobs of every kind, newest first',
   request: { query: JobsQuery },
-  responses: { 200: json(JobList, 'a page of jobs, each in its kind’s shape'), ...errorResponses('bad_request') },
+  responses: {
+    200: jsonResponse(JobList, 'a page of jobs, each in its kind’s shape'),
+    ...errorResponses('bad_request'),
+  },
 });
 
 const detail = createRoute({
@@ -35,7 +30,7 @@ const detail = createRoute({
   summary:
     'A job’s status in its kind’s shape (a simulation’s progress and a page of its model-days; an analysis’ result and files)',
   request: { params: JobIdParams, query: DetailsQuery },
-  responses: { 200: json(JobStatusBody, 'the job'), ...errorResponses('not_found') },
+  responses: { 200: jsonResponse(JobStatusBody, 'the job'), ...errorResponses('not_found') },
 });
 
 const detailed = createRoute({
@@ -43,7 +38,7 @@ const detailed = createRoute({
   path: '/{jobId}/status/detailed',
   summary: 'Steps, timings, tokens and cost',
   request: { params: JobIdParams },
-  responses: { 200: json(DetailedStatusBody, 'detailed status'), ...errorResponses('not_found') },
+  responses: { 200: jsonResponse(DetailedStatusBody, 'detailed status'), ...errorResponses('not_found') },
 });
 
 const stop = createRoute({
@@ -52,7 +47,7 @@ const stop = createRoute({
   summary: 'Stop a job: work in flight finishes or is cancelled, then it ends `stopped`',
   request: { params: JobIdParams, body: jsonBody(StopBody, false) },
   responses: {
-    202: json(StopAccepted, 'stop requested'),
+    202: jsonResponse(StopAccepted, 'stop requested'),
     ...errorResponses('not_found', 'not_running', 'bad_request', 'service_unavailable', ...WRITE_ERROR_CODES),
   },
 });
@@ -64,8 +59,8 @@ const retry = createRoute({
     'Run what an ended job left undone: a simulation resumes as a new job, an analysis runs again as its next run',
   request: { params: JobIdParams },
   responses: {
-    202: json(RetryAccepted, 'the run that was started'),
-    200: json(RetryAccepted, 'nothing left to run, or the same job already running'),
+    202: jsonResponse(RetryAccepted, 'the run that was started'),
+    200: jsonResponse(RetryAccepted, 'nothing left to run, or the same job already running'),
     ...errorResponses(
       'not_found',
       'not_retryable',
@@ -83,7 +78,7 @@ const logs = createRoute({
   path: '/{jobId}/logs',
   summary: 'A page of the job’s events, for clients that poll',
   request: { params: JobIdParams, query: LogsQuery },
-  responses: { 200: json(LogsPage, 'events'), ...errorResponses('not_found', 'bad_request') },
+  responses: { 200: jsonResponse(LogsPage, 'events'), ...errorResponses('not_found', 'bad_request') },
 });
 
 /** Every `/jobs` route: the owned-job middleware loads `{jobId}` once for all of them. */
