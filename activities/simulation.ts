@@ -20,11 +20,11 @@ import type { AgentFactory } from '../trading/agents/factory.js';
 import { AgentConfigurationError, LlmUnavailableError } from '../trading/agents/types.js';
 import { addDays, nextTradingDay } from '../trading/calendar.js';
 import { MarketView } from '../trading/marketView.js';
-import { percentChange, toDollars, toUnits } from '../trading/money.js';
+import { toUnits } from '../trading/money.js';
 import { Portfolio } from '../trading/portfolio.js';
 import { TradingDesk } from '../trading/tradingDesk.js';
-import { closeForValuation, MissingMarketData } from '../trading/valuation.js';
 import type { ModelDayRef, SimulationOutcome } from '../workflows/definitions.js';
+import { closeOfDay } from './closeOfDay.js';
 import { createJobRecorder } from './jobRecorder.js';
 
 /** Calendar days of history loaded before a job's first date, for signals and the agents' price look-ups. */
@@ -229,7 +229,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
    * market as of the day's open, and the day is valued at its close, which the agent never saw.
    */
   async function tradeDay(ref: ModelDayRef, start: PositionRecord, clock: ReturnType<typeof stopwatch>) {
-    const { jobId, owner, model, date, symbols } = ref;
+    const { jobId, model, date, symbols } = ref;
     const log = logger.child({ jobId, model, date });
     const ctx = Context.current();
     const spec = models.get(model);
@@ -273,43 +273,19 @@ export function createSimulationActivities(deps: SimulationDeps) {
     }
     clock.lap('agent');
 
-    // Never valued at a stale price (trading/valuation.ts).
-    const atPreviousClose: string[] = [];
-    const closeOf = (symbol: string): number => {
-      const price = closeForValuation(series.get(symbol), symbol, date);
-      if (price.date !== date) atPreviousClose.push(symbol);
-      return toUnits(price.close);
-    };
-    let endValue: number;
-    try {
-      endValue = portfolio.value(closeOf);
-    } catch (err) {
-      if (err instanceof MissingMarketData) throw jobFailure('MissingMarketData', err.message);
-      throw err;
-    }
-    if (atPreviousClose.length > 0)
-      log.warn({ symbols: atPreviousClose }, 'no bar today: valued at the previous close');
-    const startValue = toUnits(start.portfolioValue);
-    const snap = portfolio.snapshot();
-    const doc: TradingDayDoc = {
-      _id: tradingDayId(owner, model, date),
-      owner,
-      model,
-      date,
-      jobId,
-      startingPosition: start,
-      endingPosition: { cash: toDollars(snap.cash), holdings: snap.holdings, portfolioValue: toDollars(endValue) },
-      trades: portfolio.trades.map((t) => ({ ...t, price: toDollars(t.price), total: toDollars(t.total) })),
-      dailyPnl: { profit: toDollars(endValue - startValue), returnPct: percentChange(startValue, endValue) },
-      summary: run.summary,
-      reasoning: run.steps,
-      finished: run.finished,
-      ...(atPreviousClose.length > 0 ? { valuedAtPreviousClose: atPreviousClose } : {}),
+    const { doc, valuedAtPreviousClose } = closeOfDay({
+      ref,
+      start,
+      series,
+      portfolio,
+      run,
       toolUsage: desk.toolUsage,
-      tokenUsage: run.tokenUsage,
       durationMs: Date.now() - started,
       createdAt: new Date(),
-    };
+    });
+    if (valuedAtPreviousClose.length > 0) {
+      log.warn({ symbols: valuedAtPreviousClose }, 'no bar today: valued at the previous close');
+    }
     clock.lap('valuation');
     return { doc, fromLlm: spec.kind === 'llm', startedAt: started };
   }
