@@ -9,7 +9,6 @@ import { type AccountStore, MongoAccounts } from '../storage/accounts.js';
 import type { Database } from '../storage/db.js';
 import { JobEvents } from '../storage/jobEvents.js';
 import { MongoJobStore } from '../storage/jobStore.js';
-import { ModelLedgers } from '../storage/modelLedgers.js';
 import { ModelLocks } from '../storage/modelLocks.js';
 import { MongoSignIn, type SignInStore } from '../storage/signIn.js';
 import { TradingDays } from '../storage/tradingDays.js';
@@ -55,7 +54,6 @@ export interface AppStores {
   events: AppDeps['events'];
   tradingDays: AppDeps['tradingDays'];
   locks: Pick<ModelLocks, 'acquire' | 'release'>;
-  ledgers: Pick<ModelLedgers, 'head'>;
   accounts: AccountStore;
   signIn: SignInStore;
   webhooks?: WebhookDeliveries;
@@ -97,7 +95,7 @@ export function createAppDeps(p: AppParts): AppDeps {
   const simulations = new SimulationService({
     jobs,
     locks: stores.locks as ModelLocks,
-    ledgers: stores.ledgers as ModelLedgers,
+    ledgerDays: stores.tradingDays,
     models: p.models,
     market: p.market,
     defaultSymbols: p.defaultSymbols,
@@ -197,7 +195,6 @@ export function wireApp(o: WireOptions) {
       tradingDays: withCallDeadlines(new TradingDays(c), DATABASE_CALL_MS, 'tradingDays', { find: DATABASE_SCAN_MS }),
       // Taking locks may ask Temporal whether a holder's workflow still runs: its deadline as well.
       locks: withCallDeadlines(new ModelLocks(c), DATABASE_CALL_MS + TEMPORAL_CALL_MS, 'locks'),
-      ledgers: withCallDeadlines(new ModelLedgers(c), DATABASE_CALL_MS, 'ledgers'),
       accounts: withCallDeadlines(new MongoAccounts(c), DATABASE_CALL_MS, 'accounts'),
       signIn: withCallDeadlines(new MongoSignIn(c), DATABASE_CALL_MS, 'signIn'),
       webhooks: withCallDeadlines(new WebhookDeliveries(c), DATABASE_CALL_MS, 'webhooks'),

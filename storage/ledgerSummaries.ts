@@ -76,8 +76,9 @@ export class LedgerSummaries {
   }
 
   /** Where a model's ledger ends (null: no day yet): its last day. */
+  /** A model's last day (null: none): from its latest month back, usually one read. */
   async lastDate(owner: string, model: string): Promise<string | null> {
-    return (await this.datesFrom(owner, model, '0000-00-00')).at(-1) ?? null;
+    return this.lastDateBefore(owner, model, '9999-12-31');
   }
 
   /** A model's last day before `date` (null: none). */

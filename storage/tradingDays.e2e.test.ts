@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ledgerEndContract } from '../test/support/ledgerEndContract.js';
 import { connectDatabase, type Database } from './db.js';
 import { TradingDays, tradingDayId } from './tradingDays.js';
 import type { TradingDayDoc } from './types.js';
@@ -54,4 +55,9 @@ describe('TradingDays summaries on FerretDB', () => {
     expect(await again.insertMany([day('old', '2025-01-03', 999)])).toBe(0);
     expect((await again.values('local', 'old', '2025-01-03', '2025-01-03'))[0]?.endValue).toBe(102);
   });
+});
+
+describe('the ledger end over MongoDB (FerretDB)', () => {
+  let run = 0;
+  ledgerEndContract(async () => ({ days: new TradingDays(db.collections), prefix: `c${run++}-` }));
 });

@@ -8,8 +8,8 @@ import { isTerminalStatus, SIMULATION_LIFECYCLE } from '../../jobs/lifecycle.js'
 import { type SimulationJob, type SimulationJobSeed, simulationJobRecord } from '../../jobs/records.js';
 import { firstDateOf } from '../../jobs/simulationPlan.js';
 import type { JobStore } from '../../storage/jobStore.js';
-import type { ModelLedgers } from '../../storage/modelLedgers.js';
 import type { ModelLocks } from '../../storage/modelLocks.js';
+import type { TradingDayReader } from '../../storage/tradingDays.js';
 import type { ModelLockDoc } from '../../storage/types.js';
 import type { MarketDataSource } from '../../trading/bars.js';
 import { nextTradingDay, todayInNewYork } from '../../trading/calendar.js';
@@ -33,7 +33,12 @@ import { resolveTrigger } from './triggerRequest.js';
 export interface SimulationServiceDeps {
   jobs: JobStore;
   locks: ModelLocks;
-  ledgers: ModelLedgers;
+  /**
+   * Where each model's ledger ends: the same reader `/results` asks, so a trigger plans from the day after
+   * the last one written, also while a job is writing (its days are summarized as they commit; the
+   * ledger head moves only when a job ends).
+   */
+  ledgerDays: Pick<TradingDayReader, 'lastDate'>;
   models: ModelRegistry;
   market: MarketDataSource;
   defaultSymbols: () => Promise<string[]>;
@@ -118,7 +123,7 @@ export class SimulationService {
     const lastSimulated: Record<string, string | undefined> = {};
     await Promise.all(
       models.map(async (m) => {
-        lastSimulated[m] = (await this.d.ledgers.head(owner, m))?.lastDate;
+        lastSimulated[m] = (await this.d.ledgerDays.lastDate(owner, m)) ?? undefined;
       }),
     );
     const plan = planSimulation({

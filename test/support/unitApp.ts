@@ -71,7 +71,6 @@ export function unitApp(
       events,
       tradingDays,
       locks: { acquire: unreachable, release: unreachable },
-      ledgers: { head: async () => null },
       accounts: accountStore,
       signIn: signInStore,
     },
