@@ -15,7 +15,7 @@ import { createAgentFactory } from '../trading/agents/factory.js';
 import type { SimulationOutcome } from '../workflows/definitions.js';
 import { createAnalysisActivities } from './analysis.js';
 import { createJobActivities } from './jobs.js';
-import { createSimulationActivities } from './simulation.js';
+import { createSimulationActivities } from './simulation/activities.js';
 
 // The bookkeeping activities that move jobs, run in Temporal's mock activity context over in-memory stores.
 

@@ -4,7 +4,7 @@ import { type AnalysisActivities, createAnalysisActivities } from '../activities
 import { createReconcilerActivities, type ReconcilerActivities } from '../activities/jobReconciler.js';
 import { createJobActivities, type JobActivities } from '../activities/jobs.js';
 import { createScheduleActivities, type ScheduleActivities } from '../activities/schedules.js';
-import { createSimulationActivities, type SimulationActivities } from '../activities/simulation.js';
+import { createSimulationActivities, type SimulationActivities } from '../activities/simulation/activities.js';
 import { createWebhookActivities, type WebhookActivities, type WebhookSettings } from '../activities/webhooks/index.js';
 import { systemResolve } from '../activities/webhooks/post.js';
 import { adminKeyPath } from '../config/adminKeyFile.js';

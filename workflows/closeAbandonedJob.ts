@@ -1,6 +1,6 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { AnalysisActivities } from '../activities/analysis.js';
-import type { SimulationActivities } from '../activities/simulation.js';
+import type { SimulationActivities } from '../activities/simulation/activities.js';
 import { BOOKKEEPING_RETRY, type CloseAbandonedJobInput, WORKER_SILENCE_TIMEOUT } from './definitions.js';
 import { startJobEndWebhook } from './jobWebhook.js';
 import { WEBHOOK_PATCH } from './webhookContract.js';

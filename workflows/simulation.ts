@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { JobActivities } from '../activities/jobs.js';
-import type { ComputedModelDay, SimulationActivities } from '../activities/simulation.js';
+import type { ComputedModelDay, SimulationActivities } from '../activities/simulation/activities.js';
 import { NON_RETRYABLE_FAILURES } from '../jobs/failures.js';
 import { firstDateOf, modelsOn, totalModelDays as totalModelDaysOf } from '../jobs/simulationPlan.js';
 import type {

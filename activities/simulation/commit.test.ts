@@ -2,11 +2,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { parseModelsConfig } from '../config/models.js';
-import { simulationJobRecord } from '../jobs/records.js';
-import { MemoryJobEvents, MemoryJobStore, MemoryTradingDays } from '../test/support/memoryStores.js';
-import { NO_TOKENS } from '../trading/agents/types.js';
-import { type ComputedModelDay, createSimulationActivities } from './simulation.js';
+import { parseModelsConfig } from '../../config/models.js';
+import { simulationJobRecord } from '../../jobs/records.js';
+import { MemoryJobEvents, MemoryJobStore, MemoryTradingDays } from '../../test/support/memoryStores.js';
+import { NO_TOKENS } from '../../trading/agents/types.js';
+import { type ComputedModelDay, createSimulationActivities } from './activities.js';
 
 // The hot path's writer: one date of a job, its days, statuses and live-log lines, exactly once however
 // often Temporal retries it. Over in-memory stores held to the real stores' contract.

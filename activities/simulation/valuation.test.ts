@@ -3,12 +3,12 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { parseModelsConfig } from '../config/models.js';
-import type { BarCache } from '../storage/barCache.js';
-import type { AgentFactory } from '../trading/agents/factory.js';
-import { NO_TOKENS } from '../trading/agents/types.js';
-import type { Bar, BarSeries } from '../trading/bars.js';
-import { createSimulationActivities } from './simulation.js';
+import { parseModelsConfig } from '../../config/models.js';
+import type { BarCache } from '../../storage/barCache.js';
+import type { AgentFactory } from '../../trading/agents/factory.js';
+import { NO_TOKENS } from '../../trading/agents/types.js';
+import type { Bar, BarSeries } from '../../trading/bars.js';
+import { createSimulationActivities } from './activities.js';
 
 const bar = (date: string, close: number): Bar => ({ date, open: close, high: close, low: close, close, volume: 1 });
 

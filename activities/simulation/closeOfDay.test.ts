@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { NO_TOKENS } from '../trading/agents/types.js';
-import type { Bar } from '../trading/bars.js';
-import { toUnits } from '../trading/money.js';
-import { Portfolio } from '../trading/portfolio.js';
+import { NO_TOKENS } from '../../trading/agents/types.js';
+import type { Bar } from '../../trading/bars.js';
+import { toUnits } from '../../trading/money.js';
+import { Portfolio } from '../../trading/portfolio.js';
 import { closeOfDay } from './closeOfDay.js';
 
 // A model's day from what its agent did, with no I/O: valuation, P&L and the record, checked by hand.

@@ -1,12 +1,12 @@
-import { jobFailure } from '../jobs/failures.js';
-import { tradingDayId } from '../storage/tradingDays.js';
-import type { PositionRecord, TradingDayDoc } from '../storage/types.js';
-import type { AgentRun } from '../trading/agents/types.js';
-import type { BarSeries } from '../trading/bars.js';
-import { percentChange, toDollars, toUnits } from '../trading/money.js';
-import type { Portfolio } from '../trading/portfolio.js';
-import { closeForValuation, MissingMarketData } from '../trading/valuation.js';
-import type { ModelDayRef } from '../workflows/definitions.js';
+import { jobFailure } from '../../jobs/failures.js';
+import { tradingDayId } from '../../storage/tradingDays.js';
+import type { PositionRecord, TradingDayDoc } from '../../storage/types.js';
+import type { AgentRun } from '../../trading/agents/types.js';
+import type { BarSeries } from '../../trading/bars.js';
+import { percentChange, toDollars, toUnits } from '../../trading/money.js';
+import type { Portfolio } from '../../trading/portfolio.js';
+import { closeForValuation, MissingMarketData } from '../../trading/valuation.js';
+import type { ModelDayRef } from '../../workflows/definitions.js';
 
 /**
  * A model's day once its agent has traded: the portfolio valued at the day's close (never at a stale
