@@ -1,7 +1,26 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isWebhookSecret, newWebhookSecret } from '../activities/webhooks/signing.js';
+import { Webhook } from 'standardwebhooks';
 import type { Settings } from './settings.js';
+
+/** A new signing secret in the Standard Webhooks format: `whsec_` and 32 random bytes in base64. */
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+/** Whether a value is usable as a signing secret (the library accepts it and it carries at least 16 bytes). */
+export function isWebhookSecret(s: string): boolean {
+  if (!s.startsWith('whsec_')) return false;
+  const body = s.slice('whsec_'.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body) || Buffer.from(body, 'base64').length < 16) return false;
+  try {
+    new Webhook(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Where a generated signing secret is kept: in the data folder, readable by its owner only. */
 export const webhookSecretPath = (dataDir: string) => join(dataDir, 'webhook-secret');

@@ -3,7 +3,7 @@ import { chmodSync, createWriteStream, mkdirSync, rmSync, writeFileSync } from '
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONMON, findContainerInit, locate } from '../scripts/requirements.mjs';
+import { CONMON, findContainerInit, locate } from './requirements.mjs';
 import { diesWithParent, stopProcess } from './processes.js';
 
 export interface DockerApi {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { findPostgres, locate, SETPRIV } from '../scripts/requirements.mjs';
+import { findPostgres, locate, SETPRIV } from './requirements.mjs';
 import { diesWithParent, freePort, stopProcess } from './processes.js';
 
 export interface PostgresServer {

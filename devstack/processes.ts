@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { locate, SETPRIV } from '../scripts/requirements.mjs';
+import { locate, SETPRIV } from './requirements.mjs';
 
 /** A free TCP port on loopback, chosen by the kernel. */
 export function freePort(): Promise<number> {

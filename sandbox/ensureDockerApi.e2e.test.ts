@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureDockerApi, pingSocket } from '../devstack/podman.js';
-import { findContainerInit } from '../scripts/requirements.mjs';
+import { findContainerInit } from '../devstack/requirements.mjs';
 
 const dirs: string[] = [];
 const tempDir = (name = 'tradeflow-docker-api-') => {

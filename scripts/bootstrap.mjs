@@ -22,7 +22,7 @@ import {
   temporalBuild,
   todoFor,
   toolsDir,
-} from './requirements.mjs';
+} from '../devstack/requirements.mjs';
 
 const binDir = join(root, 'node_modules', '.bin');
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run doctor [command…]`: every external piece tradeflow runs (scripts/requirements.mjs) with its
+// `npm run doctor [command…]`: every external piece tradeflow runs (devstack/requirements.mjs) with its
 // version or "missing", and what to do; exits 1 when something a command needs is missing. The set-up
 // runs it at the end for the command it prepared. Plain JS without dependencies: it has to work on the
 // machine's Node before anything is installed.
@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMANDS, locate, REQUIREMENTS, ROOT, todoFor } from './requirements.mjs';
+import { COMMANDS, locate, REQUIREMENTS, ROOT, todoFor } from '../devstack/requirements.mjs';
 
 /** The first version-looking token of a program's output: `podman version 4.3.1` → `4.3.1`. */
 export function extractVersion(output) {

@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from './requirements.mjs';
+import { ROOT } from '../devstack/requirements.mjs';
 
 const biome = join(ROOT, 'node_modules', '.bin', 'biome');
 // Generated the way reports are: valid code, not formatted the way Biome wants it.

@@ -1,8 +1,8 @@
-// The requirements list (scripts/requirements.mjs) against the code, and the doctor's pure parts.
+// The requirements list (devstack/requirements.mjs) against the code, and the doctor's pure parts.
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assess, exitCode, extractVersion, formatTable, versionAtLeast } from './doctor.mjs';
+import { assess, exitCode, extractVersion, formatTable, versionAtLeast } from '../scripts/doctor.mjs';
 import { CONTAINER_INIT, knownPrograms, REQUIREMENTS, ROOT, todoFor } from './requirements.mjs';
 
 const SKIP_DIRS = new Set(['node_modules', '.data', '.git', 'tools', 'coverage']);
