@@ -3,8 +3,8 @@ import { chmodSync, createWriteStream, mkdirSync, rmSync, writeFileSync } from '
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONMON, findContainerInit, locate } from './requirements.mjs';
 import { diesWithParent, stopProcess } from './processes.js';
+import { CONMON, findContainerInit, locate } from './requirements.mjs';
 
 export interface DockerApi {
   /** Unix socket serving the Docker Engine API (for dockerode's `socketPath`). */

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { findPostgres, locate, SETPRIV } from './requirements.mjs';
 import { diesWithParent, freePort, stopProcess } from './processes.js';
+import { findPostgres, locate, SETPRIV } from './requirements.mjs';
 
 export interface PostgresServer {
   /** postgres://user@host:port/database of a server this process may create schemas (or databases) in. */

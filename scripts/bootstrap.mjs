@@ -7,7 +7,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { doctor } from './doctor.mjs';
 import {
   ferretdbBuild,
   GO,
@@ -23,6 +22,7 @@ import {
   todoFor,
   toolsDir,
 } from '../devstack/requirements.mjs';
+import { doctor } from './doctor.mjs';
 
 const binDir = join(root, 'node_modules', '.bin');
 
