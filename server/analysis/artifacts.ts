@@ -50,7 +50,10 @@ const download = createRoute({
   },
 });
 
-export function analysisArtifactRoutes(deps: AppDeps) {
+/** What these routes use of the app's dependencies. */
+export type AnalysisArtifactDeps = Pick<AppDeps, 'dataDir' | 'jobs' | 'pdfs' | 'responses'>;
+
+export function analysisArtifactRoutes(deps: AnalysisArtifactDeps) {
   const app = new OpenAPIHono<JobEnv>({ defaultHook: validationHook });
   const owned = ownedJob(deps.jobs, deps.responses);
   for (const path of ['/:jobId/result', '/:jobId/files', '/:jobId/files/*', '/:jobId/download/*']) app.use(path, owned);
@@ -161,7 +164,7 @@ export function analysisArtifactRoutes(deps: AppDeps) {
   return app;
 }
 
-async function serveRunFile(deps: AppDeps, job: AnalysisJob, path: string) {
+async function serveRunFile(deps: AnalysisArtifactDeps, job: AnalysisJob, path: string) {
   const { full, entry } = await resolveRunFile(deps.dataDir, job, path);
   return new Response(fileStream(full), {
     status: 200,

@@ -41,8 +41,14 @@ const batch = createRoute({
   },
 });
 
+/** What these routes use of the app's dependencies. */
+export type AnalysisHttpDeps = Pick<
+  AppDeps,
+  'admission' | 'analyses' | 'auth' | 'jobs' | 'namespace' | 'temporalUiUrl' | 'webhooks'
+>;
+
 /** `POST /run` (api-runner's analysis jobs) and its batches. */
-export function runRoutes(deps: AppDeps) {
+export function runRoutes(deps: AnalysisHttpDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.openapi(run, async (c) => {

@@ -29,7 +29,10 @@ const tradingAgentsJob = createRoute({
   },
 });
 
-export function tradingAgentsRoutes(deps: AppDeps) {
+/** What these routes use of the app's dependencies. */
+export type TradingAgentsDeps = Pick<AppDeps, 'admission' | 'analyses' | 'auth' | 'jobs' | 'webhooks'>;
+
+export function tradingAgentsRoutes(deps: TradingAgentsDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   // TradingAgents' job API: ticker + date -> decision, on the same machinery as /run.

@@ -55,7 +55,10 @@ const stream = createRoute({
   },
 });
 
-export function jobStreamRoutes(deps: AppDeps) {
+/** What these routes use of the app's dependencies. */
+export type JobStreamDeps = Pick<AppDeps, 'eventHub' | 'events' | 'jobs' | 'responses'>;
+
+export function jobStreamRoutes(deps: JobStreamDeps) {
   const app = new OpenAPIHono<JobEnv>({ defaultHook: validationHook });
   app.use('/:jobId/logs/stream', ownedJob(deps.jobs, deps.responses));
 

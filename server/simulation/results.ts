@@ -33,7 +33,10 @@ const results = createRoute({
 /** A results question with its detail settled (`detail`, or AI-Trader v0.5's `reasoning`). */
 type ResultsAsked = Omit<z.infer<typeof ResultsQuery>, 'reasoning' | 'detail'> & { detail: 'minimal' | 'full' };
 
-export function resultRoutes(deps: AppDeps) {
+/** What these routes use of the app's dependencies. */
+export type ResultsDeps = Pick<AppDeps, 'models' | 'responses' | 'tradingDays'>;
+
+export function resultRoutes(deps: ResultsDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.openapi(results, async (c) => {
