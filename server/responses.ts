@@ -352,6 +352,34 @@ export const TradingDayFull = TradingDayMinimal.extend({
   session_duration_seconds: z.number().nullable(),
 });
 
+/** A model's metrics over the range asked (AI-Trader's, then the full set: README, "Risk metrics"). */
+export const PeriodMetrics = z
+  .object({
+    starting_portfolio_value: z.number(),
+    ending_portfolio_value: z.number(),
+    period_return_pct: z.number(),
+    annualized_return_pct: z.number().nullable(),
+    max_drawdown_pct: z.number(),
+    sharpe_ratio: z.number().nullable(),
+    trading_days: z.number(),
+    calendar_days: z.number(),
+    total_trades: z.number(),
+    volatility_pct: z.number().nullable(),
+    sortino_ratio: z.number().nullable(),
+    calmar_ratio: z.number().nullable(),
+    win_rate_pct: z.number().nullable(),
+    profit_factor: z.number().nullable(),
+    probabilistic_sharpe: z.number().nullable(),
+    max_drawdown: z.object({
+      depth_pct: z.number(),
+      peak_date: isoDate.nullable(),
+      trough_date: isoDate.nullable(),
+      recovery_date: isoDate.nullable(),
+      duration_trading_days: z.number(),
+    }),
+  })
+  .openapi('PeriodMetrics');
+
 export const ResultsBody = z.union([
   z.object({
     date: isoDate,
@@ -374,7 +402,7 @@ export const ResultsBody = z.union([
             job_id: z.string().openapi({ description: 'the run that wrote the day' }),
           }),
         ),
-        period_metrics: z.record(z.string(), z.unknown()).nullable(),
+        period_metrics: PeriodMetrics.nullable(),
         days: z.array(TradingDayFull).optional(),
       }),
     ),

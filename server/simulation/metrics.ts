@@ -1,4 +1,5 @@
 import type { DayValue } from '../../storage/ledgerSummaries.js';
+import { riskMetrics } from '../../trading/metrics/riskMetrics.js';
 
 /** Period metrics over a model's consecutive days (AI-Trader's definitions, plus drawdown and Sharpe). */
 export function periodMetrics(days: readonly DayValue[]) {
@@ -20,6 +21,12 @@ export function periodMetrics(days: readonly DayValue[]) {
     maxDrawdown = Math.max(maxDrawdown, peak > 0 ? (peak - v) / peak : 0);
   }
   const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
+  const r4OrNull = (x: number | null) => (x === null ? null : r4(x));
+  // The full set (README, "Risk metrics"), from the day values, daily bars, no risk-free rate.
+  const risk = riskMetrics(
+    days.map((d) => ({ date: d.date, value: d.endValue })),
+    { startValue: start, periodsPerYear: 252 },
+  );
   return {
     starting_portfolio_value: start,
     ending_portfolio_value: end,
@@ -30,5 +37,18 @@ export function periodMetrics(days: readonly DayValue[]) {
     trading_days: days.length,
     calendar_days: calendarDays,
     total_trades: days.reduce((n, d) => n + d.trades, 0),
+    volatility_pct: risk.volatility === null ? null : r4(risk.volatility * 100),
+    sortino_ratio: r4OrNull(risk.sortino),
+    calmar_ratio: r4OrNull(risk.calmar),
+    win_rate_pct: risk.winRate === null ? null : r4(risk.winRate * 100),
+    profit_factor: r4OrNull(risk.profitFactor),
+    probabilistic_sharpe: r4OrNull(risk.probabilisticSharpe),
+    max_drawdown: {
+      depth_pct: r4(risk.maxDrawdown.depth * 100),
+      peak_date: risk.maxDrawdown.peakDate,
+      trough_date: risk.maxDrawdown.troughDate,
+      recovery_date: risk.maxDrawdown.recoveryDate,
+      duration_trading_days: risk.maxDrawdown.durationPeriods,
+    },
   };
 }
