@@ -8,6 +8,7 @@ import type { JobEventLog } from '../storage/jobEvents.js';
 import type { JobStore } from '../storage/jobStore.js';
 import type { TradingDayReader } from '../storage/tradingDays.js';
 import type { WebhookDeliveries } from '../storage/webhookDeliveries.js';
+import type { MarketDataSource } from '../trading/bars.js';
 import type { PdfRenderer } from './analysis/pdfRenderer.js';
 import type { AnalysisService } from './analysis/service.js';
 import type { Accounts } from './auth/accounts.js';
@@ -33,6 +34,8 @@ export interface AppDeps {
   eventHub: JobEventHub;
   tradingDays: TradingDayReader;
   models: ModelRegistry;
+  /** The market data source (benchmarks for /results). */
+  market: MarketDataSource;
   simulations: SimulationService;
   analyses: AnalysisService;
   control: JobControl;

@@ -370,6 +370,21 @@ export const PeriodMetrics = z
     win_rate_pct: z.number().nullable(),
     profit_factor: z.number().nullable(),
     probabilistic_sharpe: z.number().nullable(),
+    benchmark: z
+      .object({
+        symbol: z.string(),
+        period_return_pct: z
+          .number()
+          .openapi({ description: "the benchmark's buy-and-hold return over the same days" }),
+        alpha: z.number().nullable(),
+        beta: z.number().nullable(),
+        tracking_error_pct: z.number().nullable(),
+        information_ratio: z.number().nullable(),
+      })
+      .nullable()
+      .openapi({
+        description: 'against the benchmark (`benchmark=`, QQQ by default); null when it has no price on some day',
+      }),
     max_drawdown: z.object({
       depth_pct: z.number(),
       peak_date: isoDate.nullable(),

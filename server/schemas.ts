@@ -127,6 +127,14 @@ export const ResultsQuery = z
     end_date: IsoDateString.optional(),
     model: commaList,
     job_id: Name(200).optional(),
+    benchmark: z
+      .string()
+      .regex(/^([A-Za-z0-9.^-]{1,15}|none)$/, 'a ticker, or none')
+      .optional()
+      .openapi({
+        description:
+          'the buy-and-hold baseline for alpha, beta, tracking error and information ratio: QQQ by default, `none` for none',
+      }),
     detail: z.enum(['minimal', 'full']).optional().openapi({ description: 'minimal (the default) or full' }),
     reasoning: z
       .enum(['none', 'summary', 'full'])

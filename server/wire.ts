@@ -139,6 +139,7 @@ export function createAppDeps(p: AppParts): AppDeps {
     ),
     tradingDays: stores.tradingDays,
     models: p.models,
+    market: p.market,
     simulations,
     temporal,
     temporalAddress: p.temporalAddress,

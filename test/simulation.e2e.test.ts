@@ -77,6 +77,25 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
       expect(m.daily_portfolio_values).toHaveLength(10);
       expect(m.period_metrics.trading_days).toBe(10);
     }
+    // Against QQQ, by default: its buy-and-hold return over the same days, read here from the shared file
+    // (the close before the first day to the last day's close).
+    const qqq = (date: string) =>
+      Number(
+        JSON.parse(
+          readFileSync(DAILY_H1, 'utf8')
+            .split('\n')
+            .find((l) => l.includes('"2. Symbol": "QQQ"'))!,
+        )['Time Series (Daily)'][date]['4. sell price'],
+      );
+    const b = range.body.models[0].period_metrics.benchmark;
+    expect(b.symbol).toBe('QQQ');
+    expect(b.period_return_pct).toBeCloseTo((qqq('2025-03-14') / qqq('2025-02-28') - 1) * 100, 3);
+    for (const k of ['alpha', 'beta', 'tracking_error_pct', 'information_ratio']) expect(typeof b[k], k).toBe('number');
+    const none = await h.api('/results?start_date=2025-03-03&end_date=2025-03-14&model=momentum&benchmark=none');
+    expect(none.body.models[0].period_metrics.benchmark).toBeNull();
+    const unknown = await h.api('/results?start_date=2025-03-03&end_date=2025-03-14&model=momentum&benchmark=ZZZZ');
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.error).toBe('unknown_ticker');
   });
 
   it('keeps each ledger continuous: a day starts where the previous day ended', async () => {

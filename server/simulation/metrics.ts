@@ -2,7 +2,10 @@ import type { DayValue } from '../../storage/ledgerSummaries.js';
 import { riskMetrics } from '../../trading/metrics/riskMetrics.js';
 
 /** Period metrics over a model's consecutive days (AI-Trader's definitions, plus drawdown and Sharpe). */
-export function periodMetrics(days: readonly DayValue[]) {
+export function periodMetrics(
+  days: readonly DayValue[],
+  benchmark?: { symbol: string; startValue: number; points: ReadonlyArray<{ date: string; value: number }> },
+) {
   const first = days[0];
   const last = days.at(-1);
   if (!first || !last) return null;
@@ -25,7 +28,11 @@ export function periodMetrics(days: readonly DayValue[]) {
   // The full set (README, "Risk metrics"), from the day values, daily bars, no risk-free rate.
   const risk = riskMetrics(
     days.map((d) => ({ date: d.date, value: d.endValue })),
-    { startValue: start, periodsPerYear: 252 },
+    {
+      startValue: start,
+      periodsPerYear: 252,
+      ...(benchmark ? { benchmark: { startValue: benchmark.startValue, points: benchmark.points } } : {}),
+    },
   );
   return {
     starting_portfolio_value: start,
@@ -43,6 +50,16 @@ export function periodMetrics(days: readonly DayValue[]) {
     win_rate_pct: risk.winRate === null ? null : r4(risk.winRate * 100),
     profit_factor: r4OrNull(risk.profitFactor),
     probabilistic_sharpe: r4OrNull(risk.probabilisticSharpe),
+    benchmark: benchmark
+      ? {
+          symbol: benchmark.symbol,
+          period_return_pct: r4((benchmark.points.at(-1)!.value / benchmark.startValue - 1) * 100),
+          alpha: r4OrNull(risk.alpha),
+          beta: r4OrNull(risk.beta),
+          tracking_error_pct: risk.trackingError === null ? null : r4(risk.trackingError * 100),
+          information_ratio: r4OrNull(risk.informationRatio),
+        }
+      : null,
     max_drawdown: {
       depth_pct: r4(risk.maxDrawdown.depth * 100),
       peak_date: risk.maxDrawdown.peakDate,

@@ -1,6 +1,8 @@
 import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
+import type { DayValue } from '../../storage/ledgerSummaries.js';
 import type { TradingDayDoc } from '../../storage/types.js';
 import { addDays } from '../../trading/calendar.js';
+import { BENCHMARK_SYMBOL as BENCHMARK } from '../../trading/market-data/alphaVantageFiles.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ApiError, errorResponses } from '../http/errors.js';
 import { validationHook } from '../http/validation.js';
@@ -26,7 +28,7 @@ const results = createRoute({
   request: { query: ResultsQuery },
   responses: {
     200: { description: 'results', content: { 'application/json': { schema: ResultsBody } } },
-    ...errorResponses('bad_request', 'validation_error', 'unknown_model'),
+    ...errorResponses('bad_request', 'validation_error', 'unknown_model', 'unknown_ticker'),
   },
 });
 
@@ -34,7 +36,7 @@ const results = createRoute({
 type ResultsAsked = Omit<z.infer<typeof ResultsQuery>, 'reasoning' | 'detail'> & { detail: 'minimal' | 'full' };
 
 /** What these routes use of the app's dependencies. */
-export type ResultsDeps = Pick<AppDeps, 'models' | 'responses' | 'tradingDays'>;
+export type ResultsDeps = Pick<AppDeps, 'market' | 'models' | 'responses' | 'tradingDays'>;
 
 export function resultRoutes(deps: ResultsDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -44,7 +46,7 @@ export function resultRoutes(deps: ResultsDeps) {
     const q: ResultsAsked = { ...asked, detail: asked.detail ?? (reasoning === 'full' ? 'full' : 'minimal') };
     // The same question from many clients at once is answered once a second: days only ever get added.
     // Keyed by what was asked, not how it was spelled (a model named twice is the same question).
-    const key = `results|${c.get('owner')}|${JSON.stringify([q.date, q.start_date, q.end_date, q.model, q.job_id, q.detail])}`;
+    const key = `results|${c.get('owner')}|${JSON.stringify([q.date, q.start_date, q.end_date, q.model, q.job_id, q.detail, q.benchmark])}`;
     const body = await deps.responses.get(key, 1_000, () => bounded(answer(c.get('owner'), q)));
     return c.json(body as Awaited<ReturnType<typeof answer>>, 200);
   });
@@ -116,6 +118,31 @@ export function resultRoutes(deps: ResultsDeps) {
           ...(q.job_id ? { jobId: q.job_id } : {}),
         })
       : [];
+    const benchmarkSymbol = (q.benchmark ?? BENCHMARK).toUpperCase();
+    const benchmarkBars =
+      benchmarkSymbol === 'NONE'
+        ? undefined
+        : (await deps.market.loadDaily([benchmarkSymbol], addDays(start, -10), end)).get(benchmarkSymbol);
+    // The default benchmark may be absent from a source (a synthetic demo): then there is none; one asked
+    // for by name must have prices.
+    if (q.benchmark !== undefined && benchmarkSymbol !== 'NONE' && !benchmarkBars?.length) {
+      throw new ApiError('unknown_ticker', `no prices for the benchmark ${benchmarkSymbol} in ${start}..${end}`, {
+        hint: 'name another benchmark, or benchmark=none',
+      });
+    }
+    /** The benchmark's closes on a model's days, from the close before its first day; null where one is missing. */
+    const benchmarkFor = (vs: readonly DayValue[]) => {
+      if (!benchmarkBars || vs.length === 0) return undefined;
+      const closes = new Map(benchmarkBars.map((b) => [b.date, b.close]));
+      const before = benchmarkBars.filter((b) => b.date < vs[0]!.date).at(-1);
+      const points = vs.map((v) => ({ date: v.date, value: closes.get(v.date) }));
+      if (!before || points.some((p) => p.value === undefined)) return undefined;
+      return {
+        symbol: benchmarkSymbol,
+        startValue: before.close,
+        points: points as Array<{ date: string; value: number }>,
+      };
+    };
     return {
       start_date: start,
       end_date: end,
@@ -131,7 +158,7 @@ export function resultRoutes(deps: ResultsDeps) {
             return_pct: v.returnPct,
             job_id: v.jobId,
           })),
-          period_metrics: periodMetrics(vs),
+          period_metrics: periodMetrics(vs, benchmarkFor(vs)),
           ...(full ? { days: whole.filter((d) => d.model === model).map(tradingDayFull) } : {}),
         })),
     };
