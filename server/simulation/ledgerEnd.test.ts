@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TradingDayDoc } from '../../storage/types.js';
+import { ledgerDay } from '../../test/support/ledgerEndContract.js';
 import { unitApp } from '../../test/support/unitApp.js';
-import { NO_TOKENS } from '../../trading/agents/types.js';
 
 // Where a model's ledger ends has one reader: the planner (what a trigger would run) and /results (the
 // range it shows) ask it alike. While a job runs, its dates are committed day by day and the ledger head
@@ -9,35 +8,11 @@ import { NO_TOKENS } from '../../trading/agents/types.js';
 
 const DATES = ['2025-03-03', '2025-03-04', '2025-03-05', '2025-03-06'];
 
-function day(date: string, value: number): TradingDayDoc {
-  const position = { cash: value, holdings: {}, portfolioValue: value };
-  return {
-    _id: `admin|buy-and-hold|${date}`,
-    owner: 'admin',
-    model: 'buy-and-hold',
-    date,
-    jobId: 'sim-running',
-    startingPosition: position,
-    endingPosition: position,
-    trades: [],
-    dailyPnl: { profit: 0, returnPct: 0 },
-    summary: '',
-    reasoning: [],
-    finished: true,
-    toolUsage: {},
-    tokenUsage: NO_TOKENS,
-    durationMs: 1,
-    createdAt: new Date(),
-  };
-}
-
 describe("a model's ledger end, as the planner and /results see it", () => {
   it('agree while a job has committed days past the ledger head', async () => {
     const u = unitApp();
     const owner = (await (await u.app.request('/me')).json()).user_id;
-    await u.tradingDays.insertMany(
-      DATES.map((d, i) => ({ ...day(d, 10_000 + i), owner, _id: `${owner}|buy-and-hold|${d}` })),
-    );
+    await u.tradingDays.insertMany(DATES.map((d) => ledgerDay(owner, 'buy-and-hold', d)));
     const results = await (await u.app.request('/results?model=buy-and-hold')).json();
     expect(results.end_date).toBe(DATES.at(-1));
     // Nothing left to run up to that day: the planner answers without taking a lock or starting a job.
