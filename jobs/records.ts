@@ -1,6 +1,7 @@
 import type { AnalysisManifest, Analyst, LlmUsage, Pipeline } from '../analysis/contract.js';
 import type { AnalysisStatus, JobKind, SimulationStatus } from './lifecycle.js';
 import { spanOf, totalModelDays } from './simulationPlan.js';
+import type { RunSettings } from './simulationRun.js';
 
 /**
  * A job as stored: one document type per kind, sharing a base. The record is created from its
@@ -42,7 +43,7 @@ export interface ModelDayCounts {
   running: number;
 }
 
-export interface SimulationJob extends JobBase<'simulation', SimulationStatus> {
+export interface SimulationJob extends JobBase<'simulation', SimulationStatus>, RunSettings {
   idempotencyKey: string;
   dateRange: { start: string; end: string };
   plan: SimulationPlan;
@@ -126,15 +127,17 @@ export interface SimulationJobSeed {
   callbackUrl?: string;
 }
 
-export function simulationJobRecord(input: {
-  jobId: string;
-  owner: string;
-  models: string[];
-  symbols: string[];
-  dates: string[];
-  modelStart: Record<string, number>;
-  seed: SimulationJobSeed;
-}): SimulationJob {
+export function simulationJobRecord(
+  input: {
+    jobId: string;
+    owner: string;
+    models: string[];
+    symbols: string[];
+    dates: string[];
+    modelStart: Record<string, number>;
+    seed: SimulationJobSeed;
+  } & RunSettings,
+): SimulationJob {
   const plan = { dates: input.dates, modelStart: input.modelStart };
   const span = spanOf(plan, input.models)!;
   const createdAt = new Date(input.seed.createdAt);
@@ -154,6 +157,8 @@ export function simulationJobRecord(input: {
     createdAt,
     updatedAt: createdAt,
     ...(input.seed.callbackUrl ? { callbackUrl: input.seed.callbackUrl } : {}),
+    ...(input.backtest ? { backtest: input.backtest } : {}),
+    ...(input.costs ? { costs: input.costs } : {}),
   };
 }
 

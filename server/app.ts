@@ -29,6 +29,7 @@ import { meRoutes } from './routes/me.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { systemRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { compareRoutes } from './simulation/compareRoute.js';
 import { simulateRoutes } from './simulation/http.js';
 import { resultRoutes } from './simulation/results.js';
 
@@ -110,6 +111,7 @@ export function createApp(deps: AppDeps) {
   app.route('/jobs', analysisArtifactRoutes(deps));
   app.route('/jobs', webhookRoutes(deps));
   app.route('/results', resultRoutes(deps));
+  app.route('/compare', compareRoutes(deps));
   app.route('/admin', adminRoutes(deps));
   app.route('/me', meRoutes(deps));
   app.route('/auth', authRoutes(deps));

@@ -10,6 +10,15 @@ const isoDate = z.string().openapi({ format: 'date', example: '2025-03-03' });
 const SimulationStatus = z.enum(SIMULATION_LIFECYCLE.statuses);
 const AnalysisStatus = z.enum(ANALYSIS_LIFECYCLE.statuses);
 
+const TradingCostsView = z.object({
+  commission_per_share: z.number(),
+  commission_per_order: z.number(),
+  commission_minimum: z.number(),
+  fee_bps: z.number(),
+  slippage_bps: z.number(),
+  slippage_range_fraction: z.number(),
+});
+
 export const SimulationJobSummary = z
   .object({
     job_id: z.string(),
@@ -21,6 +30,18 @@ export const SimulationJobSummary = z
       .tuple([isoDate, isoDate])
       .openapi({ description: 'the first and last trading day, as AI-Trader gives it: `[start, end]`' }),
     total_model_days: z.number().int(),
+    mode: z.enum(['paper', 'backtest']).openapi({
+      description: '`paper`: the models’ continuing ledgers; `backtest`: a fresh portfolio of this run’s own',
+    }),
+    backtest: z
+      .object({
+        initial_cash: z.number().nullable().openapi({ description: 'null: each model’s configured initial cash' }),
+        benchmark: z.string().nullable(),
+      })
+      .optional(),
+    costs: TradingCostsView.nullable().openapi({
+      description: 'the run’s trading costs; null: free fills at the open',
+    }),
     created_at: nullableTime,
     started_at: nullableTime,
     updated_at: nullableTime,
@@ -30,6 +51,7 @@ export const SimulationJobSummary = z
       status: z.string(),
       stop: z.string(),
       results: z.string(),
+      compare: z.string(),
       temporal_ui: z.string().optional(),
     }),
   })
@@ -323,8 +345,15 @@ const Trade = z.object({
   action: z.string(),
   symbol: z.string(),
   quantity: z.number(),
-  price: z.number(),
-  total: z.number(),
+  price: z.number().openapi({ description: 'the fill price, after slippage' }),
+  total: z
+    .number()
+    .openapi({ description: 'the cash the trade moved: paid for a buy, received for a sell, fees included' }),
+  price_before_slippage: z
+    .number()
+    .optional()
+    .openapi({ description: 'runs with trading costs: the open it was asked at' }),
+  fee: z.number().optional().openapi({ description: 'runs with trading costs: commission and fees paid, dollars' }),
 });
 
 export const TradingDayMinimal = z.object({
@@ -370,6 +399,15 @@ export const PeriodMetrics = z
     win_rate_pct: z.number().nullable(),
     profit_factor: z.number().nullable(),
     probabilistic_sharpe: z.number().nullable(),
+    turnover_pct: z.number().nullable().openapi({
+      description:
+        'mean daily (dollars bought + dollars sold) / value at the day’s start, %; null for days summarized before it was kept',
+    }),
+    exposure_pct: z
+      .number()
+      .nullable()
+      .openapi({ description: 'mean of (value − cash) / value at each close, %: how invested the model was' }),
+    total_fees: z.number().nullable().openapi({ description: 'commission and fees paid over the range, dollars' }),
     benchmark: z
       .object({
         symbol: z.string(),

@@ -1,7 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import { ANALYSTS, PIPELINES } from '../analysis/contract.js';
 import { JOB_KINDS, JOB_STATUSES } from '../jobs/lifecycle.js';
+import type { SimulationMode } from '../jobs/simulationRun.js';
 import { isIsoDate } from '../trading/calendar.js';
+import type { TradingCosts } from '../trading/costs.js';
 
 // Request schemas: each validates a request and documents it in the OpenAPI document.
 
@@ -49,6 +51,25 @@ export const CallbackUrl = z.string().min(1).max(4096).optional().openapi({
   example: 'https://example.com/hooks/tradeflow',
 });
 
+const costField = (max: number, description: string) => z.number().min(0).max(max).default(0).openapi({ description });
+
+/** A run's trading costs (trading/costs.ts): every field optional, zero when left out. */
+export const TradingCostsBody = z
+  .object({
+    commission_per_share: costField(100, 'dollars per share traded'),
+    commission_per_order: costField(10_000, 'dollars per order'),
+    commission_minimum: costField(10_000, 'the least one order’s commission is, dollars'),
+    fee_bps: costField(1_000, 'fees on the traded value, basis points'),
+    slippage_bps: costField(1_000, 'each fill moves this many basis points of the open against the order'),
+    slippage_range_fraction: costField(
+      1,
+      'plus this fraction of the previous trading day’s high − low range (not the traded day’s: it is unknown at the open)',
+    ),
+  })
+  .strict()
+  .openapi('TradingCosts');
+export type TradingCostsBody = z.infer<typeof TradingCostsBody>;
+
 /** Every request shape AI-Trader's API documents, plus `symbols`; server/triggerRequest.ts resolves them. */
 export const TriggerSimulationBody = z
   .object({
@@ -71,6 +92,19 @@ export const TriggerSimulationBody = z
       description:
         'false (the default): days a model already has are not run again; true: they are, from the start date on, and the new days become the ledger (the old ones are kept as history)',
     }),
+    mode: z.enum(['paper', 'backtest']).optional().openapi({
+      description:
+        '`paper` (the default): each model trades its continuing ledger, from where it ends. `backtest`: a fresh portfolio of the run’s own over the period (start_date required), which can be run any number of times; its days are read with `/results?job_id=`',
+    }),
+    initial_cash: z.number().positive().max(1e12).optional().openapi({
+      description: 'cash each model starts with when it has no ledger yet (every model, in a backtest); dollars',
+    }),
+    benchmark: z
+      .string()
+      .regex(/^([A-Za-z0-9.^-]{1,15}|none)$/, 'a ticker, or none')
+      .optional()
+      .openapi({ description: 'backtests: the ticker its results and tear sheet measure it against (QQQ by default)' }),
+    costs: TradingCostsBody.optional(),
     callback_url: CallbackUrl,
   })
   .strict();
@@ -86,6 +120,10 @@ export interface ResolvedTrigger {
   initial_cash?: number;
   /** `replace_existing: true`: days the models already have from the start on are run again. */
   replace?: boolean;
+  mode: SimulationMode;
+  /** Backtests: the benchmark ticker, upper case; null: `none`. */
+  benchmark?: string | null;
+  costs?: TradingCosts;
 }
 
 export const StopBody = z.object({ reason: z.string().max(500).optional() }).strict();
@@ -140,6 +178,28 @@ export const ResultsQuery = z
       .enum(['none', 'summary', 'full'])
       .optional()
       .openapi({ description: 'AI-Trader v0.5’s name for detail: `full` is detail=full, the others minimal' }),
+  })
+  .strict();
+
+const BenchmarkParam = z
+  .string()
+  .regex(/^([A-Za-z0-9.^-]{1,15}|none)$/, 'a ticker, or none')
+  .optional()
+  .openapi({ description: 'the buy-and-hold baseline: a backtest’s own, else QQQ; `none` for none' });
+
+export const CompareQuery = z
+  .object({
+    job_id: Name(200).optional().openapi({ description: 'a run: its models over its dates, from its ledger' }),
+    model: commaList,
+    start_date: IsoDateString.optional(),
+    end_date: IsoDateString.optional(),
+    benchmark: BenchmarkParam,
+    confidence: z
+      .enum(['0.8', '0.9', '0.95', '0.99'])
+      .default('0.95')
+      .transform(Number)
+      .openapi({ type: 'string', description: 'of the bootstrap intervals' }),
+    resamples: queryInt(100, 10_000, 2_000).openapi({ description: 'bootstrap resamples' }),
   })
   .strict();
 

@@ -11,6 +11,29 @@ export interface DayValue {
   returnPct: number;
   trades: number;
   jobId: string;
+  /** Dollars bought plus sold (at fill prices); cash at the close; commission and fees paid. Absent in
+   * summaries written before they were kept. */
+  traded?: number;
+  cash?: number;
+  fees?: number;
+}
+
+const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+/** A trading day as the daily values carry it. */
+export function dayValueOf(d: TradingDayDoc): DayValue {
+  return {
+    date: d.date,
+    startValue: d.startingPosition.portfolioValue,
+    endValue: d.endingPosition.portfolioValue,
+    profit: d.dailyPnl.profit,
+    returnPct: d.dailyPnl.returnPct,
+    trades: d.trades.length,
+    jobId: d.jobId,
+    traded: round4(d.trades.reduce((s, t) => s + Math.abs(t.quantity * t.price), 0)),
+    cash: d.endingPosition.cash,
+    fees: round4(d.trades.reduce((s, t) => s + (t.fee ?? 0), 0)),
+  };
 }
 
 export type { LedgerIndexDoc, LedgerMonthDoc } from './types.js';
@@ -22,14 +45,24 @@ const indexId = (owner: string, model: string) => `${owner}|${model}`;
 const BACKFILLED = '|backfilled';
 
 function pack(d: TradingDayDoc): PackedDay {
-  return [
-    d.startingPosition.portfolioValue,
-    d.endingPosition.portfolioValue,
-    d.dailyPnl.profit,
-    d.dailyPnl.returnPct,
-    d.trades.length,
-    d.jobId,
-  ];
+  const v = dayValueOf(d);
+  return [v.startValue, v.endValue, v.profit, v.returnPct, v.trades, v.jobId, v.traded!, v.cash!, v.fees!];
+}
+
+function unpack(date: string, p: PackedDay): DayValue {
+  const [startValue, endValue, profit, returnPct, trades, jobId, traded, cash, fees] = p;
+  return {
+    date,
+    startValue,
+    endValue,
+    profit,
+    returnPct,
+    trades,
+    jobId,
+    ...(traded !== undefined ? { traded } : {}),
+    ...(cash !== undefined ? { cash } : {}),
+    ...(fees !== undefined ? { fees } : {}),
+  };
 }
 
 /**
@@ -131,8 +164,8 @@ export class LedgerSummaries {
     const docs = await Promise.all(months.map((m) => this.c.ledgerMonths.findOne({ _id: monthId(owner, model, m) })));
     const out: DayValue[] = [];
     for (const doc of docs) {
-      for (const [date, [startValue, endValue, profit, returnPct, trades, jobId]] of Object.entries(doc?.days ?? {})) {
-        if (date >= from && date <= to) out.push({ date, startValue, endValue, profit, returnPct, trades, jobId });
+      for (const [date, packed] of Object.entries(doc?.days ?? {})) {
+        if (date >= from && date <= to) out.push(unpack(date, packed));
       }
     }
     return out.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));

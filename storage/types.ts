@@ -39,7 +39,15 @@ export interface TradingDayDoc {
   jobId: string;
   startingPosition: PositionRecord;
   endingPosition: PositionRecord;
-  trades: Array<Omit<Trade, 'price' | 'total'> & { price: number; total: number }>;
+  /** In dollars; `fee` and `referencePrice` (before slippage) only in runs with trading costs. */
+  trades: Array<
+    Omit<Trade, 'price' | 'total' | 'fee' | 'referencePrice'> & {
+      price: number;
+      total: number;
+      fee?: number;
+      referencePrice?: number;
+    }
+  >;
   dailyPnl: { profit: number; returnPct: number };
   summary: string;
   reasoning: ReasoningRecord[];
@@ -134,8 +142,11 @@ export interface JobTransitionDoc {
   at: Date;
 }
 
-/** Compact, for a month of days in one document: [start, end, profit, returnPct, trades, jobId]. */
-export type PackedDay = [number, number, number, number, number, string];
+/**
+ * Compact, for a month of days in one document: [start, end, profit, returnPct, trades, jobId, traded,
+ * cash, fees] (the last three absent in days summarized before they were kept).
+ */
+export type PackedDay = [number, number, number, number, number, string, number?, number?, number?];
 
 export interface LedgerMonthDoc {
   _id: string;

@@ -19,7 +19,7 @@ import { workflowBundle } from './support/workflowBundle.js';
  * (test/replay.test.ts) unless that file exists. Bump VERSION when the workflow code changes: files are
  * never overwritten, so every version's histories keep being replayed.
  */
-const VERSION = 'v5';
+const VERSION = 'v6';
 
 let h: Harness;
 let llm: Awaited<ReturnType<typeof startFakeOpenAi>>;
@@ -117,6 +117,20 @@ describe('workflow histories from real runs replay on the current code', () => {
     expect(firstRun).not.toBe((await handle.describe()).runId);
     await keep(res.body.job_id, 'simulationWorkflow-partial-first-run', firstRun);
     await keep(res.body.job_id, 'simulationWorkflow-partial-continued');
+  });
+
+  it('simulationWorkflow: a backtest with trading costs, on a book of its own', async () => {
+    const res = await simulate({
+      start_date: '2025-03-03',
+      end_date: '2025-03-07',
+      models: ['momentum', 'buy-and-hold'],
+      mode: 'backtest',
+      initial_cash: 25_000,
+      costs: { commission_per_order: 1, slippage_bps: 5 },
+    });
+    expect(res.status).toBe(202);
+    expect((await h.waitForJob(res.body.job_id)).status).toBe('completed');
+    await keep(res.body.job_id, 'simulationWorkflow-backtest');
   });
 
   it('analysisWorkflow: a stopped run, then a retry that completes as run 2', async () => {

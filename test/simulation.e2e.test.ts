@@ -293,6 +293,8 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     const desc = await handle.describe();
     expect(desc.typedSearchAttributes.get(JOB_KIND)).toBe('simulation');
     expect(desc.typedSearchAttributes.get(MODELS)).toEqual(['momentum']);
+    // The record says completed when the end is written; the workflow says done once it has returned.
+    await handle.result();
     const progress = await handle.query(simulationProgressQuery);
     expect(progress).toMatchObject({ phase: 'done', completed: 2, totalModelDays: 2 });
     expect(res.body.links.temporal_ui).toContain(`/workflows/${res.body.job_id}`);
@@ -329,6 +331,10 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
       'models',
       'symbols',
       'replace_existing',
+      'mode',
+      'initial_cash',
+      'benchmark',
+      'costs',
       'callback_url',
     ]);
     expect(body.additionalProperties).toBe(false);

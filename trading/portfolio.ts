@@ -14,7 +14,17 @@ export interface Trade {
   symbol: string;
   quantity: number;
   price: MoneyUnits;
+  /** The cash the trade moved: paid for a buy, received for a sell, costs included. */
   total: MoneyUnits;
+  /** Set when the run has trading costs: commission and fees paid, and the price before slippage. */
+  fee?: MoneyUnits;
+  referencePrice?: MoneyUnits;
+}
+
+/** What a fill cost beyond its price: `fee` in cash, and the price it had before slippage. */
+export interface FillCosts {
+  fee: MoneyUnits;
+  referencePrice: MoneyUnits;
 }
 
 export type TradeOutcome = { ok: true; trade: Trade } | { ok: false; reason: string };
@@ -38,33 +48,42 @@ export class Portfolio {
     return this.holdings.get(symbol) ?? 0;
   }
 
-  buy(symbol: string, quantity: number, price: MoneyUnits): TradeOutcome {
+  buy(symbol: string, quantity: number, price: MoneyUnits, costs?: FillCosts): TradeOutcome {
     const invalid = checkOrder(quantity, price);
     if (invalid) return { ok: false, reason: invalid };
-    const total = costOf(quantity, price);
+    const fee = costs?.fee ?? 0;
+    const total = costOf(quantity, price) + fee;
     if (total > this.cash) {
       return {
         ok: false,
-        reason: `insufficient cash: buying ${quantity} ${symbol} at ${toDollars(price)} costs ${toDollars(total)}, cash is ${toDollars(this.cash)}`,
+        reason: `insufficient cash: buying ${quantity} ${symbol} at ${toDollars(price)} costs ${toDollars(total)}${fee ? ` (${toDollars(fee)} of it commission and fees)` : ''}, cash is ${toDollars(this.cash)}`,
       };
     }
     this.cash -= total;
     this.holdings.set(symbol, this.shares(symbol) + quantity);
-    return this.record({ action: 'buy', symbol, quantity, price, total });
+    return this.record({ action: 'buy', symbol, quantity, price, total, ...costs });
   }
 
-  sell(symbol: string, quantity: number, price: MoneyUnits): TradeOutcome {
+  sell(symbol: string, quantity: number, price: MoneyUnits, costs?: FillCosts): TradeOutcome {
     const invalid = checkOrder(quantity, price);
     if (invalid) return { ok: false, reason: invalid };
     const held = this.shares(symbol);
     if (quantity > held) {
       return { ok: false, reason: `insufficient shares: selling ${quantity} ${symbol}, holding ${held}` };
     }
-    const total = costOf(quantity, price);
+    const fee = costs?.fee ?? 0;
+    const total = costOf(quantity, price) - fee;
+    // A sale whose costs exceed its proceeds (a minimum commission on a tiny order) is paid from cash.
+    if (this.cash + total < 0) {
+      return {
+        ok: false,
+        reason: `insufficient cash: selling ${quantity} ${symbol} brings ${toDollars(costOf(quantity, price))} but costs ${toDollars(fee)} in commission and fees, cash is ${toDollars(this.cash)}`,
+      };
+    }
     this.cash += total;
     if (held === quantity) this.holdings.delete(symbol);
     else this.holdings.set(symbol, held - quantity);
-    return this.record({ action: 'sell', symbol, quantity, price, total });
+    return this.record({ action: 'sell', symbol, quantity, price, total, ...costs });
   }
 
   /** Cash plus every holding at the given prices; a holding without a price is an error, never a silent zero. */

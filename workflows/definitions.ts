@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { JobKind } from '../jobs/lifecycle.js';
 import type { AnalysisErrorType, AnalysisJobSeed, SimulationJobSeed } from '../jobs/records.js';
+import type { RunSettings } from '../jobs/simulationRun.js';
 
 // Search attributes are declared once, in temporal-config/search-attributes.ts.
 export { JOB_KIND, MODELS, SYMBOLS, USER_ID } from '../temporal-config/search-attributes.js';
@@ -65,7 +66,7 @@ export type Ledgers = Record<
   { lastDate: string; position: { cash: number; holdings: Record<string, number>; portfolioValue: number } } | null
 >;
 
-export interface SimulationInput {
+export interface SimulationInput extends RunSettings {
   jobId: string;
   owner: string;
   models: string[];
@@ -85,6 +86,7 @@ export interface SimulationInput {
 
 export interface ModelDayRef {
   jobId: string;
+  /** Whose ledger the day is kept in: the job's owner, or a backtest's own book (jobs/simulationRun.ts). */
   owner: string;
   model: string;
   date: string;

@@ -16,6 +16,7 @@ import type { JobActivities } from '../activities/jobs.js';
 import type { ComputedModelDay, SimulationActivities } from '../activities/simulation/activities.js';
 import { NON_RETRYABLE_FAILURES } from '../jobs/failures.js';
 import { firstDateOf, modelsOn, totalModelDays as totalModelDaysOf } from '../jobs/simulationPlan.js';
+import { ledgerOwnerOf, type RunSettings } from '../jobs/simulationRun.js';
 import type {
   Ledgers,
   SimulationCursor,
@@ -48,6 +49,12 @@ const COMMIT_LAG_DATES = 3;
 
 async function committedSimulation(input: SimulationInput): Promise<SimulationOutcome> {
   const { jobId, owner, dates, models, symbols, modelStart, options } = input;
+  // A backtest keeps its days in a book of its own; a paper run in the owner's ledgers.
+  const book = ledgerOwnerOf(input);
+  const run: RunSettings = {
+    ...(input.backtest ? { backtest: input.backtest } : {}),
+    ...(input.costs ? { costs: input.costs } : {}),
+  };
   const { cursor, failedModels, totalModelDays, bookkeeping, modelDays, progress, work, stop } = setUp(input);
   const { computeModelDay } = modelDays;
   // A commit is retried for minutes: its work is done and only needs the database back.
@@ -100,9 +107,9 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
           symbols,
           firstDate: dates[0]!,
           lastDate: dates.at(-1)!,
-          ...(input.seed ? { register: { owner, models, dates, modelStart, seed: input.seed } } : {}),
-          ledgersOf: { owner, models, firstDate },
-          ...(input.replaceFrom ? { replace: { owner, from: input.replaceFrom } } : {}),
+          ...(input.seed ? { register: { owner, models, dates, modelStart, seed: input.seed, ...run } } : {}),
+          ledgersOf: { owner: book, models, firstDate },
+          ...(input.replaceFrom ? { replace: { owner: book, from: input.replaceFrom } } : {}),
         });
         ledgers = started.ledgers ?? {};
         cursor.prepared = true;
@@ -124,12 +131,13 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
           todays.map((model) =>
             computeModelDay({
               jobId,
-              owner,
+              owner: book,
               model,
               date,
               symbols,
               start: ledgers[model]?.position ?? null,
               ...(input.initialCash !== undefined ? { initialCash: input.initialCash } : {}),
+              ...(input.costs ? { costs: input.costs } : {}),
             }),
           ),
         );
@@ -146,7 +154,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
         });
         const later = dates.slice(i + 1);
         // What finished is committed, also when a stop cancelled the rest of the date.
-        commit({ jobId, owner, date, days, existing, failures: stopped ? [] : failures, laterDates: later });
+        commit({ jobId, owner: book, date, days, existing, failures: stopped ? [] : failures, laterDates: later });
         // Days found in the ledger count as the job's that wrote them, not this one's: skipped here.
         cursor.completed += days.length;
         cursor.skipped += existing.length;
@@ -202,7 +210,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
     await stop.recorded;
     return bookkeeping.finishSimulationJob({
       jobId,
-      owner,
+      owner: book,
       stopped: cancelled !== undefined,
       ...(fatal ? { error: fatal } : {}),
       remaining: [],

@@ -6,6 +6,7 @@ import { jobFailure } from '../../jobs/failures.js';
 import { isActiveStatus } from '../../jobs/lifecycle.js';
 import { type ModelDayCounts, type SimulationJobSeed, simulationJobRecord } from '../../jobs/records.js';
 import { modelDaysOf } from '../../jobs/simulationPlan.js';
+import { ledgerOwnerOf, type RunSettings } from '../../jobs/simulationRun.js';
 import type { BarCache } from '../../storage/barCache.js';
 import type { JobEventLog } from '../../storage/jobEvents.js';
 import type { JobStore } from '../../storage/jobStore.js';
@@ -19,6 +20,7 @@ import { untilReachable } from '../../storage/unreachable.js';
 import type { AgentFactory } from '../../trading/agents/factory.js';
 import { AgentConfigurationError, LlmUnavailableError } from '../../trading/agents/types.js';
 import { addDays, nextTradingDay } from '../../trading/calendar.js';
+import type { TradingCosts } from '../../trading/costs.js';
 import { MarketView } from '../../trading/marketView.js';
 import { toUnits } from '../../trading/money.js';
 import { Portfolio } from '../../trading/portfolio.js';
@@ -82,23 +84,14 @@ export function createSimulationActivities(deps: SimulationDeps) {
       dates: string[];
       modelStart: Record<string, number>;
       seed: SimulationJobSeed;
-    };
+    } & RunSettings;
     /** Models whose ledgers the workflow carries from here: where each one's ledger ends now. */
     ledgersOf?: { owner: string; models: string[]; firstDate: Record<string, string> };
     /** `replace_existing`: each model's days from its date on are replaced by this job's (kept as history). */
     replace?: { owner: string; from: Record<string, string> };
   }): Promise<{ bars: number; ledgers?: Record<string, LedgerEnd | null> }> {
     if (input.register) {
-      const { owner, models, dates, modelStart, seed } = input.register;
-      const job = simulationJobRecord({
-        jobId: input.jobId,
-        owner,
-        models,
-        symbols: input.symbols,
-        dates,
-        modelStart,
-        seed,
-      });
+      const job = simulationJobRecord({ ...input.register, jobId: input.jobId, symbols: input.symbols });
       await jobs.insertIfAbsent(job);
       await events.append(
         input.jobId,
@@ -228,7 +221,11 @@ export function createSimulationActivities(deps: SimulationDeps) {
    * One model's trading day, decided and valued, written nowhere: the agent trades from `start` on the
    * market as of the day's open, and the day is valued at its close, which the agent never saw.
    */
-  async function tradeDay(ref: ModelDayRef, start: PositionRecord, clock: ReturnType<typeof stopwatch>) {
+  async function tradeDay(
+    ref: ModelDayRef & { costs?: TradingCosts },
+    start: PositionRecord,
+    clock: ReturnType<typeof stopwatch>,
+  ) {
     const { jobId, model, date, symbols } = ref;
     const log = logger.child({ jobId, model, date });
     const ctx = Context.current();
@@ -242,7 +239,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
       throw jobFailure('MissingMarketData', `no market data for ${date} for any of ${symbols.length} symbols`);
     }
     const portfolio = new Portfolio({ cash: toUnits(start.cash), holdings: start.holdings });
-    const desk = new TradingDesk(view, portfolio);
+    const desk = new TradingDesk(view, portfolio, ref.costs);
 
     // LLM calls can outlast the heartbeat timeout, so the activity heartbeats on a clock while the agent
     // works; none at the start, since a short model-day would pay a server round trip for nothing.
@@ -309,6 +306,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
       start: PositionRecord | null;
       /** The job's initial cash for a model's first day, when the job names one. */
       initialCash?: number;
+      /** The run's trading costs; absent: free fills at the open. */
+      costs?: TradingCosts;
     },
   ): Promise<ComputedModelDay> {
     const ctx = Context.current();
@@ -508,7 +507,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
     }
     const days = await jobs.modelDays(input.jobId);
     const counts = countModelDays(days);
-    await advanceLedgerHeads(input.owner, days);
+    // The job's record names its ledger book (a backtest's own): a closer that only knows the owner asks it.
+    await advanceLedgerHeads(job?.kind === 'simulation' ? ledgerOwnerOf(job) : input.owner, days);
     return recordEnd(input, counts);
   }
 

@@ -7,7 +7,8 @@ function describe(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .map((i) => {
       const where = i.path.length ? i.path.join('.') : 'body';
-      if (i.code === 'unrecognized_keys') return `unknown field(s) ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+      if (i.code === 'unrecognized_keys')
+        return `unknown field(s) ${i.keys.map((k) => `'${k}'`).join(', ')}${i.path.length ? ` in ${where}` : ''}`;
       return `${where}: ${i.message}`;
     })
     .join('; ');

@@ -44,6 +44,26 @@ describe('period metrics of /results', () => {
     }
   });
 
+  it('measures turnover, exposure and fees from what each day traded and held', () => {
+    const traded = days([1100, 990]).map((d, i) => ({
+      ...d,
+      traded: [500, 0][i]!,
+      cash: [550, 990][i]!,
+      fees: [1.25, 0][i]!,
+    }));
+    const m = periodMetrics(traded)!;
+    // Day 1: 500 traded of 1000 at the start, 550 of 1100 in cash; day 2: none traded, all cash.
+    expect(m.turnover_pct).toBeCloseTo(((500 / 1000 + 0) / 2) * 100, 10);
+    expect(m.exposure_pct).toBeCloseTo((((1100 - 550) / 1100 + 0) / 2) * 100, 10);
+    expect(m.total_fees).toBe(1.25);
+    // Days summarized before these were kept: unknown, not zero.
+    expect(periodMetrics(days([1100, 990]))).toMatchObject({
+      turnover_pct: null,
+      exposure_pct: null,
+      total_fees: null,
+    });
+  });
+
   it('a range with no day has no metrics', () => {
     expect(periodMetrics([])).toBeNull();
   });

@@ -50,6 +50,7 @@ export function periodMetrics(
     win_rate_pct: risk.winRate === null ? null : r4(risk.winRate * 100),
     profit_factor: r4OrNull(risk.profitFactor),
     probabilistic_sharpe: r4OrNull(risk.probabilisticSharpe),
+    ...activityMetrics(days),
     benchmark: benchmark
       ? {
           symbol: benchmark.symbol,
@@ -67,5 +68,21 @@ export function periodMetrics(
       recovery_date: risk.maxDrawdown.recoveryDate,
       duration_trading_days: risk.maxDrawdown.durationPeriods,
     },
+  };
+}
+
+/**
+ * How much a model traded and how invested it was: the day values' traded dollars, cash and fees (null
+ * when some day was summarized before they were kept).
+ */
+export function activityMetrics(days: readonly DayValue[]) {
+  const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
+  const kept = days.length > 0 && days.every((d) => d.traded !== undefined && d.cash !== undefined);
+  if (!kept) return { turnover_pct: null, exposure_pct: null, total_fees: null };
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return {
+    turnover_pct: r4(mean(days.map((d) => (d.startValue > 0 ? d.traded! / d.startValue : 0))) * 100),
+    exposure_pct: r4(mean(days.map((d) => (d.endValue > 0 ? (d.endValue - d.cash!) / d.endValue : 0))) * 100),
+    total_fees: r4(days.reduce((s, d) => s + (d.fees ?? 0), 0)),
   };
 }

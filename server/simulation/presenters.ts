@@ -1,11 +1,24 @@
 import type { z } from '@hono/zod-openapi';
 import { SIMULATION_LIFECYCLE } from '../../jobs/lifecycle.js';
 import type { ModelDayCounts, SimulationJob } from '../../jobs/records.js';
+import { modeOf } from '../../jobs/simulationRun.js';
 import type { ModelDayDoc, TradingDayDoc } from '../../storage/types.js';
+import type { TradingCosts } from '../../trading/costs.js';
 import type { SimulationJobStatus, SimulationJobSummary, TradingDayFull, TradingDayMinimal } from '../responses.js';
 
 const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
 const seconds = (ms: number | undefined) => (ms === undefined ? null : Math.round(ms) / 1000);
+
+export function costsView(c: TradingCosts) {
+  return {
+    commission_per_share: c.commissionPerShare,
+    commission_per_order: c.commissionPerOrder,
+    commission_minimum: c.commissionMinimum,
+    fee_bps: c.feeBps,
+    slippage_bps: c.slippageBps,
+    slippage_range_fraction: c.slippageRangeFraction,
+  };
+}
 
 export interface Links {
   webUi?: string;
@@ -21,6 +34,11 @@ export function simulationSummary(job: SimulationJob, links: Links = {}): z.infe
     // AI-Trader's shape: its clients read the range as a list, first and last trading day.
     date_range: [job.dateRange.start, job.dateRange.end],
     total_model_days: job.totalModelDays,
+    mode: modeOf(job),
+    ...(job.backtest
+      ? { backtest: { initial_cash: job.backtest.initialCash, benchmark: job.backtest.benchmark } }
+      : {}),
+    costs: job.costs ? costsView(job.costs) : null,
     created_at: iso(job.createdAt),
     started_at: iso(job.startedAt),
     updated_at: iso(job.updatedAt),
@@ -30,6 +48,7 @@ export function simulationSummary(job: SimulationJob, links: Links = {}): z.infe
       status: `/simulate/status/${job._id}`,
       stop: `/jobs/${job._id}/stop`,
       results: `/results?job_id=${job._id}&start_date=${job.dateRange.start}&end_date=${job.dateRange.end}`,
+      compare: `/compare?job_id=${job._id}`,
       ...(links.webUi ? { temporal_ui: links.webUi } : {}),
     },
   };
@@ -141,6 +160,8 @@ export function tradingDayMinimal(d: TradingDayDoc): z.infer<typeof TradingDayMi
       quantity: t.quantity,
       price: t.price,
       total: t.total,
+      ...(t.referencePrice !== undefined ? { price_before_slippage: t.referencePrice } : {}),
+      ...(t.fee !== undefined ? { fee: t.fee } : {}),
     })),
     daily_pnl: {
       profit: d.dailyPnl.profit,

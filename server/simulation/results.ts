@@ -2,7 +2,6 @@ import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { DayValue } from '../../storage/ledgerSummaries.js';
 import type { TradingDayDoc } from '../../storage/types.js';
 import { addDays } from '../../trading/calendar.js';
-import { BENCHMARK_SYMBOL as BENCHMARK } from '../../trading/market-data/alphaVantageFiles.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ApiError, errorResponses } from '../http/errors.js';
 import { validationHook } from '../http/validation.js';
@@ -10,6 +9,7 @@ import { ResultsBody } from '../responses.js';
 import { ResultsQuery } from '../schemas.js';
 import { periodMetrics } from './metrics.js';
 import { tradingDayFull, tradingDayMinimal } from './presenters.js';
+import { runLedger } from './runLedger.js';
 
 const DEFAULT_LOOKBACK_DAYS = 30;
 /**
@@ -36,7 +36,7 @@ const results = createRoute({
 type ResultsAsked = Omit<z.infer<typeof ResultsQuery>, 'reasoning' | 'detail'> & { detail: 'minimal' | 'full' };
 
 /** What these routes use of the app's dependencies. */
-export type ResultsDeps = Pick<AppDeps, 'market' | 'models' | 'responses' | 'tradingDays'>;
+export type ResultsDeps = Pick<AppDeps, 'jobs' | 'market' | 'models' | 'responses' | 'tradingDays'>;
 
 export function resultRoutes(deps: ResultsDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -63,7 +63,10 @@ export function resultRoutes(deps: ResultsDeps) {
     return body;
   }
 
-  async function answer(owner: string, q: ResultsAsked) {
+  async function answer(caller: string, q: ResultsAsked) {
+    // A backtest's days are in its own book: asking by its job id reads them there.
+    const run = await runLedger(deps.jobs, caller, q.job_id);
+    const owner = run.ledgerOwner;
     if (q.date && (q.start_date || q.end_date)) {
       throw new ApiError('bad_request', 'use either date or start_date/end_date, not both');
     }
@@ -118,7 +121,7 @@ export function resultRoutes(deps: ResultsDeps) {
           ...(q.job_id ? { jobId: q.job_id } : {}),
         })
       : [];
-    const benchmarkSymbol = (q.benchmark ?? BENCHMARK).toUpperCase();
+    const benchmarkSymbol = (q.benchmark ?? run.benchmark ?? 'none').toUpperCase();
     const benchmarkBars =
       benchmarkSymbol === 'NONE'
         ? undefined

@@ -7,6 +7,7 @@ import type { Settings } from '../../config/settings.js';
 import { isTerminalStatus, SIMULATION_LIFECYCLE } from '../../jobs/lifecycle.js';
 import { type SimulationJob, type SimulationJobSeed, simulationJobRecord } from '../../jobs/records.js';
 import { firstDateOf } from '../../jobs/simulationPlan.js';
+import { BACKTEST_BOOK_SEPARATOR, type BacktestSettings } from '../../jobs/simulationRun.js';
 import type { JobStore } from '../../storage/jobStore.js';
 import type { ModelLocks } from '../../storage/modelLocks.js';
 import type { TradingDayReader } from '../../storage/tradingDays.js';
@@ -77,6 +78,7 @@ export class SimulationService {
       // Only when a config names it, so keys of requests without one stay what they were.
       ...(body.initial_cash !== undefined ? { initialCash: body.initial_cash } : {}),
       ...(body.replace ? { replace: true } : {}),
+      ...(body.costs ? { costs: body.costs } : {}),
     });
     return `sha256:${createHash('sha256').update(canonical).digest('hex').slice(0, 32)}`;
   }
@@ -108,7 +110,23 @@ export class SimulationService {
     }
     const end = body.end_date ?? latest;
     const symbols = [...new Set(body.symbols ?? (await this.d.defaultSymbols()))].sort();
-    const key = headerKey ? `header:${headerKey}` : this.idempotencyKey(owner, body, models, symbols, end);
+    // A backtest is a new run each time it is asked for, unless an Idempotency-Key says it is a retry.
+    const key = headerKey
+      ? `header:${headerKey}`
+      : body.mode === 'backtest'
+        ? `backtest:${randomUUID()}`
+        : this.idempotencyKey(owner, body, models, symbols, end);
+    const backtest: BacktestSettings | undefined =
+      body.mode === 'backtest'
+        ? {
+            // From the key: a retry of the same backtest finds its book (and its locks) again.
+            book: `${owner}${BACKTEST_BOOK_SEPARATOR}${createHash('sha256').update(`${owner}|${key}`).digest('hex').slice(0, 16)}`,
+            initialCash: body.initial_cash ?? null,
+            benchmark: body.benchmark ?? null,
+          }
+        : undefined;
+    // Whose ledgers the run trades: a backtest's own book, else the owner's.
+    const ledgerOwner = backtest?.book ?? owner;
 
     const previous = (await this.d.jobs.keyHolder(owner, key))?.job;
     if (headerKey && previous) this.sameRequest(previous, request, headerKey);
@@ -123,7 +141,7 @@ export class SimulationService {
     const lastSimulated: Record<string, string | undefined> = {};
     await Promise.all(
       models.map(async (m) => {
-        lastSimulated[m] = (await this.d.ledgerDays.lastDate(owner, m)) ?? undefined;
+        lastSimulated[m] = (await this.d.ledgerDays.lastDate(ledgerOwner, m)) ?? undefined;
       }),
     );
     const plan = planSimulation({
@@ -134,6 +152,11 @@ export class SimulationService {
       lastSimulated: body.replace ? {} : lastSimulated,
       maxTradingDays: this.d.settings.maxSimulationDays,
     });
+    if (plan.totalModelDays === 0 && backtest) {
+      throw new ApiError('validation_error', `no trading days in ${body.start_date}..${end} to backtest`, {
+        field: 'start_date',
+      });
+    }
     if (plan.totalModelDays === 0) {
       const last = Object.values(lastSimulated).filter(Boolean).sort().at(0) ?? null;
       return { kind: 'current', lastSimulationDate: last, nextTradingDay: nextTradingDay(last ?? end), models };
@@ -142,7 +165,7 @@ export class SimulationService {
     let jobId = `sim-${randomUUID()}`;
     const planned = Object.keys(plan.modelStart);
     const lock = await this.unavailable(() =>
-      this.d.locks.acquire(owner, planned, jobId, key, (holder) => this.holderIsOver(holder)),
+      this.d.locks.acquire(ledgerOwner, planned, jobId, key, (holder) => this.holderIsOver(holder)),
     ).catch(async (err) => {
       await this.d.locks.release(jobId);
       throw err;
@@ -152,7 +175,7 @@ export class SimulationService {
       const twin = await this.waitForRecord(lock.holderJobId);
       if (twin && headerKey) this.sameRequest(twin, request, headerKey);
       if (twin?.kind === 'simulation') return { kind: 'existing', job: twin };
-      if (await this.startedButUnrecorded(owner, planned, lock.holderJobId)) {
+      if (await this.startedButUnrecorded(ledgerOwner, planned, lock.holderJobId)) {
         // Its start hit Temporal's deadline and kept the models: start it again under the same id. Should
         // the earlier start land after all, Temporal takes only one of the two.
         jobId = lock.holderJobId;
@@ -188,6 +211,8 @@ export class SimulationService {
       seed,
       ...(body.initial_cash !== undefined ? { initialCash: body.initial_cash } : {}),
       ...(body.replace ? { replaceFrom: Object.fromEntries(planned.map((m) => [m, firstDateOf(plan, m)!])) } : {}),
+      ...(backtest ? { backtest } : {}),
+      ...(body.costs ? { costs: body.costs } : {}),
     };
     const job = simulationJobRecord({ ...input, seed });
     try {
@@ -202,7 +227,7 @@ export class SimulationService {
             { key: MODELS, value: planned },
             { key: SYMBOLS, value: symbols.slice(0, 100) },
           ],
-          staticSummary: `simulation of ${planned.join(', ')} over ${job.dateRange.start}..${end}`,
+          staticSummary: `${backtest ? 'backtest' : 'simulation'} of ${planned.join(', ')} over ${job.dateRange.start}..${end}`,
           // A job's workflow runs once: a start again under its id (above) must not run an ended one anew.
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         }),
@@ -233,9 +258,9 @@ export class SimulationService {
    * Whether `holderJobId` holds every planned model with no record and no workflow Temporal knows of: an
    * earlier start of the same request whose answer never came (a frozen Temporal), which left its locks.
    */
-  private async startedButUnrecorded(owner: string, planned: string[], holderJobId: string): Promise<boolean> {
+  private async startedButUnrecorded(ledgerOwner: string, planned: string[], holderJobId: string): Promise<boolean> {
     if (!holderJobId.startsWith('sim-') || (await this.d.jobs.get(holderJobId))) return false;
-    const holders = await this.d.locks.holders(owner, planned);
+    const holders = await this.d.locks.holders(ledgerOwner, planned);
     if (holders.length !== 1 || holders[0] !== holderJobId) return false;
     return (await this.unavailable(() => this.d.control.workflowState(holderJobId))) === 'missing';
   }

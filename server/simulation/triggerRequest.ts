@@ -1,5 +1,7 @@
+import type { TradingCosts } from '../../trading/costs.js';
+import { BENCHMARK_SYMBOL } from '../../trading/market-data/alphaVantageFiles.js';
 import { ApiError } from '../http/errors.js';
-import type { ResolvedTrigger, TriggerSimulationBody } from '../schemas.js';
+import type { ResolvedTrigger, TradingCostsBody, TriggerSimulationBody } from '../schemas.js';
 import { loadTriggerConfig } from './aiTraderConfig.js';
 
 /**
@@ -25,6 +27,24 @@ export async function resolveTrigger(body: TriggerSimulationBody, configDir: str
     if (config.end) end = config.end;
   }
   const models = body.models ?? config?.models;
+  const mode = body.mode ?? 'paper';
+  if (mode === 'backtest') {
+    if (!start) {
+      throw new ApiError('validation_error', 'a backtest runs over a period: give start_date (or date_range)', {
+        field: 'start_date',
+      });
+    }
+    if (body.replace_existing !== undefined) {
+      throw new ApiError('bad_request', 'replace_existing is for paper ledgers: a backtest always starts fresh', {
+        field: 'replace_existing',
+      });
+    }
+  } else if (body.benchmark !== undefined) {
+    throw new ApiError('bad_request', 'benchmark is a backtest setting: ask /results?benchmark= for a paper ledger', {
+      field: 'benchmark',
+    });
+  }
+  const initialCash = body.initial_cash ?? config?.initialCash;
   if (body.replace_existing === true && !start) {
     throw new ApiError(
       'validation_error',
@@ -38,6 +58,22 @@ export async function resolveTrigger(body: TriggerSimulationBody, configDir: str
     ...(end !== undefined ? { end_date: end } : {}),
     ...(models ? { models } : {}),
     ...(body.symbols ? { symbols: body.symbols } : {}),
-    ...(config?.initialCash !== undefined ? { initial_cash: config.initialCash } : {}),
+    ...(initialCash !== undefined ? { initial_cash: initialCash } : {}),
+    mode,
+    ...(mode === 'backtest'
+      ? { benchmark: body.benchmark === 'none' ? null : (body.benchmark ?? BENCHMARK_SYMBOL).toUpperCase() }
+      : {}),
+    ...(body.costs ? { costs: costsOf(body.costs) } : {}),
+  };
+}
+
+function costsOf(c: TradingCostsBody): TradingCosts {
+  return {
+    commissionPerShare: c.commission_per_share,
+    commissionPerOrder: c.commission_per_order,
+    commissionMinimum: c.commission_minimum,
+    feeBps: c.fee_bps,
+    slippageBps: c.slippage_bps,
+    slippageRangeFraction: c.slippage_range_fraction,
   };
 }

@@ -19,7 +19,7 @@ import {
   modelDayId,
   type TransitionFields,
 } from '../../storage/jobStore.js';
-import type { DayValue } from '../../storage/ledgerSummaries.js';
+import { type DayValue, dayValueOf } from '../../storage/ledgerSummaries.js';
 import type { TradingDayQuery, TradingDayReader } from '../../storage/tradingDays.js';
 import type { ModelDayDoc, TradingDayDoc } from '../../storage/types.js';
 
@@ -264,15 +264,7 @@ export class MemoryTradingDays implements TradingDayReader {
   }
 
   async values(owner: string, model: string, from: string, to: string): Promise<DayValue[]> {
-    return (await this.find({ owner, models: [model], from, to, full: false })).map((d) => ({
-      date: d.date,
-      startValue: d.startingPosition.portfolioValue,
-      endValue: d.endingPosition.portfolioValue,
-      profit: d.dailyPnl.profit,
-      returnPct: d.dailyPnl.returnPct,
-      trades: d.trades.length,
-      jobId: d.jobId,
-    }));
+    return (await this.find({ owner, models: [model], from, to, full: false })).map(dayValueOf);
   }
 
   async lastDate(owner: string, model: string) {

@@ -4,6 +4,7 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions/completions.js';
 import { classifyProviderError } from '../../jobs/providerErrors.js';
+import { describeCosts, hasCosts } from '../costs.js';
 import { LookAheadError } from '../marketView.js';
 import type { AgentContext, AgentRun, ReasoningStep, TokenUsage, TradingAgent } from './types.js';
 import { AgentConfigurationError, LlmUnavailableError, NO_TOKENS } from './types.js';
@@ -63,6 +64,7 @@ export function systemPrompt(ctx: AgentContext): string {
     `Cash: ${pos.cash}. Holdings: ${JSON.stringify(pos.holdings)}.`,
     'Prices:',
     ...lines,
+    ...(ctx.desk.costs && hasCosts(ctx.desk.costs) ? [describeCosts(ctx.desk.costs)] : []),
     'Use the tools to look up prices and to buy or sell. You cannot see any data after today.',
     `When you are done for the day, reply with a short summary of your reasoning and ${FINISH_SIGNAL}.`,
   ].join('\n');

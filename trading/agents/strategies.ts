@@ -28,9 +28,9 @@ function rebalance(ctx: AgentContext, targets: Map<string, number>, steps: Reaso
       );
   }
   for (const [symbol, want] of targets) {
-    const have = ctx.desk.portfolio.shares(symbol);
-    if (want > have)
-      steps.push(toolStep(steps, 'buy', { symbol, quantity: want - have }, ctx.desk.buy(symbol, want - have).message));
+    // With trading costs the last targets may not be affordable in full: as many shares as cash covers.
+    const quantity = Math.min(want - ctx.desk.portfolio.shares(symbol), ctx.desk.maxBuyable(symbol));
+    if (quantity > 0) steps.push(toolStep(steps, 'buy', { symbol, quantity }, ctx.desk.buy(symbol, quantity).message));
   }
 }
 

@@ -1,0 +1,188 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tradingDaysBetween } from '../trading/calendar.js';
+import { type Harness, STRATEGY_MODELS, startHarness } from './harness.js';
+import { DAILY_H1 } from './paths.js';
+
+/** A symbol's bar on a date, straight from the shared file. */
+function barFromFile(symbol: string, date: string): { open: number; high: number; low: number; close: number } {
+  const line = readFileSync(DAILY_H1, 'utf8')
+    .split('\n')
+    .find((l) => l.includes(`"2. Symbol": "${symbol}"`));
+  const bar = JSON.parse(line!)['Time Series (Daily)'][date];
+  return {
+    open: Number(bar['1. buy price']),
+    high: Number(bar['2. high']),
+    low: Number(bar['3. low']),
+    close: Number(bar['4. sell price']),
+  };
+}
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({ models: STRATEGY_MODELS });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+const trigger = (json: unknown, headers: Record<string, string> = {}) =>
+  h.api('/simulate/trigger', { method: 'POST', json, headers });
+
+const PERIOD = { start_date: '2025-03-03', end_date: '2025-03-07' };
+const COSTS = { commission_per_share: 0.005, commission_minimum: 1, fee_bps: 1, slippage_bps: 5 };
+
+describe('backtests: runs on a fresh portfolio of their own, with trading costs', () => {
+  it('runs the same period twice, apart from each other and from the paper ledgers', async () => {
+    const free = await trigger({ ...PERIOD, models: ['buy-and-hold'], mode: 'backtest', initial_cash: 50_000 });
+    const costly = await trigger({
+      ...PERIOD,
+      models: ['buy-and-hold'],
+      mode: 'backtest',
+      initial_cash: 50_000,
+      costs: COSTS,
+    });
+    expect(free.status).toBe(202);
+    expect(costly.status).toBe(202);
+    expect(costly.body.job_id).not.toBe(free.body.job_id);
+    expect(free.body).toMatchObject({ mode: 'backtest', backtest: { initial_cash: 50_000, benchmark: 'QQQ' } });
+    expect(costly.body.costs).toEqual({ ...COSTS, commission_per_order: 0, slippage_range_fraction: 0 });
+    expect((await h.waitForJob(free.body.job_id)).status).toBe('completed');
+    expect((await h.waitForJob(costly.body.job_id)).status).toBe('completed');
+
+    // The paper ledger never saw either run.
+    const paper = await h.api('/results?start_date=2025-03-03&end_date=2025-03-07&model=buy-and-hold');
+    expect(paper.body.models).toEqual([]);
+
+    const read = async (jobId: string) =>
+      (await h.api(`/results?job_id=${jobId}&start_date=2025-03-03&end_date=2025-03-07&detail=full`)).body.models[0];
+    const a = await read(free.body.job_id);
+    const b = await read(costly.body.job_id);
+    expect(a.days).toHaveLength(5);
+    expect(b.days).toHaveLength(5);
+    expect(a.days.every((d: any) => d.job_id === free.body.job_id)).toBe(true);
+    expect(a.days[0].starting_position.portfolio_value).toBe(50_000);
+    expect(b.days[0].starting_position.portfolio_value).toBe(50_000);
+
+    // Free fills are at the open and carry no costs.
+    const freeAapl = a.days[0].trades.find((t: any) => t.symbol === 'AAPL');
+    expect(freeAapl.price).toBe(barFromFile('AAPL', '2025-03-03').open);
+    expect(freeAapl.fee).toBeUndefined();
+
+    // Costed fills: 5 bp above the open, commission max($1, $0.005 a share) plus 1 bp of the value.
+    for (const t of b.days[0].trades) {
+      const open = barFromFile(t.symbol, '2025-03-03').open;
+      expect(t.price_before_slippage).toBe(open);
+      expect(t.price).toBeCloseTo(Math.round(open * 1.0005 * 10_000) / 10_000, 4);
+      const fee = Math.max(1, 0.005 * t.quantity) + Math.round(t.quantity * t.price * 1e4 * 1e-4) / 1e4;
+      expect(t.fee).toBeCloseTo(fee, 4);
+      expect(t.total).toBeCloseTo(t.price * t.quantity + t.fee, 4);
+    }
+    // Cash is what the trades moved, costs included.
+    const spent = b.days[0].trades.reduce((s: number, t: any) => s + (t.action === 'buy' ? t.total : -t.total), 0);
+    expect(b.days[0].cash).toBeCloseTo(50_000 - spent, 4);
+    // Costs are paid: the costed run ends below the free one.
+    expect(b.days.at(-1).portfolio_value).toBeLessThan(a.days.at(-1).portfolio_value);
+  });
+
+  it('runs beside a paper run of the same models without taking its locks', async () => {
+    const [paper, backtest] = await Promise.all([
+      trigger({ start_date: '2025-03-10', end_date: '2025-03-12', models: ['momentum'] }),
+      trigger({ start_date: '2025-03-10', end_date: '2025-03-12', models: ['momentum'], mode: 'backtest' }),
+    ]);
+    expect(paper.status).toBe(202);
+    expect(backtest.status).toBe(202);
+    expect(paper.body.mode).toBe('paper');
+    expect((await h.waitForJob(paper.body.job_id)).status).toBe('completed');
+    expect((await h.waitForJob(backtest.body.job_id)).status).toBe('completed');
+    const listed = await h.api('/jobs?limit=10');
+    const modes = new Map(listed.body.jobs.map((j: any) => [j.job_id, j.mode]));
+    expect(modes.get(paper.body.job_id)).toBe('paper');
+    expect(modes.get(backtest.body.job_id)).toBe('backtest');
+  });
+
+  it('makes one run of retries sent at once under one Idempotency-Key', async () => {
+    const body = { start_date: '2025-03-17', end_date: '2025-03-18', models: ['mean-reversion'], mode: 'backtest' };
+    const sent = await Promise.all(
+      Array.from({ length: 4 }, () => trigger(body, { 'Idempotency-Key': 'backtest-race-1' })),
+    );
+    expect(sent.map((r) => r.status).sort()).toEqual([200, 200, 200, 202]);
+    expect(new Set(sent.map((r) => r.body.job_id)).size).toBe(1);
+    await h.waitForJob(sent[0]!.body.job_id);
+  });
+
+  it('compares a run’s models in one table with the benchmark and an equal-weight baseline, ranked with intervals', async () => {
+    const run = await trigger({
+      start_date: '2025-04-01',
+      end_date: '2025-05-30',
+      models: ['buy-and-hold', 'momentum', 'mean-reversion'],
+      mode: 'backtest',
+      costs: { commission_per_order: 1 },
+    });
+    expect((await h.waitForJob(run.body.job_id)).status).toBe('completed');
+    const c = await h.api(`/compare?job_id=${run.body.job_id}`);
+    expect(c.status).toBe(200);
+    expect(c.body).toMatchObject({
+      job_id: run.body.job_id,
+      mode: 'backtest',
+      benchmark: 'QQQ',
+      trading_days: tradingDaysBetween('2025-04-01', '2025-05-30').length,
+    });
+    expect(c.body.table.map((r: any) => r.kind)).toEqual(['model', 'model', 'model', 'benchmark', 'equal_weight']);
+    // The table's figures are /results' for the same run and days.
+    const results = await h.api(`/results?job_id=${run.body.job_id}&start_date=2025-04-01&end_date=2025-05-30`);
+    for (const m of results.body.models) {
+      const row = c.body.table.find((r: any) => r.name === m.model);
+      expect(row.metrics).toEqual(m.period_metrics);
+      // $1 an order: the fees are the number of trades.
+      expect(row.metrics.total_fees).toBe(row.metrics.total_trades);
+    }
+    expect(c.body.ranking.map((r: any) => r.rank)).toEqual([1, 2, 3]);
+    const sharpes = c.body.ranking.map((r: any) => r.sharpe_ratio);
+    expect([...sharpes].sort((a, b) => b - a)).toEqual(sharpes);
+    expect(c.body.ranking[0].versus_best).toBeNull();
+    for (const r of c.body.ranking.slice(1)) {
+      expect(r.versus_best.low).toBeLessThanOrEqual(r.versus_best.sharpe_difference);
+      expect(r.versus_best.high).toBeGreaterThanOrEqual(r.versus_best.sharpe_difference);
+    }
+    expect(c.body.ranking.every((r: any) => r.versus_benchmark !== null)).toBe(true);
+
+    const narrower = await h.api(`/compare?job_id=${run.body.job_id}&confidence=0.8&resamples=500&benchmark=none`);
+    expect(narrower.body.benchmark).toBeNull();
+    expect(narrower.body.table.map((r: any) => r.kind)).toEqual(['model', 'model', 'model', 'equal_weight']);
+    expect(narrower.body.bootstrap).toMatchObject({ confidence: 0.8, resamples: 500 });
+
+    expect((await h.api('/compare?job_id=sim-nope')).status).toBe(404);
+    expect((await h.api(`/compare?job_id=${run.body.job_id}&benchmark=ZZZZ`)).body.error).toBe('unknown_ticker');
+    expect((await h.api('/compare?model=no-such-model')).body.error).toBe('unknown_model');
+    expect((await h.api('/compare?confidence=0.5')).status).toBe(400);
+  });
+
+  it('refuses what a backtest cannot be, with the reason', async () => {
+    const noStart = await trigger({ end_date: '2025-03-07', models: ['momentum'], mode: 'backtest' });
+    expect(noStart.status).toBe(422);
+    expect(noStart.body.error).toBe('validation_error');
+    const replace = await trigger({ ...PERIOD, models: ['momentum'], mode: 'backtest', replace_existing: true });
+    expect(replace.status).toBe(400);
+    const paperBenchmark = await trigger({ ...PERIOD, models: ['momentum'], benchmark: 'SPY' });
+    expect(paperBenchmark.status).toBe(400);
+    const weekend = await trigger({
+      start_date: '2025-03-08',
+      end_date: '2025-03-09',
+      models: ['momentum'],
+      mode: 'backtest',
+    });
+    expect(weekend.status).toBe(422);
+    expect(weekend.body.message).toMatch(/no NYSE trading day/);
+    for (const costs of [{ fee_bps: -1 }, { slippage_bps: 'x' }, { rebate: 1 }, { slippage_range_fraction: 2 }]) {
+      const r = await trigger({ ...PERIOD, models: ['momentum'], mode: 'backtest', costs });
+      expect(r.status, JSON.stringify(costs)).toBe(400);
+      expect(r.body.message).toMatch(/costs/);
+    }
+    // Another owner's run is not found: its days are not read through a job id.
+    const other = await h.api('/results?job_id=sim-00000000-0000-0000-0000-000000000000&start_date=2025-03-03');
+    expect(other.body.models).toEqual([]);
+  });
+});
