@@ -129,3 +129,19 @@ export async function compareBenchmark(svc: Harness, o: { jobId: string; models:
     `/compare of ${o.models.length} models over ${o.from}.. (a fresh computation each): p50 ${at(0.5)} ms, max ${at(1)} ms (goal < 200 ms)`,
   );
 }
+
+/** A run's tear sheet, drawn fresh (the first request of each; later ones are served from memory). */
+export async function tearSheetBenchmark(svc: Harness, o: { jobId: string; models: string[] }) {
+  const figures: string[] = [];
+  for (const [name, path] of [
+    ['page', `/runs/${o.jobId}/tearsheet`],
+    ['PDF', `/runs/${o.jobId}/tearsheet.pdf`],
+  ] as const) {
+    const t0 = performance.now();
+    const res = await fetch(`${svc.baseUrl}${path}`, { headers: { authorization: `Bearer ${svc.adminKey}` } });
+    const bytes = (await res.arrayBuffer()).byteLength;
+    if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+    figures.push(`${name} ${(performance.now() - t0).toFixed(0)} ms (${(bytes / 1024).toFixed(0)} KiB)`);
+  }
+  console.log(`tear sheet of ${o.models.length} models: ${figures.join(', ')} (goal < 2 s)`);
+}

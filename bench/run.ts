@@ -10,7 +10,7 @@ import { DAILY_H1, DAILY_H2, PROJECT_ROOT } from '../test/paths.js';
 import { type Harness, startService } from '../test/service.js';
 import { tradingDaysBetween } from '../trading/calendar.js';
 import { analysisBenchmark } from './analysis.js';
-import { API_BENCH_MODELS, apiBenchmark, compareBenchmark } from './api.js';
+import { API_BENCH_MODELS, apiBenchmark, compareBenchmark, tearSheetBenchmark } from './api.js';
 import { streamBenchmark } from './streams.js';
 
 const START = '2025-01-02';
@@ -188,6 +188,7 @@ async function runOnce(delayMs: number, workerProcesses = 0) {
     if (!delayMs && !process.env.BENCH_SKIP_API) {
       await apiBenchmark(svc, { jobId: res.body.job_id, models: ids, from: START, to: '2025-12-31', latest: END });
       await compareBenchmark(svc, { jobId: res.body.job_id, models: ids, from: START });
+      await tearSheetBenchmark(svc, { jobId: res.body.job_id, models: ids });
     }
     return {
       phases: phasesOf((history.events ?? []) as Array<Record<string, any>>, delayMs),

@@ -311,9 +311,9 @@ export const REQUIREMENTS = [
   },
   {
     name: 'pdftotext',
-    // The tests read generated PDFs with poppler's tools (pdftotext, pdffonts), an independent reader.
+    // The tests read generated PDFs with poppler's tools (pdftotext, pdffonts, pdfimages), an independent reader.
     candidates: cmd('pdftotext'),
-    also: ['pdffonts'],
+    also: ['pdffonts', 'pdfimages'],
     version: ['-v'],
     debian: 'poppler-utils',
     neededBy: (command) => command === 'test' || command === 'test-unit',

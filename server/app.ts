@@ -32,6 +32,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { compareRoutes } from './simulation/compareRoute.js';
 import { simulateRoutes } from './simulation/http.js';
 import { resultRoutes } from './simulation/results.js';
+import { tearSheetRoutes } from './simulation/tearsheet/route.js';
 
 const OPENAPI_INFO = {
   openapi: '3.1.0',
@@ -112,6 +113,7 @@ export function createApp(deps: AppDeps) {
   app.route('/jobs', webhookRoutes(deps));
   app.route('/results', resultRoutes(deps));
   app.route('/compare', compareRoutes(deps));
+  app.route('/runs', tearSheetRoutes(deps));
   app.route('/admin', adminRoutes(deps));
   app.route('/me', meRoutes(deps));
   app.route('/auth', authRoutes(deps));

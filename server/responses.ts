@@ -52,6 +52,7 @@ export const SimulationJobSummary = z
       stop: z.string(),
       results: z.string(),
       compare: z.string(),
+      tearsheet: z.string(),
       temporal_ui: z.string().optional(),
     }),
   })

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tradingDaysBetween } from '../trading/calendar.js';
 import { type Harness, STRATEGY_MODELS, startHarness } from './harness.js';
@@ -19,6 +22,8 @@ function barFromFile(symbol: string, date: string): { open: number; high: number
 }
 
 let h: Harness;
+/** The run the comparison test made, for the tear sheet's. */
+let comparedRun = '';
 
 beforeAll(async () => {
   h = await startHarness({ models: STRATEGY_MODELS });
@@ -158,6 +163,76 @@ describe('backtests: runs on a fresh portfolio of their own, with trading costs'
     expect((await h.api(`/compare?job_id=${run.body.job_id}&benchmark=ZZZZ`)).body.error).toBe('unknown_ticker');
     expect((await h.api('/compare?model=no-such-model')).body.error).toBe('unknown_model');
     expect((await h.api('/compare?confidence=0.5')).status).toBe(400);
+    comparedRun = run.body.job_id;
+  });
+
+  it('draws the run’s tear sheet as a page and a PDF, its charts’ data the ledger’s', async () => {
+    const page = await h.api(`/runs/${comparedRun}/tearsheet`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const body = String(page.body);
+    expect(body.match(/<svg/g)?.length).toBeGreaterThanOrEqual(3);
+    // No script runs: the one script element is data.
+    expect(body.match(/<script/g)).toHaveLength(1);
+    const data = JSON.parse(body.match(/<script type="application\/json" id="tearsheet-data">(.*)<\/script>/s)![1]!);
+    const results = await h.api(`/results?job_id=${comparedRun}&start_date=2025-04-01&end_date=2025-05-30`);
+    for (const m of results.body.models) {
+      const series = data.series.find((s: any) => s.name === m.model);
+      const values = m.daily_portfolio_values;
+      const base = m.period_metrics.starting_portfolio_value;
+      expect(series.points.map((p: any) => p.date)).toEqual(values.map((v: any) => v.date));
+      let peak = 100;
+      values.forEach((v: any, i: number) => {
+        const index = (v.portfolio_value / base) * 100;
+        peak = Math.max(peak, index);
+        expect(series.points[i].index).toBeCloseTo(index, 3);
+        expect(series.points[i].drawdown_pct).toBeCloseTo((index / peak - 1) * 100, 3);
+      });
+      // Each month's return compounds the days' values.
+      const april = values.filter((v: any) => v.date.startsWith('2025-04'));
+      const aprilReturn = (april.at(-1).portfolio_value / base - 1) * 100;
+      const monthly = data.monthly.find((s: any) => s.name === m.model).months;
+      expect(monthly.find((x: any) => x.month === '2025-04').return_pct).toBeCloseTo(aprilReturn, 3);
+    }
+    expect(data.series.map((s: any) => s.kind)).toEqual(['model', 'model', 'model', 'benchmark', 'equal_weight']);
+    expect(data.recent_trades.every((t: any) => t.fee !== null)).toBe(true);
+
+    const pdf = await fetch(`${h.baseUrl}/runs/${comparedRun}/tearsheet.pdf`, {
+      headers: { authorization: `Bearer ${h.adminKey}` },
+    });
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    const dir = mkdtempSync(join(tmpdir(), 'tearsheet-'));
+    const file = join(dir, 'tearsheet.pdf');
+    writeFileSync(file, Buffer.from(await pdf.arrayBuffer()));
+    const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+    for (const heading of [
+      'Metrics',
+      'Monthly returns',
+      'Ranking by Sharpe ratio',
+      'Trades and costs',
+      'Recent fills',
+    ]) {
+      expect(text).toContain(heading);
+    }
+    // The monthly table's figures, as the page's data has them.
+    for (const s of data.monthly) {
+      const table = text.slice(text.lastIndexOf('Monthly returns'), text.indexOf('Ranking by Sharpe ratio'));
+      const line = table.split('\n').find((l) => l.trim().startsWith(`${s.name} `))!;
+      expect(line, s.name).toBeDefined();
+      for (const m of s.months) expect(line).toContain(m.return_pct.toFixed(2));
+    }
+    const images = execFileSync('pdfimages', ['-list', file], { encoding: 'utf8' }).trim().split('\n').slice(2);
+    // The type column: each chart is an image (with its alpha as an smask).
+    expect(
+      images.filter((l) => l.trim().split(/\s+/)[2] === 'image'),
+      images.join('\n'),
+    ).toHaveLength(3);
+    rmSync(dir, { recursive: true, force: true });
+
+    expect((await h.api('/runs/sim-nope/tearsheet')).status).toBe(404);
+    expect((await h.api('/runs/sim-nope/tearsheet.pdf')).status).toBe(404);
   });
 
   it('refuses what a backtest cannot be, with the reason', async () => {

@@ -1,5 +1,4 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { DayValue } from '../../storage/ledgerSummaries.js';
 import { addDays } from '../../trading/calendar.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ApiError, errorResponses } from '../http/errors.js';
@@ -8,7 +7,8 @@ import { PeriodMetrics } from '../responses.js';
 import { CompareQuery } from '../schemas.js';
 import { comparison } from './comparison.js';
 import { MAX_RANGE_DAYS } from './results.js';
-import { existingRun, type RunLedger, runLedger } from './runLedger.js';
+import { existingRun, type RunLedger, runLedger, type Viewer } from './runLedger.js';
+import { loadRunSeries } from './runSeries.js';
 
 const DEFAULT_LOOKBACK_DAYS = 30;
 
@@ -76,13 +76,13 @@ export function compareRoutes(deps: CompareDeps) {
     const q = c.req.valid('query');
     const owner = c.get('owner');
     const key = `compare|${owner}|${JSON.stringify([q.job_id, q.model, q.start_date, q.end_date, q.benchmark, q.confidence, q.resamples])}`;
-    const body = await deps.responses.get(key, 1_000, () => answer(owner, q));
+    const body = await deps.responses.get(key, 1_000, () => answer({ owner, principal: c.get('principal') }, q));
     return c.json(body as Awaited<ReturnType<typeof answer>>, 200);
   });
 
-  async function answer(owner: string, q: z.infer<typeof CompareQuery>) {
-    const found = q.job_id ? await existingRun(deps.jobs, owner, q.job_id) : undefined;
-    const run: RunLedger = found ?? (await runLedger(deps.jobs, owner));
+  async function answer(viewer: Viewer, q: z.infer<typeof CompareQuery>) {
+    const found = q.job_id ? await existingRun(deps.jobs, viewer, q.job_id) : undefined;
+    const run: RunLedger = found ?? (await runLedger(deps.jobs, viewer));
     const job = found?.job.kind === 'simulation' ? found.job : undefined;
     const models = q.model?.length ? q.model : (job?.models ?? deps.models.ids());
     const unknown = models.filter((m) => !deps.models.get(m) && !job?.models.includes(m));
@@ -107,36 +107,19 @@ export function compareRoutes(deps: CompareDeps) {
         max_range_days: MAX_RANGE_DAYS.minimal,
       });
     }
-    const days = new Map<string, DayValue[]>(
-      await Promise.all(
-        models.map(async (m) => {
-          const all = await deps.tradingDays.values(run.ledgerOwner, m, start, end);
-          // A paper run's comparison is of the days that run wrote; a backtest's book holds only its own.
-          return [m, q.job_id ? all.filter((d) => d.jobId === q.job_id) : all] as const;
-        }),
-      ),
-    );
-    const symbol = (q.benchmark ?? run.benchmark ?? 'none').toUpperCase();
-    const history = addDays(start, -10);
-    const benchmarkBars =
-      symbol === 'NONE' ? undefined : (await deps.market.loadDaily([symbol], history, end)).get(symbol);
-    if (q.benchmark !== undefined && symbol !== 'NONE' && !benchmarkBars?.length) {
-      throw new ApiError('unknown_ticker', `no prices for the benchmark ${symbol} in ${start}..${end}`, {
-        hint: 'name another benchmark, or benchmark=none',
-      });
-    }
-    const universe = job ? await deps.market.loadDaily(job.symbols, history, end) : undefined;
+    const series = await loadRunSeries(deps, {
+      run,
+      ...(job ? { job } : {}),
+      models,
+      start,
+      end,
+      ...(q.benchmark !== undefined ? { benchmark: q.benchmark } : {}),
+    });
     return {
       job_id: q.job_id ?? null,
       mode: run.mode,
-      ...comparison({
-        days,
-        ...(benchmarkBars?.length ? { benchmark: { symbol, bars: benchmarkBars } } : {}),
-        ...(universe?.size ? { universe } : {}),
-        confidence: q.confidence,
-        resamples: q.resamples,
-      }),
-      models_without_days: models.filter((m) => !days.get(m)?.length),
+      ...comparison({ ...series, confidence: q.confidence, resamples: q.resamples }),
+      models_without_days: models.filter((m) => !series.days.get(m)?.length),
     };
   }
 

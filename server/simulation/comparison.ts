@@ -104,17 +104,24 @@ function interval(d: SharpeDifference | null) {
   };
 }
 
-/**
- * One table of every model and the baselines over the days all models have, and a ranking by Sharpe
- * ratio with paired bootstrap intervals against the best model and against the benchmark.
- */
-export function comparison(i: ComparisonInput) {
+/** The series a comparison is of: each model's days on the days all have, and the baselines on them. */
+export function comparedSeries(i: Omit<ComparisonInput, 'confidence' | 'resamples'>) {
   const dates = commonDates(i.days);
   const on = new Set(dates);
   const models = [...i.days]
     .filter(([, d]) => d.length > 0)
     .map(([m, d]) => [m, d.filter((x) => on.has(x.date))] as const);
   const bench = i.benchmark && dates.length ? buyAndHoldDays(i.benchmark.bars, dates) : null;
+  const equal = i.universe && dates.length ? equalWeightDays(i.universe, dates) : null;
+  return { dates, models, bench, equal };
+}
+
+/**
+ * One table of every model and the baselines over the days all models have, and a ranking by Sharpe
+ * ratio with paired bootstrap intervals against the best model and against the benchmark.
+ */
+export function comparison(i: ComparisonInput) {
+  const { dates, models, bench, equal } = comparedSeries(i);
   const benchmarkPoints = bench
     ? {
         symbol: i.benchmark!.symbol,
@@ -122,7 +129,6 @@ export function comparison(i: ComparisonInput) {
         points: bench.map((d) => ({ date: d.date, value: d.endValue })),
       }
     : undefined;
-  const equal = i.universe && dates.length ? equalWeightDays(i.universe, dates) : null;
   const table = [
     ...models.map(([name, d]) => ({ name, kind: 'model' as const, metrics: periodMetrics(d, benchmarkPoints) })),
     ...(bench ? [{ name: i.benchmark!.symbol, kind: 'benchmark' as const, metrics: periodMetrics(bench) }] : []),

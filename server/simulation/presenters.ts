@@ -49,6 +49,7 @@ export function simulationSummary(job: SimulationJob, links: Links = {}): z.infe
       stop: `/jobs/${job._id}/stop`,
       results: `/results?job_id=${job._id}&start_date=${job.dateRange.start}&end_date=${job.dateRange.end}`,
       compare: `/compare?job_id=${job._id}`,
+      tearsheet: `/runs/${job._id}/tearsheet`,
       ...(links.webUi ? { temporal_ui: links.webUi } : {}),
     },
   };

@@ -9,7 +9,7 @@ import { ResultsBody } from '../responses.js';
 import { ResultsQuery } from '../schemas.js';
 import { periodMetrics } from './metrics.js';
 import { tradingDayFull, tradingDayMinimal } from './presenters.js';
-import { runLedger } from './runLedger.js';
+import { runLedger, type Viewer } from './runLedger.js';
 
 const DEFAULT_LOOKBACK_DAYS = 30;
 /**
@@ -47,7 +47,8 @@ export function resultRoutes(deps: ResultsDeps) {
     // The same question from many clients at once is answered once a second: days only ever get added.
     // Keyed by what was asked, not how it was spelled (a model named twice is the same question).
     const key = `results|${c.get('owner')}|${JSON.stringify([q.date, q.start_date, q.end_date, q.model, q.job_id, q.detail, q.benchmark])}`;
-    const body = await deps.responses.get(key, 1_000, () => bounded(answer(c.get('owner'), q)));
+    const viewer = { owner: c.get('owner'), principal: c.get('principal') };
+    const body = await deps.responses.get(key, 1_000, () => bounded(answer(viewer, q)));
     return c.json(body as Awaited<ReturnType<typeof answer>>, 200);
   });
 
@@ -63,9 +64,9 @@ export function resultRoutes(deps: ResultsDeps) {
     return body;
   }
 
-  async function answer(caller: string, q: ResultsAsked) {
-    // A backtest's days are in its own book: asking by its job id reads them there.
-    const run = await runLedger(deps.jobs, caller, q.job_id);
+  async function answer(viewer: Viewer, q: ResultsAsked) {
+    // A job's days are in its owner's ledger, a backtest's in its own book: asking by its id reads them there.
+    const run = await runLedger(deps.jobs, viewer, q.job_id);
     const owner = run.ledgerOwner;
     if (q.date && (q.start_date || q.end_date)) {
       throw new ApiError('bad_request', 'use either date or start_date/end_date, not both');

@@ -1,0 +1,49 @@
+import type { SimulationJob } from '../../jobs/records.js';
+import type { DayValue } from '../../storage/ledgerSummaries.js';
+import { addDays } from '../../trading/calendar.js';
+import type { AppDeps } from '../context.js';
+import { ApiError } from '../http/errors.js';
+import type { ComparisonInput } from './comparison.js';
+import type { RunLedger } from './runLedger.js';
+
+export type RunSeriesDeps = Pick<AppDeps, 'market' | 'tradingDays'>;
+
+/**
+ * What a comparison or a tear sheet is drawn from: each model's days in [start, end] from the run's
+ * ledger (only a paper job's own days when a job is named), the benchmark's bars (`benchmark` names one
+ * by hand: then it must have prices) and, for a job, its symbols' bars for the equal-weight basket.
+ */
+export async function loadRunSeries(
+  deps: RunSeriesDeps,
+  q: {
+    run: RunLedger;
+    job?: SimulationJob;
+    models: readonly string[];
+    start: string;
+    end: string;
+    benchmark?: string;
+  },
+): Promise<Omit<ComparisonInput, 'confidence' | 'resamples'>> {
+  const days = new Map<string, DayValue[]>(
+    await Promise.all(
+      q.models.map(async (m) => {
+        const all = await deps.tradingDays.values(q.run.ledgerOwner, m, q.start, q.end);
+        return [m, q.job ? all.filter((d) => d.jobId === q.job!._id) : all] as const;
+      }),
+    ),
+  );
+  const symbol = (q.benchmark ?? q.run.benchmark ?? 'none').toUpperCase();
+  const history = addDays(q.start, -10);
+  const bars = symbol === 'NONE' ? undefined : (await deps.market.loadDaily([symbol], history, q.end)).get(symbol);
+  if (q.benchmark !== undefined && symbol !== 'NONE' && !bars?.length) {
+    throw new ApiError('unknown_ticker', `no prices for the benchmark ${symbol} in ${q.start}..${q.end}`, {
+      hint: 'name another benchmark, or benchmark=none',
+    });
+  }
+  const universe = q.job ? await deps.market.loadDaily(q.job.symbols, history, q.end) : undefined;
+  return {
+    days,
+    ...(bars?.length ? { benchmark: { symbol, bars } } : {}),
+    ...(universe?.size ? { universe } : {}),
+  };
+}
