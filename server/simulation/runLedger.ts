@@ -39,7 +39,7 @@ export async function runLedger(jobs: Pick<JobStore, 'get'>, viewer: Viewer, job
   const paper: RunLedger = { ledgerOwner: viewer.owner, benchmark: BENCHMARK_SYMBOL, mode: 'paper' };
   if (!jobId) return paper;
   const job = jobId.length <= 200 ? await jobs.get(jobId) : null;
-  if (!job || job.kind !== 'simulation' || !mayRead(viewer, job.owner)) return paper;
+  if (job?.kind !== 'simulation' || !mayRead(viewer, job.owner)) return paper;
   return ledgerOfJob(job);
 }
 

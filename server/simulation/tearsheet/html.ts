@@ -1,5 +1,15 @@
 import type { Chart } from './charts.js';
 import type { TearSheet } from './model.js';
+import {
+  ACTIVITY_HEAD,
+  activityRows,
+  FILLS_HEAD,
+  fillRows,
+  METRICS_HEAD,
+  metricsRows,
+  RANKING_HEAD,
+  rankingRows,
+} from './tables.js';
 
 // The tear sheet as one self-contained HTML page: inline SVG charts, tables, and the charts' data as
 // JSON (not executed: the page runs no script) for anyone who wants the numbers behind a line.
@@ -9,8 +19,6 @@ const escapeHtml = (s: string) =>
 
 /** JSON inside a script element: `<` escaped, so no value can close the element. */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
-
-const num = (x: number | null | undefined, digits = 2) => (x === null || x === undefined ? '–' : x.toFixed(digits));
 
 export const TEARSHEET_STYLE = `body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#222}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}table{border-collapse:collapse;font-size:.85rem}
@@ -24,38 +32,6 @@ function table(head: string[], rows: Array<Array<string | number>>): string {
     .join('')}</tbody></table>`;
 }
 
-/** The metrics table's rows: one per model and baseline. */
-export function metricsRows(sheet: TearSheet): Array<Array<string>> {
-  return sheet.comparison.table.map((r) => {
-    const m = r.metrics;
-    return [
-      r.name,
-      num(m?.period_return_pct),
-      num(m?.annualized_return_pct),
-      num(m?.volatility_pct),
-      num(m?.sharpe_ratio),
-      num(m?.sortino_ratio),
-      num(m?.max_drawdown_pct),
-      num(m?.win_rate_pct, 1),
-      num(m?.benchmark?.beta),
-      num(m?.probabilistic_sharpe, 3),
-    ];
-  });
-}
-
-export const METRICS_HEAD = [
-  'series',
-  'return %',
-  'CAGR %',
-  'vol %',
-  'Sharpe',
-  'Sortino',
-  'max DD %',
-  'win %',
-  'beta',
-  'PSR',
-];
-
 export function tearSheetHtml(sheet: TearSheet, charts: readonly Chart[]): string {
   const run = sheet.run;
   const facts: Array<[string, string]> = [
@@ -68,17 +44,6 @@ export function tearSheetHtml(sheet: TearSheet, charts: readonly Chart[]): strin
     ['benchmark', run.benchmark ?? 'none'],
     ['trading costs', run.costs],
   ];
-  const ranking = sheet.comparison.ranking.map((r) => [
-    r.rank,
-    r.model,
-    num(r.sharpe_ratio),
-    r.versus_best
-      ? `${num(r.versus_best.sharpe_difference)} [${num(r.versus_best.low)}, ${num(r.versus_best.high)}]`
-      : '–',
-    r.versus_benchmark
-      ? `${num(r.versus_benchmark.sharpe_difference)} [${num(r.versus_benchmark.low)}, ${num(r.versus_benchmark.high)}]`
-      : '–',
-  ]);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(sheet.title)}</title>
 <style>${TEARSHEET_STYLE}</style></head><body>
@@ -89,26 +54,11 @@ ${charts.map((c) => `<figure><figcaption><h2>${escapeHtml(c.title)}</h2></figcap
 ${table(METRICS_HEAD, metricsRows(sheet))}
 <h2>Ranking by Sharpe ratio</h2>
 <p>Sharpe difference with its ${sheet.comparison.bootstrap.confidence * 100}% paired bootstrap interval (${sheet.comparison.bootstrap.resamples} resamples).</p>
-${table(['rank', 'model', 'Sharpe', 'vs best', 'vs benchmark'], ranking)}
+${table(RANKING_HEAD, rankingRows(sheet))}
 <h2>Trades and costs</h2>
-${table(
-  ['model', 'trades', 'traded $', 'fees $', 'turnover %/day', 'exposure %'],
-  sheet.activity.map((a) => [a.model, a.trades, num(a.traded), num(a.fees), num(a.turnover_pct), num(a.exposure_pct)]),
-)}
+${table(ACTIVITY_HEAD, activityRows(sheet))}
 <h2>Recent fills</h2>
-${table(
-  ['date', 'model', 'action', 'symbol', 'shares', 'price', 'before slippage', 'fee'],
-  sheet.recent_trades.map((t) => [
-    t.date,
-    t.model,
-    t.action,
-    t.symbol,
-    t.quantity,
-    num(t.price, 4),
-    num(t.price_before_slippage, 4),
-    num(t.fee, 4),
-  ]),
-)}
+${table(FILLS_HEAD, fillRows(sheet))}
 <script type="application/json" id="tearsheet-data">${scriptJson(sheet)}</script>
 </body></html>`;
 }

@@ -2,13 +2,21 @@ import type { Content, TableCell } from 'pdfmake';
 import { PDF_FONT, renderPdfDocument } from '../../../analysis/artifacts/pdfEngine.js';
 import { finalizePdf } from '../../../analysis/artifacts/pdfFinalize.js';
 import { type Chart, toPng } from './charts.js';
-import { METRICS_HEAD, metricsRows } from './html.js';
 import type { TearSheet } from './model.js';
+import {
+  ACTIVITY_HEAD,
+  activityRows,
+  FILLS_HEAD,
+  fillRows,
+  METRICS_HEAD,
+  metricsRows,
+  num,
+  RANKING_HEAD,
+  rankingRows,
+} from './tables.js';
 
 // The tear sheet as a PDF: the same sections as the page, charts as PNG (resvg), tables as text, so a
 // reader (pdftotext) finds every figure.
-
-const num = (x: number | null | undefined, digits = 2) => (x === null || x === undefined ? '–' : x.toFixed(digits));
 
 function grid(head: string[], rows: Array<Array<string | number>>, fontSize = 8): Content {
   const cell = (v: string | number, bold = false): TableCell => ({ text: String(v), bold, fontSize });
@@ -54,49 +62,11 @@ export async function tearSheetPdf(sheet: TearSheet, charts: readonly Chart[], c
       7,
     ),
     { text: 'Ranking by Sharpe ratio', bold: true, fontSize: 11 },
-    grid(
-      ['rank', 'model', 'Sharpe', 'vs best [interval]', 'vs benchmark [interval]'],
-      sheet.comparison.ranking.map((r) => [
-        r.rank,
-        r.model,
-        num(r.sharpe_ratio),
-        r.versus_best
-          ? `${num(r.versus_best.sharpe_difference)} [${num(r.versus_best.low)}, ${num(r.versus_best.high)}]`
-          : '–',
-        r.versus_benchmark
-          ? `${num(r.versus_benchmark.sharpe_difference)} [${num(r.versus_benchmark.low)}, ${num(r.versus_benchmark.high)}]`
-          : '–',
-      ]),
-    ),
+    grid(RANKING_HEAD, rankingRows(sheet)),
     { text: 'Trades and costs', bold: true, fontSize: 11 },
-    grid(
-      ['model', 'trades', 'traded $', 'fees $', 'turnover %/day', 'exposure %'],
-      sheet.activity.map((a) => [
-        a.model,
-        a.trades,
-        num(a.traded),
-        num(a.fees),
-        num(a.turnover_pct),
-        num(a.exposure_pct),
-      ]),
-    ),
+    grid(ACTIVITY_HEAD, activityRows(sheet)),
     { text: 'Recent fills', bold: true, fontSize: 11 },
-    grid(
-      ['date', 'model', 'action', 'symbol', 'shares', 'price', 'before slippage', 'fee'],
-      sheet.recent_trades
-        .slice(0, 40)
-        .map((t) => [
-          t.date,
-          t.model,
-          t.action,
-          t.symbol,
-          t.quantity,
-          num(t.price, 4),
-          num(t.price_before_slippage, 4),
-          num(t.fee, 4),
-        ]),
-      7,
-    ),
+    grid(FILLS_HEAD, fillRows(sheet, 40), 7),
   ];
   const rendered = await renderPdfDocument({
     pageSize: 'A4',
