@@ -3,6 +3,7 @@ import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { MarketDataSource } from '../trading/bars.js';
 import { AlphaVantageFileSource } from '../trading/market-data/alphaVantageFiles.js';
+import { HourlyFileSource, type IntradaySource } from '../trading/market-data/hourlyFiles.js';
 import { SyntheticSource } from '../trading/market-data/synthetic.js';
 import { YahooSource } from '../trading/market-data/yahoo.js';
 import type { Settings } from './settings.js';
@@ -16,6 +17,11 @@ export function createMarketSource(settings: Settings['marketData']): MarketData
     case 'synthetic':
       return new SyntheticSource(settings.seed);
   }
+}
+
+/** Hourly bars for hourly backtests, when files are configured. */
+export function createHourlySource(settings: Pick<Settings, 'hourlyFiles'>): IntradaySource | undefined {
+  return settings.hourlyFiles.length ? new HourlyFileSource(settings.hourlyFiles) : undefined;
 }
 
 /** The symbols a job trades when its request names none. */

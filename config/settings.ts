@@ -23,6 +23,7 @@ const Env = z.object({
   TRADEFLOW_MODELS: z.string().default(resolve(projectRoot, 'config/models.default.json')),
   MARKET_DATA_SOURCE: z.enum(['synthetic', 'files', 'yahoo']).optional(),
   MARKET_DATA_FILES: z.string().optional(),
+  MARKET_HOURLY_FILES: z.string().optional(),
   MARKET_DATA_SEED: z.coerce.number().int().default(42),
   MARKET_SYMBOLS: z.string().optional(),
   MAX_SIMULATION_DAYS: z.coerce.number().int().min(1).max(5000).default(260),
@@ -105,6 +106,8 @@ export interface Settings {
     | { source: 'synthetic'; seed: number; symbols?: string[] }
     | { source: 'files'; files: string[]; symbols?: string[] }
     | { source: 'yahoo'; symbols: string[] };
+  /** AI-Trader hourly JSONL files for hourly backtests (`interval: "1h"`); none: hourly runs are refused. */
+  hourlyFiles: string[];
   maxSimulationDays: number;
   simulationConcurrency: number;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
@@ -262,6 +265,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     dataDir: resolve(e.TRADEFLOW_DATA_DIR),
     modelsPath: resolve(e.TRADEFLOW_MODELS),
     marketData,
+    hourlyFiles: (list(e.MARKET_HOURLY_FILES) ?? []).map((f) => resolve(f)),
     maxSimulationDays: e.MAX_SIMULATION_DAYS,
     simulationConcurrency: e.SIMULATION_CONCURRENCY,
     logLevel: e.LOG_LEVEL,

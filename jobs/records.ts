@@ -159,6 +159,7 @@ export function simulationJobRecord(
     ...(input.seed.callbackUrl ? { callbackUrl: input.seed.callbackUrl } : {}),
     ...(input.backtest ? { backtest: input.backtest } : {}),
     ...(input.costs ? { costs: input.costs } : {}),
+    ...(input.interval ? { interval: input.interval } : {}),
   };
 }
 

@@ -25,6 +25,11 @@ export interface RunSettings {
   backtest?: BacktestSettings;
   /** Trading costs; absent: free fills at the open. */
   costs?: TradingCosts;
+  /**
+   * `1h`: a session per hourly bar (trading/barTime.ts), each filled at the bar's open and valued at its
+   * close; the plan's dates are bar keys. Absent: daily. Backtests only, so a ledger holds one interval.
+   */
+  interval?: '1h';
 }
 
 export const BACKTEST_BOOK_SEPARATOR = '~bt-';

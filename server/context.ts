@@ -9,6 +9,7 @@ import type { JobStore } from '../storage/jobStore.js';
 import type { TradingDayReader } from '../storage/tradingDays.js';
 import type { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { MarketDataSource } from '../trading/bars.js';
+import type { IntradaySource } from '../trading/market-data/hourlyFiles.js';
 import type { PdfRenderer } from './analysis/pdfRenderer.js';
 import type { AnalysisService } from './analysis/service.js';
 import type { Accounts } from './auth/accounts.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   models: ModelRegistry;
   /** The market data source (benchmarks for /results). */
   market: MarketDataSource;
+  /** Hourly bars for hourly backtests, when configured. */
+  hourly?: IntradaySource;
   simulations: SimulationService;
   analyses: AnalysisService;
   control: JobControl;

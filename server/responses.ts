@@ -33,6 +33,9 @@ export const SimulationJobSummary = z
     mode: z.enum(['paper', 'backtest']).openapi({
       description: '`paper`: the models’ continuing ledgers; `backtest`: a fresh portfolio of this run’s own',
     }),
+    interval: z.enum(['1d', '1h']).openapi({
+      description: '`1d`: a session a day; `1h`: a session per hourly bar, whose dates are `YYYY-MM-DDTHH:MM`',
+    }),
     backtest: z
       .object({
         initial_cash: z.number().nullable().openapi({ description: 'null: each model’s configured initial cash' }),

@@ -105,6 +105,10 @@ export const TriggerSimulationBody = z
       .optional()
       .openapi({ description: 'backtests: the ticker its results and tear sheet measure it against (QQQ by default)' }),
     costs: TradingCostsBody.optional(),
+    interval: z.enum(['1d', '1h']).optional().openapi({
+      description:
+        'backtests: `1d` (the default) trades once a day at the open; `1h` once per hourly bar 10:00..15:00 New York (AI-Trader’s hour agent), from MARKET_HOURLY_FILES',
+    }),
     callback_url: CallbackUrl,
   })
   .strict();
@@ -124,6 +128,8 @@ export interface ResolvedTrigger {
   /** Backtests: the benchmark ticker, upper case; null: `none`. */
   benchmark?: string | null;
   costs?: TradingCosts;
+  /** Hourly sessions instead of days (backtests). */
+  hourly?: boolean;
 }
 
 export const StopBody = z.object({ reason: z.string().max(500).optional() }).strict();

@@ -1,7 +1,7 @@
 import { Client, type Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ModelRegistry } from '../config/models.js';
-import { defaultSymbols } from '../config/services.js';
+import { createHourlySource, defaultSymbols } from '../config/services.js';
 import type { Settings } from '../config/settings.js';
 import { isLoopbackHost } from '../config/settings.js';
 import { isTerminalStatus } from '../jobs/lifecycle.js';
@@ -14,6 +14,7 @@ import { MongoSignIn, type SignInStore } from '../storage/signIn.js';
 import { TradingDays } from '../storage/tradingDays.js';
 import { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { MarketDataSource } from '../trading/bars.js';
+import type { IntradaySource } from '../trading/market-data/hourlyFiles.js';
 import type { AnalysisOptions, SimulationOptions } from '../workflows/definitions.js';
 import { PdfRenderer } from './analysis/pdfRenderer.js';
 import { AnalysisService } from './analysis/service.js';
@@ -68,6 +69,7 @@ export interface AppParts {
   temporalUiUrl?: string;
   models: ModelRegistry;
   market: MarketDataSource;
+  hourly?: IntradaySource;
   /** The symbols a simulation trades when its trigger names none. */
   defaultSymbols: () => Promise<string[]>;
   /** Whether an analysis may only name symbols the market source holds (file and synthetic sources). */
@@ -98,6 +100,7 @@ export function createAppDeps(p: AppParts): AppDeps {
     ledgerDays: stores.tradingDays,
     models: p.models,
     market: p.market,
+    ...(p.hourly ? { hourly: p.hourly } : {}),
     defaultSymbols: p.defaultSymbols,
     temporal,
     control,
@@ -140,6 +143,7 @@ export function createAppDeps(p: AppParts): AppDeps {
     tradingDays: stores.tradingDays,
     models: p.models,
     market: p.market,
+    ...(p.hourly ? { hourly: p.hourly } : {}),
     simulations,
     temporal,
     temporalAddress: p.temporalAddress,
@@ -205,6 +209,7 @@ export function wireApp(o: WireOptions) {
     ...(o.temporalUiUrl ? { temporalUiUrl: o.temporalUiUrl } : {}),
     models: o.models,
     market: o.market,
+    ...optionalHourly(createHourlySource(o.settings)),
     defaultSymbols: () => defaultSymbols(o.settings.marketData, o.market),
     closedUniverse: o.settings.marketData.source !== 'yahoo',
     logger: o.logger,
@@ -218,3 +223,5 @@ export function wireApp(o: WireOptions) {
   });
   return { app: createApp(deps), deps };
 }
+
+const optionalHourly = (hourly: IntradaySource | undefined) => (hourly ? { hourly } : {});

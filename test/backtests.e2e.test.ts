@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tradingDaysBetween } from '../trading/calendar.js';
 import { type Harness, STRATEGY_MODELS, startHarness } from './harness.js';
-import { DAILY_H1 } from './paths.js';
+import { DAILY_H1, HOURLY } from './paths.js';
 
 /** A symbol's bar on a date, straight from the shared file. */
 function barFromFile(symbol: string, date: string): { open: number; high: number; low: number; close: number } {
@@ -19,6 +19,15 @@ function barFromFile(symbol: string, date: string): { open: number; high: number
     low: Number(bar['3. low']),
     close: Number(bar['4. sell price']),
   };
+}
+
+/** An hourly bar of a symbol, straight from the shared hourly file. */
+function hourlyBar(symbol: string, stamp: string): { open: number; close: number } {
+  const line = readFileSync(HOURLY, 'utf8')
+    .split('\n')
+    .find((l) => l.includes(`"2. Symbol": "${symbol}"`));
+  const bar = JSON.parse(line!)['Time Series (60min)'][stamp];
+  return { open: Number(bar['1. buy price']), close: Number(bar['4. sell price']) };
 }
 
 let h: Harness;
@@ -233,6 +242,65 @@ describe('backtests: runs on a fresh portfolio of their own, with trading costs'
 
     expect((await h.api('/runs/sim-nope/tearsheet')).status).toBe(404);
     expect((await h.api('/runs/sim-nope/tearsheet.pdf')).status).toBe(404);
+  });
+
+  it('trades hourly bars: a session per bar, filled at the bar’s open and valued at its close', async () => {
+    const run = await trigger({
+      start_date: '2025-10-30',
+      end_date: '2025-10-31',
+      models: ['buy-and-hold', 'momentum'],
+      mode: 'backtest',
+      interval: '1h',
+    });
+    expect(run.status).toBe(202);
+    expect(run.body).toMatchObject({
+      interval: '1h',
+      total_model_days: 24,
+      date_range: ['2025-10-30T10:00', '2025-10-31T15:00'],
+    });
+    expect((await h.waitForJob(run.body.job_id)).status).toBe('completed');
+    const results = await h.api(
+      `/results?job_id=${run.body.job_id}&start_date=2025-10-30&end_date=2025-10-31&detail=full`,
+    );
+    const bh = results.body.models.find((m: any) => m.model === 'buy-and-hold');
+    expect(bh.days.map((d: any) => d.date)).toEqual(
+      ['2025-10-30', '2025-10-31'].flatMap((d) =>
+        ['10:00', '11:00', '12:00', '13:00', '14:00', '15:00'].map((t) => `${d}T${t}`),
+      ),
+    );
+    // The first bar buys at its open and is valued at its close, both read here from the hourly file.
+    const first = bh.days[0];
+    const aapl = first.trades.find((t: any) => t.symbol === 'AAPL');
+    expect(aapl.price).toBe(hourlyBar('AAPL', '2025-10-30 10:00:00').open);
+    const { CASH, ...held } = first.positions;
+    const value = Object.entries(held).reduce(
+      (v, [symbol, shares]) => v + (shares as number) * hourlyBar(symbol, '2025-10-30 10:00:00').close,
+      CASH,
+    );
+    expect(first.portfolio_value).toBeCloseTo(value, 2);
+    // Each bar starts where the one before ended.
+    for (let i = 1; i < bh.days.length; i++) {
+      const { portfolio_value: _, ...start } = bh.days[i].starting_position;
+      expect(start).toEqual(bh.days[i - 1].positions);
+    }
+    // Annualized as six bars a day, 252 days a year.
+    const r = bh.daily_portfolio_values.map((d: any) => d.return_pct / 100);
+    const mean = r.reduce((a: number, b: number) => a + b, 0) / r.length;
+    const sd = Math.sqrt(r.reduce((a: number, b: number) => a + (b - mean) ** 2, 0) / (r.length - 1));
+    expect(bh.period_metrics.sharpe_ratio).toBeCloseTo((mean / sd) * Math.sqrt(1512), 3);
+    const c = await h.api(`/compare?job_id=${run.body.job_id}`);
+    expect(c.status).toBe(200);
+    expect(c.body.trading_days).toBe(12);
+    expect(c.body.table.map((x: any) => x.kind)).toEqual(['model', 'model', 'equal_weight']);
+    expect((await h.api(`/runs/${run.body.job_id}/tearsheet`)).status).toBe(200);
+
+    const paper = await trigger({
+      start_date: '2025-10-30',
+      end_date: '2025-10-31',
+      models: ['momentum'],
+      interval: '1h',
+    });
+    expect(paper.status).toBe(400);
   });
 
   it('refuses what a backtest cannot be, with the reason', async () => {

@@ -12,3 +12,4 @@ export const SHARED_DATA = (process.env.TRADEFLOW_SHARED_DATA ?? `${PROJECT_ROOT
 );
 export const DAILY_H1 = `${SHARED_DATA}nasdaq100-daily-2025-01-02_2025-06-27.merged.jsonl`;
 export const DAILY_H2 = `${SHARED_DATA}nasdaq100-daily-2025-06-10_2025-10-30.raw.jsonl`;
+export const HOURLY = `${SHARED_DATA}nasdaq100-hourly-2025-10-01_2025-11-10.merged.jsonl`;

@@ -19,7 +19,7 @@ import { workflowBundle } from './support/workflowBundle.js';
  * (test/replay.test.ts) unless that file exists. Bump VERSION when the workflow code changes: files are
  * never overwritten, so every version's histories keep being replayed.
  */
-const VERSION = 'v6';
+const VERSION = 'v7';
 
 let h: Harness;
 let llm: Awaited<ReturnType<typeof startFakeOpenAi>>;
@@ -131,6 +131,19 @@ describe('workflow histories from real runs replay on the current code', () => {
     expect(res.status).toBe(202);
     expect((await h.waitForJob(res.body.job_id)).status).toBe('completed');
     await keep(res.body.job_id, 'simulationWorkflow-backtest');
+  });
+
+  it('simulationWorkflow: an hourly backtest, a session per bar', async () => {
+    const res = await simulate({
+      start_date: '2025-10-30',
+      end_date: '2025-10-30',
+      models: ['momentum'],
+      mode: 'backtest',
+      interval: '1h',
+    });
+    expect(res.status).toBe(202);
+    expect((await h.waitForJob(res.body.job_id)).status).toBe('completed');
+    await keep(res.body.job_id, 'simulationWorkflow-hourly');
   });
 
   it('analysisWorkflow: a stopped run, then a retry that completes as run 2', async () => {

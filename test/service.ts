@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { WebhookSettings } from '../activities/webhooks/index.js';
 import { createLogger } from '../config/logger.js';
 import { parseModelsConfig } from '../config/models.js';
-import { createMarketSource } from '../config/services.js';
+import { createHourlySource, createMarketSource } from '../config/services.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { webhookSecret } from '../config/webhookSecret.js';
 import { ANALYSIS_LIFECYCLE, SIMULATION_LIFECYCLE } from '../jobs/lifecycle.js';
@@ -25,7 +25,7 @@ import { createWorkers, installQuietRuntime, type Workers } from '../worker/crea
 import { ensureJobReconciler, type JobReconcilerOptions } from '../worker/jobReconciler.js';
 import { sandboxRunnerFor } from '../worker/sandboxRunner.js';
 import type { AnalysisOptions, SimulationOptions } from '../workflows/definitions.js';
-import { DAILY_H1, DAILY_H2 } from './paths.js';
+import { DAILY_H1, DAILY_H2, HOURLY } from './paths.js';
 import { workflowBundle } from './support/workflowBundle.js';
 
 export { workflowBundle };
@@ -113,6 +113,7 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
     TRADEFLOW_MODELS: modelsPath,
     TRADEFLOW_DATA_DIR: dir,
     MARKET_DATA_FILES: `${DAILY_H1},${DAILY_H2}`,
+    MARKET_HOURLY_FILES: HOURLY,
     MARKET_SYMBOLS: 'AAPL,MSFT,NVDA,AMZN,GOOGL,META,TSLA,QQQ',
     LOG_LEVEL: 'silent',
     // Tests and the benchmark poll hard from one address with one key: the limits are tested on their own.
@@ -126,6 +127,7 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
   const db = await connectDatabase(env.MONGODB_URI!, settings.mongo.db);
   const models = parseModelsConfig(o.models);
   const market = createMarketSource(settings.marketData);
+  const hourly = createHourlySource(settings);
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
   const { app, deps } = wireApp({
     settings,
@@ -155,6 +157,7 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
       activities: buildActivities({
         db,
         bars: new BarCache(db.collections, o.marketLatencyMs ? withLatency(market, o.marketLatencyMs) : market),
+        ...(hourly ? { hourly } : {}),
         models,
         agents: createAgentFactory(env),
         logger,

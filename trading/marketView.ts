@@ -1,5 +1,6 @@
 import type { Bar, BarSeries } from './bars.js';
 import { lowerBound } from './bars.js';
+import { isBarKey } from './barTime.js';
 import type { IsoDate } from './calendar.js';
 import { isIsoDate } from './calendar.js';
 
@@ -17,8 +18,9 @@ export class LookAheadError extends Error {
 }
 
 /**
- * The market as it stands at the open of one trading day. It is built by copying bars dated before
- * `date` plus the open of `date`; nothing later is ever held, so no call can leak the future.
+ * The market as it stands at the open of one trading day, or of one hourly bar (`date` a bar key,
+ * trading/barTime.ts). It is built by copying bars dated before `date` plus the open of `date`; nothing
+ * later is ever held, so no call can leak the future.
  */
 export class MarketView {
   private readonly past = new Map<string, readonly Bar[]>();
@@ -56,7 +58,8 @@ export class MarketView {
 
   /** The bar of a given date as far as it may be known today; throws for any later date. */
   barOn(symbol: string, date: IsoDate): VisibleBar | undefined {
-    if (!isIsoDate(date)) throw new RangeError(`not a YYYY-MM-DD date: ${date}`);
+    if (!isIsoDate(date) && !isBarKey(date))
+      throw new RangeError(`not a YYYY-MM-DD date or YYYY-MM-DDTHH:MM bar: ${date}`);
     if (date > this.date) throw new LookAheadError(date, this.date);
     if (date === this.date) {
       const open = this.opens.get(symbol);

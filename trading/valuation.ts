@@ -1,5 +1,6 @@
 import type { Bar } from './bars.js';
 import { lowerBound } from './bars.js';
+import { isBarKey, previousBarKey } from './barTime.js';
 import type { IsoDate } from './calendar.js';
 import { previousTradingDay } from './calendar.js';
 
@@ -34,7 +35,8 @@ export function closeForValuation(series: readonly Bar[] | undefined, symbol: st
   const i = lowerBound(bars, date);
   const today = bars[i];
   if (today?.date === date) return { close: today.close, date };
-  const previous = previousTradingDay(date);
+  // An hourly bar's previous is the bar before it (the previous day's last for a day's first).
+  const previous = isBarKey(date) ? previousBarKey(date) : previousTradingDay(date);
   const last = bars[i - 1];
   if (last?.date === previous) return { close: last.close, date: previous };
   throw new MissingMarketData(

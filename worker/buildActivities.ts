@@ -20,11 +20,13 @@ import { ModelLocks } from '../storage/modelLocks.js';
 import { TradingDays } from '../storage/tradingDays.js';
 import { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { AgentFactory } from '../trading/agents/factory.js';
+import type { IntradaySource } from '../trading/market-data/hourlyFiles.js';
 import { DEFAULT_WEBHOOK_RETRY } from '../workflows/webhookContract.js';
 
 export function buildActivities(deps: {
   db: Database;
   bars: BarCache;
+  hourly?: IntradaySource;
   models: ModelRegistry;
   agents: AgentFactory;
   logger: Logger;
@@ -56,6 +58,7 @@ export function buildActivities(deps: {
     ledgers: new ModelLedgers(c),
     events,
     bars: deps.bars,
+    ...(deps.hourly ? { hourly: deps.hourly } : {}),
     models: deps.models,
     agents: deps.agents,
     logger: deps.logger,

@@ -54,6 +54,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
   const run: RunSettings = {
     ...(input.backtest ? { backtest: input.backtest } : {}),
     ...(input.costs ? { costs: input.costs } : {}),
+    ...(input.interval ? { interval: input.interval } : {}),
   };
   const { cursor, failedModels, totalModelDays, bookkeeping, modelDays, progress, work, stop } = setUp(input);
   const { computeModelDay } = modelDays;
@@ -107,6 +108,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
           symbols,
           firstDate: dates[0]!,
           lastDate: dates.at(-1)!,
+          ...(input.interval ? { interval: input.interval } : {}),
           ...(input.seed ? { register: { owner, models, dates, modelStart, seed: input.seed, ...run } } : {}),
           ledgersOf: { owner: book, models, firstDate },
           ...(input.replaceFrom ? { replace: { owner: book, from: input.replaceFrom } } : {}),
@@ -138,6 +140,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
               start: ledgers[model]?.position ?? null,
               ...(input.initialCash !== undefined ? { initialCash: input.initialCash } : {}),
               ...(input.costs ? { costs: input.costs } : {}),
+              ...(input.interval ? { interval: input.interval } : {}),
             }),
           ),
         );

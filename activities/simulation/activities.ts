@@ -19,8 +19,10 @@ import type { PositionRecord, TradingDayDoc } from '../../storage/types.js';
 import { untilReachable } from '../../storage/unreachable.js';
 import type { AgentFactory } from '../../trading/agents/factory.js';
 import { AgentConfigurationError, LlmUnavailableError } from '../../trading/agents/types.js';
+import { dayOf, isBarKey, nextBarKey } from '../../trading/barTime.js';
 import { addDays, nextTradingDay } from '../../trading/calendar.js';
 import type { TradingCosts } from '../../trading/costs.js';
+import type { IntradaySource } from '../../trading/market-data/hourlyFiles.js';
 import { MarketView } from '../../trading/marketView.js';
 import { toUnits } from '../../trading/money.js';
 import { Portfolio } from '../../trading/portfolio.js';
@@ -31,6 +33,8 @@ import { closeOfDay } from './closeOfDay.js';
 
 /** Calendar days of history loaded before a job's first date, for signals and the agents' price look-ups. */
 export const HISTORY_DAYS = 180;
+/** Calendar days of hourly bars an hourly session sees before its own. */
+const HOURLY_HISTORY_DAYS = 30;
 /** Reasoning longer than this (JSON) is written apart and referenced, not carried in workflow history. */
 const INLINE_REASONING_BYTES = 8_192;
 
@@ -59,6 +63,8 @@ export interface SimulationDeps {
   ledgers: ModelLedgers;
   events: JobEventLog;
   bars: BarCache;
+  /** Hourly bars, for hourly runs (`interval: '1h'`); absent: none can be run here. */
+  hourly?: IntradaySource;
   models: ModelRegistry;
   agents: AgentFactory;
   logger: Logger;
@@ -77,6 +83,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
     symbols: string[];
     firstDate: string;
     lastDate: string;
+    /** `1h`: the dates are hourly bar keys, priced from the hourly source. */
+    interval?: '1h';
     /** The job's creation data: its record is written here if the API could not write it after the start. */
     register?: {
       owner: string;
@@ -107,7 +115,13 @@ export function createSimulationActivities(deps: SimulationDeps) {
     if (current && !isActiveStatus(current)) {
       throw jobFailure('JobMissing', `job ${input.jobId} already ended: ${current.status}`);
     }
-    const count = await bars.prepare(input.symbols, addDays(input.firstDate, -HISTORY_DAYS), input.lastDate);
+    const count =
+      input.interval === '1h'
+        ? [...(await hourlyBars(input.symbols, input.firstDate, input.lastDate)).values()].reduce(
+            (n, b) => n + b.length,
+            0,
+          )
+        : await bars.prepare(input.symbols, addDays(input.firstDate, -HISTORY_DAYS), input.lastDate);
     await events.append(
       input.jobId,
       jobEvents.log(
@@ -158,7 +172,9 @@ export function createSimulationActivities(deps: SimulationDeps) {
       const before = await tradingDays.before(owner, model, firstDate);
       end = before ? { lastDate: before.date, position: before.endingPosition } : null;
     }
-    for (let next = end ? nextTradingDay(end.lastDate) : firstDate; ; next = nextTradingDay(next)) {
+    // An hourly run's days are bars: the next after a bar is the next session's.
+    const after = (d: string) => (isBarKey(d) ? nextBarKey(d) : nextTradingDay(d));
+    for (let next = end ? after(end.lastDate) : firstDate; ; next = after(next)) {
       const day = await tradingDays.get(owner, model, next);
       if (!day) return end;
       end = { lastDate: day.date, position: day.endingPosition };
@@ -221,8 +237,16 @@ export function createSimulationActivities(deps: SimulationDeps) {
    * One model's trading day, decided and valued, written nowhere: the agent trades from `start` on the
    * market as of the day's open, and the day is valued at its close, which the agent never saw.
    */
+  /** Hourly bars from a month before `first`'s day through `last`'s day (the view cuts them at the bar). */
+  async function hourlyBars(symbols: readonly string[], first: string, last: string) {
+    if (!deps.hourly) {
+      throw jobFailure('MissingMarketData', 'this worker has no hourly market data: set MARKET_HOURLY_FILES');
+    }
+    return deps.hourly.loadHourly(symbols, addDays(dayOf(first), -HOURLY_HISTORY_DAYS), dayOf(last));
+  }
+
   async function tradeDay(
-    ref: ModelDayRef & { costs?: TradingCosts },
+    ref: ModelDayRef & { costs?: TradingCosts; interval?: '1h' },
     start: PositionRecord,
     clock: ReturnType<typeof stopwatch>,
   ) {
@@ -232,7 +256,10 @@ export function createSimulationActivities(deps: SimulationDeps) {
     const spec = models.get(model);
     if (!spec) throw jobFailure('UnknownModel', `model '${model}' is not configured`);
     const started = Date.now();
-    const series = await reachable(() => bars.load(symbols, addDays(date, -HISTORY_DAYS), date));
+    const series =
+      ref.interval === '1h'
+        ? await hourlyBars(symbols, date, date)
+        : await reachable(() => bars.load(symbols, addDays(date, -HISTORY_DAYS), date));
     const view = new MarketView(date, series);
     clock.lap('market');
     if (!symbols.some((s) => view.openToday(s) !== undefined)) {
@@ -308,6 +335,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
       initialCash?: number;
       /** The run's trading costs; absent: free fills at the open. */
       costs?: TradingCosts;
+      /** `1h`: `date` is an hourly bar key. */
+      interval?: '1h';
     },
   ): Promise<ComputedModelDay> {
     const ctx = Context.current();

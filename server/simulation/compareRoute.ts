@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { dayOf } from '../../trading/barTime.js';
 import { addDays } from '../../trading/calendar.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ApiError, errorResponses } from '../http/errors.js';
@@ -100,7 +101,9 @@ export function compareRoutes(deps: CompareDeps) {
     if (!end) {
       return empty(q, run, models, null, null);
     }
-    const start = q.start_date ?? job?.dateRange.start ?? addDays(end, -DEFAULT_LOOKBACK_DAYS);
+    // Days: an hourly run's range is of bars (`2025-10-30T10:00`), read whole days at a time.
+    end = dayOf(end);
+    const start = dayOf(q.start_date ?? job?.dateRange.start ?? addDays(end, -DEFAULT_LOOKBACK_DAYS));
     if (start > end) throw new ApiError('validation_error', `end_date ${end} is before start_date ${start}`);
     if (start < addDays(end, -MAX_RANGE_DAYS.minimal)) {
       throw new ApiError('bad_request', `a comparison covers at most ${MAX_RANGE_DAYS.minimal} days`, {

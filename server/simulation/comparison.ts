@@ -1,11 +1,11 @@
 import type { DayValue } from '../../storage/ledgerSummaries.js';
 import type { Bar } from '../../trading/bars.js';
+import { periodsPerYearOf } from '../../trading/barTime.js';
 import { compareModels, type SharpeDifference } from '../../trading/metrics/compare.js';
 import { periodMetrics } from './metrics.js';
 
 /** Baselines start at this value: an index, so their rows read as growth of 100. */
 export const BASELINE_START = 100;
-const PERIODS_PER_YEAR = 252;
 
 export interface ComparisonInput {
   /** Each model's days in the range (from its ledger, or its run's). */
@@ -137,7 +137,7 @@ export function comparison(i: ComparisonInput) {
       : []),
   ];
   const ranked = compareModels(new Map(models.map(([m, d]) => [m, dailyReturns(d)])), {
-    periodsPerYear: PERIODS_PER_YEAR,
+    periodsPerYear: periodsPerYearOf(dates[0]),
     resamples: i.resamples,
     confidence: i.confidence,
     seed: 1,

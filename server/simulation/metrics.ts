@@ -1,4 +1,5 @@
 import type { DayValue } from '../../storage/ledgerSummaries.js';
+import { dayOf, periodsPerYearOf } from '../../trading/barTime.js';
 import { riskMetrics } from '../../trading/metrics/riskMetrics.js';
 
 /** Period metrics over a model's consecutive days (AI-Trader's definitions, plus drawdown and Sharpe). */
@@ -11,8 +12,12 @@ export function periodMetrics(
   if (!first || !last) return null;
   const start = first.startValue;
   const end = last.endValue;
+  // Days and bars (hourly bar keys) alike count the calendar days they span.
   const calendarDays =
-    Math.round((Date.parse(`${last.date}T00:00:00Z`) - Date.parse(`${first.date}T00:00:00Z`)) / 86_400_000) + 1;
+    Math.round(
+      (Date.parse(`${dayOf(last.date)}T00:00:00Z`) - Date.parse(`${dayOf(first.date)}T00:00:00Z`)) / 86_400_000,
+    ) + 1;
+  const periodsPerYear = periodsPerYearOf(first.date);
   const returns = days.map((d) => d.returnPct / 100);
   const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
   const sd = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, returns.length - 1));
@@ -30,7 +35,7 @@ export function periodMetrics(
     days.map((d) => ({ date: d.date, value: d.endValue })),
     {
       startValue: start,
-      periodsPerYear: 252,
+      periodsPerYear,
       ...(benchmark ? { benchmark: { startValue: benchmark.startValue, points: benchmark.points } } : {}),
     },
   );
@@ -40,7 +45,7 @@ export function periodMetrics(
     period_return_pct: start ? r4(((end - start) / start) * 100) : 0,
     annualized_return_pct: start && end > 0 ? r4(((end / start) ** (365 / calendarDays) - 1) * 100) : null,
     max_drawdown_pct: r4(maxDrawdown * 100),
-    sharpe_ratio: sd > 0 && returns.length > 1 ? r4((mean / sd) * Math.sqrt(252)) : null,
+    sharpe_ratio: sd > 0 && returns.length > 1 ? r4((mean / sd) * Math.sqrt(periodsPerYear)) : null,
     trading_days: days.length,
     calendar_days: calendarDays,
     total_trades: days.reduce((n, d) => n + d.trades, 0),

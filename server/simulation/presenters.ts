@@ -3,6 +3,7 @@ import { SIMULATION_LIFECYCLE } from '../../jobs/lifecycle.js';
 import type { ModelDayCounts, SimulationJob } from '../../jobs/records.js';
 import { modeOf } from '../../jobs/simulationRun.js';
 import type { ModelDayDoc, TradingDayDoc } from '../../storage/types.js';
+import { dayOf } from '../../trading/barTime.js';
 import type { TradingCosts } from '../../trading/costs.js';
 import type { SimulationJobStatus, SimulationJobSummary, TradingDayFull, TradingDayMinimal } from '../responses.js';
 
@@ -35,6 +36,7 @@ export function simulationSummary(job: SimulationJob, links: Links = {}): z.infe
     date_range: [job.dateRange.start, job.dateRange.end],
     total_model_days: job.totalModelDays,
     mode: modeOf(job),
+    interval: job.interval ?? '1d',
     ...(job.backtest
       ? { backtest: { initial_cash: job.backtest.initialCash, benchmark: job.backtest.benchmark } }
       : {}),
@@ -47,7 +49,7 @@ export function simulationSummary(job: SimulationJob, links: Links = {}): z.infe
     links: {
       status: `/simulate/status/${job._id}`,
       stop: `/jobs/${job._id}/stop`,
-      results: `/results?job_id=${job._id}&start_date=${job.dateRange.start}&end_date=${job.dateRange.end}`,
+      results: `/results?job_id=${job._id}&start_date=${dayOf(job.dateRange.start)}&end_date=${dayOf(job.dateRange.end)}`,
       compare: `/compare?job_id=${job._id}`,
       tearsheet: `/runs/${job._id}/tearsheet`,
       ...(links.webUi ? { temporal_ui: links.webUi } : {}),

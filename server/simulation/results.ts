@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
 import type { DayValue } from '../../storage/ledgerSummaries.js';
 import type { TradingDayDoc } from '../../storage/types.js';
+import { dayOf, endOfDay } from '../../trading/barTime.js';
 import { addDays } from '../../trading/calendar.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ApiError, errorResponses } from '../http/errors.js';
@@ -92,11 +93,13 @@ export function resultRoutes(deps: ResultsDeps) {
     let end = q.end_date;
     if (!end) {
       const lasts = await Promise.all(models.map((m) => deps.tradingDays.lastDate(owner, m)));
-      end = lasts
+      const last = lasts
         .filter((d): d is string => d !== null)
         .sort()
         .at(-1);
-      if (!end) return { start_date: q.start_date ?? null, end_date: null, detail: q.detail, models: [] };
+      if (!last) return { start_date: q.start_date ?? null, end_date: null, detail: q.detail, models: [] };
+      // The day of the last bar, for an hourly run.
+      end = dayOf(last);
     }
     const start = q.start_date ?? addDays(end, -DEFAULT_LOOKBACK_DAYS);
     if (start > end) throw new ApiError('validation_error', `end_date ${end} is before start_date ${start}`);
@@ -109,7 +112,8 @@ export function resultRoutes(deps: ResultsDeps) {
       );
     }
     const values = await Promise.all(
-      models.map(async (m) => [m, ofJob(await deps.tradingDays.values(owner, m, start, end))] as const),
+      // endOfDay: an hourly run's bars (`2025-10-30T15:00`) are of their day.
+      models.map(async (m) => [m, ofJob(await deps.tradingDays.values(owner, m, start, endOfDay(end)))] as const),
     );
     // Whole days (positions, trades, reasoning) over a range are the one search of the ledger left.
     const whole = full
@@ -117,7 +121,7 @@ export function resultRoutes(deps: ResultsDeps) {
           owner,
           models,
           from: start,
-          to: end,
+          to: endOfDay(end),
           full: true,
           ...(q.job_id ? { jobId: q.job_id } : {}),
         })

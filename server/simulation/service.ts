@@ -14,6 +14,7 @@ import type { TradingDayReader } from '../../storage/tradingDays.js';
 import type { ModelLockDoc } from '../../storage/types.js';
 import type { MarketDataSource } from '../../trading/bars.js';
 import { nextTradingDay, todayInNewYork } from '../../trading/calendar.js';
+import type { IntradaySource } from '../../trading/market-data/hourlyFiles.js';
 import {
   DEFAULT_SIMULATION_OPTIONS,
   JOB_KIND,
@@ -42,6 +43,8 @@ export interface SimulationServiceDeps {
   ledgerDays: Pick<TradingDayReader, 'lastDate'>;
   models: ModelRegistry;
   market: MarketDataSource;
+  /** Hourly bars: hourly backtests are planned on their sessions. */
+  hourly?: IntradaySource;
   defaultSymbols: () => Promise<string[]>;
   temporal: Client;
   control: JobControl;
@@ -79,6 +82,7 @@ export class SimulationService {
       ...(body.initial_cash !== undefined ? { initialCash: body.initial_cash } : {}),
       ...(body.replace ? { replace: true } : {}),
       ...(body.costs ? { costs: body.costs } : {}),
+      ...(body.hourly ? { interval: '1h' } : {}),
     });
     return `sha256:${createHash('sha256').update(canonical).digest('hex').slice(0, 32)}`;
   }
@@ -100,7 +104,13 @@ export class SimulationService {
       if (value && value > today)
         throw new ApiError('validation_error', `${name} ${value} is in the future (today is ${today} in New York)`);
     }
-    const latest = await market.latestDate();
+    const hourly = body.hourly ? this.d.hourly : undefined;
+    if (body.hourly && !hourly) {
+      throw new ApiError('validation_error', 'no hourly market data here: the service needs MARKET_HOURLY_FILES', {
+        field: 'interval',
+      });
+    }
+    const latest = hourly ? await hourly.latestDate() : await market.latestDate();
     if (body.end_date && body.end_date > latest) {
       throw new ApiError(
         'validation_error',
@@ -148,8 +158,9 @@ export class SimulationService {
       models,
       start: body.start_date ?? null,
       end,
-      // Replacing: the days the models have are run again, so none counts as done.
-      lastSimulated: body.replace ? {} : lastSimulated,
+      // Replacing: the days the models have are run again, so none counts as done. An hourly run plans its
+      // days whole: bars a retried run already has are found in its book and skipped by the workflow.
+      lastSimulated: body.replace || hourly ? {} : lastSimulated,
       maxTradingDays: this.d.settings.maxSimulationDays,
     });
     if (plan.totalModelDays === 0 && backtest) {
@@ -160,6 +171,18 @@ export class SimulationService {
     if (plan.totalModelDays === 0) {
       const last = Object.values(lastSimulated).filter(Boolean).sort().at(0) ?? null;
       return { kind: 'current', lastSimulationDate: last, nextTradingDay: nextTradingDay(last ?? end), models };
+    }
+
+    if (hourly) {
+      // Each day's sessions, the hourly file's bars 10:00..15:00.
+      const sessions = await hourly.sessions(plan.dates[0]!, plan.dates.at(-1)!);
+      if (sessions.length === 0) {
+        throw new ApiError('validation_error', `no hourly bars in ${plan.dates[0]}..${plan.dates.at(-1)}`, {
+          field: 'start_date',
+        });
+      }
+      plan.dates = sessions;
+      plan.totalModelDays = sessions.length * Object.keys(plan.modelStart).length;
     }
 
     let jobId = `sim-${randomUUID()}`;
@@ -213,6 +236,7 @@ export class SimulationService {
       ...(body.replace ? { replaceFrom: Object.fromEntries(planned.map((m) => [m, firstDateOf(plan, m)!])) } : {}),
       ...(backtest ? { backtest } : {}),
       ...(body.costs ? { costs: body.costs } : {}),
+      ...(hourly ? { interval: '1h' as const } : {}),
     };
     const job = simulationJobRecord({ ...input, seed });
     try {

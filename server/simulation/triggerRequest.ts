@@ -39,6 +39,8 @@ export async function resolveTrigger(body: TriggerSimulationBody, configDir: str
         field: 'replace_existing',
       });
     }
+  } else if (body.interval === '1h') {
+    throw new ApiError('bad_request', 'interval 1h is for backtests: add "mode": "backtest"', { field: 'interval' });
   } else if (body.benchmark !== undefined) {
     throw new ApiError('bad_request', 'benchmark is a backtest setting: ask /results?benchmark= for a paper ledger', {
       field: 'benchmark',
@@ -64,6 +66,7 @@ export async function resolveTrigger(body: TriggerSimulationBody, configDir: str
       ? { benchmark: body.benchmark === 'none' ? null : (body.benchmark ?? BENCHMARK_SYMBOL).toUpperCase() }
       : {}),
     ...(body.costs ? { costs: costsOf(body.costs) } : {}),
+    ...(body.interval === '1h' ? { hourly: true } : {}),
   };
 }
 

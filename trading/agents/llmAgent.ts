@@ -4,6 +4,7 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions/completions.js';
 import { classifyProviderError } from '../../jobs/providerErrors.js';
+import { isBarKey } from '../barTime.js';
 import { describeCosts, hasCosts } from '../costs.js';
 import { LookAheadError } from '../marketView.js';
 import type { AgentContext, AgentRun, ReasoningStep, TokenUsage, TradingAgent } from './types.js';
@@ -60,7 +61,9 @@ export function systemPrompt(ctx: AgentContext): string {
     return `${s}: previous close ${close ?? 'n/a'}, today's open ${open ?? 'not trading'}`;
   });
   return [
-    `You are a stock trading agent. Today is ${ctx.date}. You trade long-only, in whole shares, at today's open price.`,
+    isBarKey(ctx.date)
+      ? `You are a stock trading agent trading hourly bars. The current bar is ${ctx.date} (New York time). You trade long-only, in whole shares, at this bar's open price; get_price takes a bar as YYYY-MM-DDTHH:MM.`
+      : `You are a stock trading agent. Today is ${ctx.date}. You trade long-only, in whole shares, at today's open price.`,
     `Cash: ${pos.cash}. Holdings: ${JSON.stringify(pos.holdings)}.`,
     'Prices:',
     ...lines,
