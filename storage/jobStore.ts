@@ -185,8 +185,16 @@ export class MongoJobStore implements JobStore {
     const filter: Record<string, unknown> = { _id: jobId, kind, status: { $in: sources } };
     if (kind === 'analysis') filter['analysis.runs'] = current;
     const r = await this.c.jobs.updateOne(filter as Filter<JobDoc>, { $set: statusUpdate(to, fields) });
+    if (lifecycle.isTerminal(to)) {
+      if (r.modifiedCount > 0) return true;
+      // The end is this move's (its marker stands), but a racing loser's repair may have written it
+      // first, and then this write matched nothing: the end is still this one, and says so once.
+      await this.repair(jobId, current);
+      const now = await this.get(jobId);
+      return now !== null && runOf(now) === current && now.status === to;
+    }
     // An end decided meanwhile wins over this move, whatever order the writes landed in.
-    if (!lifecycle.isTerminal(to)) await this.repair(jobId, current);
+    await this.repair(jobId, current);
     return r.modifiedCount > 0;
   }
 
