@@ -130,6 +130,13 @@ const adminKey = admin.created ? admin.key : admin.fileExists ? readFileSync(adm
 const schedules = await ensureDefaultSchedules(apiUrl, DEFAULT_SCHEDULES, adminKey).catch((err: Error) => [
   { scheduleId: 'default schedules', outcome: `not created: ${err.message}` },
 ]);
+// Shown on this terminal once, when it is created (never in a log file); it stays in the file, mode 0600.
+const keyLines = admin.created
+  ? `
+  admin API key  ${admin.key}
+                 (shown this once; kept in ${admin.file}, readable by you only)`
+  : `  API key        ${admin.fileExists ? admin.file : '(the first-run key file is gone: an admin creates keys with POST /admin/users/{id}/api-keys)'}`;
+// One write: whoever waits for "tradeflow is running" (a script, the start test) has the key's line with it.
 console.log(`
 tradeflow is running
   API            http://${settings.host}:${settings.port}   (try: curl ${auth} -X POST localhost:${settings.port}/simulate/trigger)
@@ -140,17 +147,8 @@ tradeflow is running
   data and logs  ${settings.dataDir}
   schedules      ${schedules.map((s) => `${s.scheduleId} (${s.outcome === 'exists' ? 'exists, left as is' : s.outcome === 'created' ? 'created, paused' : s.outcome})`).join('\n                 ')}
                  resume one: curl ${auth} -X POST ${apiUrl}/schedules/<id>/resume
-Ctrl-C stops everything; jobs survive a restart.`);
-// Shown on this terminal once, when it is created (never in a log file); it stays in the file, mode 0600.
-if (admin.created) {
-  console.log(`
-  admin API key  ${admin.key}
-                 (shown this once; kept in ${admin.file}, readable by you only)`);
-} else {
-  console.log(
-    `  API key        ${admin.fileExists ? admin.file : '(the first-run key file is gone: an admin creates keys with POST /admin/users/{id}/api-keys)'}`,
-  );
-}
+Ctrl-C stops everything; jobs survive a restart.
+${keyLines}`);
 if (!settings.auth.enabled) {
   console.log(
     '\n  !!! AUTHENTICATION IS OFF (TRADEFLOW_AUTH=off): anything on this machine can use the API as the admin',
