@@ -335,6 +335,7 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
       'initial_cash',
       'benchmark',
       'costs',
+      'interval',
       'callback_url',
     ]);
     expect(body.additionalProperties).toBe(false);
