@@ -296,6 +296,12 @@ export class AnalysisService {
       10_000,
       undefined,
     );
+    // A retry fired together with this one may have started its run, and that run may even have ended
+    // while this one waited on it (the handle follows the latest run): then this retry is too late.
+    const now = await this.d.jobs.get(job._id);
+    if (now?.kind !== 'analysis' || now.analysis.runs !== job.analysis.runs) {
+      throw new ApiError('conflict', `job ${job._id} is being retried already`, { status: now?.status ?? job.status });
+    }
     const run = job.analysis.runs + 1;
     const spec = analysisSpecOf(job.analysis);
     const input: AnalysisInput = {
