@@ -23,6 +23,7 @@ import { validationHook } from './http/validation.js';
 import { withMiddlewareResponses } from './openApiDocument.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
+import { healthDetailsRoutes } from './routes/healthDetails.js';
 import { jobStreamRoutes } from './routes/jobStream.js';
 import { jobRoutes } from './routes/jobs.js';
 import { meRoutes } from './routes/me.js';
@@ -115,6 +116,7 @@ export function createApp(deps: AppDeps) {
   app.route('/compare', compareRoutes(deps));
   app.route('/runs', tearSheetRoutes(deps));
   app.route('/admin', adminRoutes(deps));
+  app.route('/', healthDetailsRoutes(deps));
   app.route('/me', meRoutes(deps));
   app.route('/auth', authRoutes(deps));
   app.route('/schedules', scheduleRoutes(deps));

@@ -20,6 +20,7 @@ import type { SignIn } from './auth/signIn.js';
 import type { JobEventHub } from './eventHub.js';
 import type { ResponseCache } from './http/responseCache.js';
 import type { JobControl } from './jobControl.js';
+import type { HealthFacts } from './routes/healthDetails.js';
 import type { ScheduleService } from './schedules/service.js';
 import type { LiveProgressCache } from './simulation/liveProgress.js';
 import type { SimulationService } from './simulation/service.js';
@@ -67,6 +68,8 @@ export interface AppDeps {
   /** Sign-in with Google and GitHub (the ones configured). */
   oauth: OAuthSignIn;
   auth: AuthSettings;
+  /** What /health/details reads of the settings (task queues, sandbox, which optional keys are set). */
+  healthFacts: HealthFacts;
   /** Temporal Schedules (`/schedules`); absent in apps built without Temporal. */
   schedules?: ScheduleService;
   logger: Logger;

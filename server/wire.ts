@@ -31,6 +31,7 @@ import { DATABASE_CALL_MS, DATABASE_SCAN_MS, TEMPORAL_CALL_MS, withCallDeadlines
 import { JobEventHub, type JobEventHubOptions } from './eventHub.js';
 import { ResponseCache } from './http/responseCache.js';
 import { JobControl } from './jobControl.js';
+import type { HealthFacts } from './routes/healthDetails.js';
 import { actionCheck, ScheduleService } from './schedules/service.js';
 import { LiveProgressCache } from './simulation/liveProgress.js';
 import { SimulationService } from './simulation/service.js';
@@ -121,7 +122,27 @@ export function createAppDeps(p: AppParts): AppDeps {
     ...(p.analysisOptions ? { analysisOptions: p.analysisOptions } : {}),
   });
   const clock = p.now ? { now: p.now } : {};
+  const llmKeys = p.models.list().flatMap((m) => (m.kind === 'llm' && m.apiKeyEnv ? [m.apiKeyEnv] : []));
+  const healthFacts: HealthFacts = {
+    taskQueues: settings.taskQueues,
+    sandbox: {
+      mode: settings.sandbox.mode,
+      ...(settings.sandbox.dockerHost ? { dockerHost: settings.sandbox.dockerHost } : {}),
+      ...(settings.sandbox.image ? { image: settings.sandbox.image } : {}),
+    },
+    // Whether each is set, never what it is.
+    optionalKeys: {
+      ...Object.fromEntries(llmKeys.map((k) => [k, Boolean(process.env[k])])),
+      TRADEFLOW_SMTP_URL: settings.auth.smtpUrl !== undefined,
+      TRADEFLOW_GOOGLE_CLIENT_SECRET: settings.auth.google !== undefined,
+      TRADEFLOW_GITHUB_CLIENT_SECRET: settings.auth.github !== undefined,
+      TRADEFLOW_WEBHOOK_SECRET: settings.webhooks.secret !== undefined,
+      TEMPORAL_API_KEY: settings.temporal.apiKey !== undefined,
+      MARKET_HOURLY_FILES: settings.hourlyFiles.length > 0,
+    },
+  };
   return {
+    healthFacts,
     pingDatabase: p.pingDatabase,
     storeHealth: new StoreHealth(p.probeWrite, logger),
     analyses,
