@@ -27,6 +27,7 @@ import { healthDetailsRoutes } from './routes/healthDetails.js';
 import { jobStreamRoutes } from './routes/jobStream.js';
 import { jobRoutes } from './routes/jobs.js';
 import { meRoutes } from './routes/me.js';
+import { priceRoutes } from './routes/prices.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { systemRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -117,6 +118,7 @@ export function createApp(deps: AppDeps) {
   app.route('/runs', tearSheetRoutes(deps));
   app.route('/admin', adminRoutes(deps));
   app.route('/', healthDetailsRoutes(deps));
+  app.route('/api/prices', priceRoutes(deps));
   app.route('/me', meRoutes(deps));
   app.route('/auth', authRoutes(deps));
   app.route('/schedules', scheduleRoutes(deps));

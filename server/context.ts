@@ -40,6 +40,8 @@ export interface AppDeps {
   market: MarketDataSource;
   /** Hourly bars for hourly backtests, when configured. */
   hourly?: IntradaySource;
+  /** The symbols a closed source (files, synthetic) holds; absent for sources that fetch any (yahoo). */
+  knownSymbols?: () => Promise<string[]>;
   simulations: SimulationService;
   analyses: AnalysisService;
   control: JobControl;

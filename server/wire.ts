@@ -165,6 +165,7 @@ export function createAppDeps(p: AppParts): AppDeps {
     models: p.models,
     market: p.market,
     ...(p.hourly ? { hourly: p.hourly } : {}),
+    ...(p.closedUniverse ? { knownSymbols: () => p.market.defaultSymbols() } : {}),
     simulations,
     temporal,
     temporalAddress: p.temporalAddress,

@@ -39,6 +39,8 @@ const FIXED: Record<string, string> = {
   // Not configured in the unit app (a 404 that says so); signed in through in test/oauth.e2e.test.ts.
   provider: 'google',
   sessionId: '0123456789abcdef',
+  // Market data belongs to no one.
+  symbol: 'AAPL',
 };
 
 export function fill(path: string, ids: OwnedIds): string {
