@@ -50,6 +50,8 @@ export interface SimulationJob extends JobBase<'simulation', SimulationStatus>, 
   totalModelDays: number;
   /** Counts written when the job ends; live counts come from model_days. */
   summary?: ModelDayCounts;
+  /** The market data source it was planned on; absent in jobs from before it was kept. */
+  marketSource?: string;
 }
 
 /** Why an analysis job failed, for clients that branch on it (TradingAgents' `error_type`). */
@@ -125,6 +127,8 @@ export interface SimulationJobSeed {
   /** ISO time the API accepted the job. */
   createdAt: string;
   callbackUrl?: string;
+  /** The market data source the job was planned on (`synthetic-42`, `files`, `yahoo`). */
+  marketSource?: string;
 }
 
 export function simulationJobRecord(
@@ -157,6 +161,7 @@ export function simulationJobRecord(
     createdAt,
     updatedAt: createdAt,
     ...(input.seed.callbackUrl ? { callbackUrl: input.seed.callbackUrl } : {}),
+    ...(input.seed.marketSource ? { marketSource: input.seed.marketSource } : {}),
     ...(input.backtest ? { backtest: input.backtest } : {}),
     ...(input.costs ? { costs: input.costs } : {}),
     ...(input.interval ? { interval: input.interval } : {}),

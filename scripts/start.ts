@@ -143,7 +143,7 @@ tradeflow is running
   Temporal       ${stack.temporalAddress}   namespace ${settings.temporal.namespace}
   Temporal UI    ${stack.temporalUiUrl ?? '(external Temporal: use its own UI)'}
   MongoDB        ${stack.mongoUri}
-  market data    ${settings.marketData.source}
+  market data    ${settings.marketData.source === 'synthetic' ? 'synthetic: a seeded random walk, not the market (MARKET_DATA_SOURCE=files or yahoo for real prices)' : settings.marketData.source}
   data and logs  ${settings.dataDir}
   schedules      ${schedules.map((s) => `${s.scheduleId} (${s.outcome === 'exists' ? 'exists, left as is' : s.outcome === 'created' ? 'created, paused' : s.outcome})`).join('\n                 ')}
                  resume one: curl ${auth} -X POST ${apiUrl}/schedules/<id>/resume

@@ -10,6 +10,12 @@ const isoDate = z.string().openapi({ format: 'date', example: '2025-03-03' });
 const SimulationStatus = z.enum(SIMULATION_LIFECYCLE.statuses);
 const AnalysisStatus = z.enum(ANALYSIS_LIFECYCLE.statuses);
 
+export const MarketDataView = z.object({
+  source: z.string(),
+  synthetic: z.boolean().openapi({ description: 'true: a seeded random walk, not the market' }),
+  note: z.string().optional(),
+});
+
 const TradingCostsView = z.object({
   commission_per_share: z.number(),
   commission_per_order: z.number(),
@@ -30,6 +36,9 @@ export const SimulationJobSummary = z
       .tuple([isoDate, isoDate])
       .openapi({ description: 'the first and last trading day, as AI-Trader gives it: `[start, end]`' }),
     total_model_days: z.number().int(),
+    market_data: MarketDataView.nullable().openapi({
+      description: 'the prices the job was planned on; null for jobs from before it was kept',
+    }),
     mode: z.enum(['paper', 'backtest']).openapi({
       description: '`paper`: the models’ continuing ledgers; `backtest`: a fresh portfolio of this run’s own',
     }),
@@ -437,16 +446,22 @@ export const PeriodMetrics = z
   })
   .openapi('PeriodMetrics');
 
+const ResultsMarketData = MarketDataView.openapi({
+  description: 'the prices this service reads now (each day’s job says what it was planned on, `/jobs/{job_id}`)',
+});
+
 export const ResultsBody = z.union([
   z.object({
     date: isoDate,
     detail: z.enum(['minimal', 'full']),
+    market_data: ResultsMarketData,
     results: z.array(z.union([TradingDayFull, TradingDayMinimal])),
   }),
   z.object({
     start_date: isoDate.nullable(),
     end_date: isoDate.nullable(),
     detail: z.enum(['minimal', 'full']),
+    market_data: ResultsMarketData,
     models: z.array(
       z.object({
         model: z.string(),

@@ -61,7 +61,11 @@ describe('backtests: runs on a fresh portfolio of their own, with trading costs'
     expect(free.status).toBe(202);
     expect(costly.status).toBe(202);
     expect(costly.body.job_id).not.toBe(free.body.job_id);
-    expect(free.body).toMatchObject({ mode: 'backtest', backtest: { initial_cash: 50_000, benchmark: 'QQQ' } });
+    expect(free.body).toMatchObject({
+      mode: 'backtest',
+      backtest: { initial_cash: 50_000, benchmark: 'QQQ' },
+      market_data: { source: 'files', synthetic: false },
+    });
     expect(costly.body.costs).toEqual({ ...COSTS, commission_per_order: 0, slippage_range_fraction: 0 });
     expect((await h.waitForJob(free.body.job_id)).status).toBe('completed');
     expect((await h.waitForJob(costly.body.job_id)).status).toBe('completed');
@@ -69,6 +73,7 @@ describe('backtests: runs on a fresh portfolio of their own, with trading costs'
     // The paper ledger never saw either run.
     const paper = await h.api('/results?start_date=2025-03-03&end_date=2025-03-07&model=buy-and-hold');
     expect(paper.body.models).toEqual([]);
+    expect(paper.body.market_data).toEqual({ source: 'files', synthetic: false });
 
     const read = async (jobId: string) =>
       (await h.api(`/results?job_id=${jobId}&start_date=2025-03-03&end_date=2025-03-07&detail=full`)).body.models[0];

@@ -105,7 +105,13 @@ describe('npm start', () => {
       body: JSON.stringify({ start_date: '2026-03-02', end_date: '2026-03-06' }),
     });
     expect(res.status).toBe(202);
-    const { job_id } = (await res.json()) as { job_id: string };
+    const { job_id, market_data } = (await res.json()) as {
+      job_id: string;
+      market_data: { source: string; synthetic: boolean; note?: string };
+    };
+    // The embedded default is the synthetic walk, and everything made from it says so.
+    expect(market_data).toMatchObject({ synthetic: true, note: expect.stringMatching(/not the market/) });
+    expect(first.output()).toMatch(/market data +synthetic: a seeded random walk, not the market/);
     let status = '';
     for (let i = 0; i < 300 && status !== 'completed'; i++) {
       status = ((await (await authed(`${api}/simulate/status/${job_id}`)).json()) as { status: string }).status;

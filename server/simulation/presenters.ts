@@ -10,6 +10,16 @@ import type { SimulationJobStatus, SimulationJobSummary, TradingDayFull, Trading
 const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
 const seconds = (ms: number | undefined) => (ms === undefined ? null : Math.round(ms) / 1000);
 
+/** Which prices a job or an answer was made from, and whether they are the synthetic walk. */
+export function marketDataView(source: string) {
+  const synthetic = source.startsWith('synthetic');
+  return {
+    source,
+    synthetic,
+    ...(synthetic ? { note: 'synthetic prices (a seeded random walk), not the market' } : {}),
+  };
+}
+
 export function costsView(c: TradingCosts) {
   return {
     commission_per_share: c.commissionPerShare,
@@ -36,6 +46,7 @@ export function simulationSummary(job: SimulationJob, links: Links = {}): z.infe
     date_range: [job.dateRange.start, job.dateRange.end],
     total_model_days: job.totalModelDays,
     mode: modeOf(job),
+    market_data: job.marketSource ? marketDataView(job.marketSource) : null,
     interval: job.interval ?? '1d',
     ...(job.backtest
       ? { backtest: { initial_cash: job.backtest.initialCash, benchmark: job.backtest.benchmark } }

@@ -9,7 +9,7 @@ import { validationHook } from '../http/validation.js';
 import { ResultsBody } from '../responses.js';
 import { ResultsQuery } from '../schemas.js';
 import { periodMetrics } from './metrics.js';
-import { tradingDayFull, tradingDayMinimal } from './presenters.js';
+import { marketDataView, tradingDayFull, tradingDayMinimal } from './presenters.js';
 import { runLedger, type Viewer } from './runLedger.js';
 
 const DEFAULT_LOOKBACK_DAYS = 30;
@@ -69,6 +69,7 @@ export function resultRoutes(deps: ResultsDeps) {
     // A job's days are in its owner's ledger, a backtest's in its own book: asking by its id reads them there.
     const run = await runLedger(deps.jobs, viewer, q.job_id);
     const owner = run.ledgerOwner;
+    const market_data = marketDataView(deps.market.name);
     if (q.date && (q.start_date || q.end_date)) {
       throw new ApiError('bad_request', 'use either date or start_date/end_date, not both');
     }
@@ -87,7 +88,7 @@ export function resultRoutes(deps: ResultsDeps) {
           (d): d is TradingDayDoc => d !== null,
         ),
       );
-      return { date, detail: q.detail, results: days.map(full ? tradingDayFull : tradingDayMinimal) };
+      return { date, detail: q.detail, market_data, results: days.map(full ? tradingDayFull : tradingDayMinimal) };
     }
 
     let end = q.end_date;
@@ -97,7 +98,7 @@ export function resultRoutes(deps: ResultsDeps) {
         .filter((d): d is string => d !== null)
         .sort()
         .at(-1);
-      if (!last) return { start_date: q.start_date ?? null, end_date: null, detail: q.detail, models: [] };
+      if (!last) return { start_date: q.start_date ?? null, end_date: null, detail: q.detail, market_data, models: [] };
       // The day of the last bar, for an hourly run.
       end = dayOf(last);
     }
@@ -155,6 +156,7 @@ export function resultRoutes(deps: ResultsDeps) {
       start_date: start,
       end_date: end,
       detail: q.detail,
+      market_data,
       models: values
         .filter(([, vs]) => vs.length > 0)
         .map(([model, vs]) => ({

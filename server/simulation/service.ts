@@ -218,6 +218,7 @@ export class SimulationService {
       request,
       createdAt: new Date().toISOString(),
       ...(request.callback_url ? { callbackUrl: request.callback_url } : {}),
+      marketSource: hourly ? hourly.name : market.name,
     };
     const input: SimulationInput = {
       jobId,

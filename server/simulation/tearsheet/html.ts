@@ -43,6 +43,7 @@ export function tearSheetHtml(sheet: TearSheet, charts: readonly Chart[]): strin
     ['initial cash', run.initial_cash === null ? 'each model’s own' : `$${run.initial_cash}`],
     ['benchmark', run.benchmark ?? 'none'],
     ['trading costs', run.costs],
+    ['market data', run.market_data],
   ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(sheet.title)}</title>

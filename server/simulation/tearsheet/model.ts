@@ -26,6 +26,8 @@ export interface TearSheet {
     initial_cash: number | null;
     benchmark: string | null;
     costs: string;
+    /** The prices the run was planned on, and whether they are the synthetic walk. */
+    market_data: string;
   };
   comparison: ReturnType<typeof comparison>;
   series: Array<{ name: string; kind: 'model' | 'benchmark' | 'equal_weight'; points: SeriesPoint[] }>;
@@ -112,6 +114,11 @@ export function tearSheet(
       initial_cash: job.backtest?.initialCash ?? null,
       benchmark: compared.benchmark,
       costs: costsText(job),
+      market_data: !job.marketSource
+        ? 'not recorded'
+        : job.marketSource.startsWith('synthetic')
+          ? `${job.marketSource}: SYNTHETIC prices (a seeded random walk), not the market`
+          : job.marketSource,
     },
     comparison: compared,
     series: all.map(({ name, kind, days }) => ({ name, kind, points: indexSeries(days) })),

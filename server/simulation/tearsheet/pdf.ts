@@ -36,7 +36,7 @@ export async function tearSheetPdf(sheet: TearSheet, charts: readonly Chart[], c
       text: [
         `${run.mode} · ${run.status} · ${run.start_date ?? '–'} .. ${run.end_date ?? '–'} · models ${run.models.join(', ')}`,
         ` · ${run.symbols} symbols · initial cash ${run.initial_cash === null ? 'each model’s own' : `$${run.initial_cash}`}`,
-        ` · benchmark ${run.benchmark ?? 'none'} · trading costs: ${run.costs}`,
+        ` · benchmark ${run.benchmark ?? 'none'} · trading costs: ${run.costs} · market data: ${run.market_data}`,
       ].join(''),
       fontSize: 8,
       color: '#555555',
