@@ -6,6 +6,7 @@ import { AlphaVantageFileSource } from '../trading/market-data/alphaVantageFiles
 import { HourlyFileSource, type IntradaySource } from '../trading/market-data/hourlyFiles.js';
 import { SyntheticSource } from '../trading/market-data/synthetic.js';
 import { YahooSource } from '../trading/market-data/yahoo.js';
+import { NewsFileSource, type NewsSource } from '../trading/news.js';
 import type { Settings } from './settings.js';
 
 export function createMarketSource(settings: Settings['marketData']): MarketDataSource {
@@ -22,6 +23,11 @@ export function createMarketSource(settings: Settings['marketData']): MarketData
 /** Hourly bars for hourly backtests, when files are configured. */
 export function createHourlySource(settings: Pick<Settings, 'hourlyFiles'>): IntradaySource | undefined {
   return settings.hourlyFiles.length ? new HourlyFileSource(settings.hourlyFiles) : undefined;
+}
+
+/** The news agents may read, when files are configured. */
+export function createNewsSource(settings: Pick<Settings, 'newsFiles'>): NewsSource | undefined {
+  return settings.newsFiles.length ? new NewsFileSource(settings.newsFiles) : undefined;
 }
 
 /** The symbols a job trades when its request names none. */

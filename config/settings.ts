@@ -24,6 +24,7 @@ const Env = z.object({
   MARKET_DATA_SOURCE: z.enum(['synthetic', 'files', 'yahoo']).optional(),
   MARKET_DATA_FILES: z.string().optional(),
   MARKET_HOURLY_FILES: z.string().optional(),
+  NEWS_FILES: z.string().optional(),
   MARKET_DATA_SEED: z.coerce.number().int().default(42),
   MARKET_SYMBOLS: z.string().optional(),
   MAX_SIMULATION_DAYS: z.coerce.number().int().min(1).max(5000).default(260),
@@ -108,6 +109,8 @@ export interface Settings {
     | { source: 'yahoo'; symbols: string[] };
   /** AI-Trader hourly JSONL files for hourly backtests (`interval: "1h"`); none: hourly runs are refused. */
   hourlyFiles: string[];
+  /** News JSONL files the agents may read, point in time (trading/news.ts); none: no news tool. */
+  newsFiles: string[];
   maxSimulationDays: number;
   simulationConcurrency: number;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
@@ -266,6 +269,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     modelsPath: resolve(e.TRADEFLOW_MODELS),
     marketData,
     hourlyFiles: (list(e.MARKET_HOURLY_FILES) ?? []).map((f) => resolve(f)),
+    newsFiles: (list(e.NEWS_FILES) ?? []).map((f) => resolve(f)),
     maxSimulationDays: e.MAX_SIMULATION_DAYS,
     simulationConcurrency: e.SIMULATION_CONCURRENCY,
     logLevel: e.LOG_LEVEL,

@@ -139,7 +139,9 @@ export function createAppDeps(p: AppParts): AppDeps {
       TRADEFLOW_WEBHOOK_SECRET: settings.webhooks.secret !== undefined,
       TEMPORAL_API_KEY: settings.temporal.apiKey !== undefined,
       MARKET_HOURLY_FILES: settings.hourlyFiles.length > 0,
+      NEWS_FILES: settings.newsFiles.length > 0,
     },
+    newsFiles: settings.newsFiles.length,
   };
   return {
     healthFacts,

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { WebhookSettings } from '../activities/webhooks/index.js';
 import { createLogger } from '../config/logger.js';
 import { parseModelsConfig } from '../config/models.js';
-import { createHourlySource, createMarketSource } from '../config/services.js';
+import { createHourlySource, createMarketSource, createNewsSource } from '../config/services.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { webhookSecret } from '../config/webhookSecret.js';
 import { ANALYSIS_LIFECYCLE, SIMULATION_LIFECYCLE } from '../jobs/lifecycle.js';
@@ -128,6 +128,7 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
   const models = parseModelsConfig(o.models);
   const market = createMarketSource(settings.marketData);
   const hourly = createHourlySource(settings);
+  const news = createNewsSource(settings);
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
   const { app, deps } = wireApp({
     settings,
@@ -158,6 +159,7 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
         db,
         bars: new BarCache(db.collections, o.marketLatencyMs ? withLatency(market, o.marketLatencyMs) : market),
         ...(hourly ? { hourly } : {}),
+        ...(news ? { news } : {}),
         models,
         agents: createAgentFactory(env),
         logger,

@@ -21,12 +21,14 @@ import { TradingDays } from '../storage/tradingDays.js';
 import { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { AgentFactory } from '../trading/agents/factory.js';
 import type { IntradaySource } from '../trading/market-data/hourlyFiles.js';
+import type { NewsSource } from '../trading/news.js';
 import { DEFAULT_WEBHOOK_RETRY } from '../workflows/webhookContract.js';
 
 export function buildActivities(deps: {
   db: Database;
   bars: BarCache;
   hourly?: IntradaySource;
+  news?: NewsSource;
   models: ModelRegistry;
   agents: AgentFactory;
   logger: Logger;
@@ -59,6 +61,7 @@ export function buildActivities(deps: {
     events,
     bars: deps.bars,
     ...(deps.hourly ? { hourly: deps.hourly } : {}),
+    ...(deps.news ? { news: deps.news } : {}),
     models: deps.models,
     agents: deps.agents,
     logger: deps.logger,

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { Client } from '@temporalio/client';
 import { createLogger } from '../config/logger.js';
 import { loadModelsConfig } from '../config/models.js';
-import { connectTemporalWorker, createHourlySource, createMarketSource } from '../config/services.js';
+import { connectTemporalWorker, createHourlySource, createMarketSource, createNewsSource } from '../config/services.js';
 import { loadSettings } from '../config/settings.js';
 import { webhookSecret } from '../config/webhookSecret.js';
 import { ANALYSIS_LIFECYCLE } from '../jobs/lifecycle.js';
@@ -28,6 +28,7 @@ installQuietRuntime();
 const db = await connectDatabase(settings.mongo.uri, settings.mongo.db);
 const source = createMarketSource(settings.marketData);
 const hourly = createHourlySource(settings);
+const news = createNewsSource(settings);
 const { runner } = await sandboxRunnerFor(settings.sandbox, logger, settings.taskQueues.analysis);
 // Sandboxes of jobs that already ended were left by a worker that died: remove them. A job still
 // running keeps its sandbox until its retried activity replaces it.
@@ -42,6 +43,7 @@ const activities = buildActivities({
   db,
   bars: new BarCache(db.collections, source),
   ...(hourly ? { hourly } : {}),
+  ...(news ? { news } : {}),
   models: await loadModelsConfig(settings.modelsPath),
   agents: createAgentFactory(),
   logger,

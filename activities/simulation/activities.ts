@@ -25,6 +25,7 @@ import type { TradingCosts } from '../../trading/costs.js';
 import type { IntradaySource } from '../../trading/market-data/hourlyFiles.js';
 import { MarketView } from '../../trading/marketView.js';
 import { toUnits } from '../../trading/money.js';
+import { decisionTimeOf, type NewsSource, newsVisibleAt } from '../../trading/news.js';
 import { Portfolio } from '../../trading/portfolio.js';
 import { TradingDesk } from '../../trading/tradingDesk.js';
 import type { ModelDayRef, SimulationOutcome } from '../../workflows/definitions.js';
@@ -65,6 +66,8 @@ export interface SimulationDeps {
   bars: BarCache;
   /** Hourly bars, for hourly runs (`interval: '1h'`); absent: none can be run here. */
   hourly?: IntradaySource;
+  /** News the agents may read, point in time; absent: they have no news tool. */
+  news?: NewsSource;
   models: ModelRegistry;
   agents: AgentFactory;
   logger: Logger;
@@ -278,6 +281,8 @@ export function createSimulationActivities(deps: SimulationDeps) {
         symbols,
         view,
         desk,
+        // Only what was published before the decision: the day's open, or the bar's start.
+        ...(deps.news ? { news: (symbol: string) => newsVisibleAt(deps.news!, [symbol], decisionTimeOf(date)) } : {}),
         signal: ctx.cancellationSignal,
         heartbeat: (d) => ctx.heartbeat(d ?? { model, date }),
       });

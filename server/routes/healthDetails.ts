@@ -22,6 +22,8 @@ const TASK_QUEUE_TYPE_ACTIVITY = 2;
 export interface HealthFacts {
   taskQueues: { orchestrator: string; simulation: string; analysis: string };
   sandbox: { mode: 'process' | 'docker'; dockerHost?: string; image?: string };
+  /** News files the agents read (0: none). */
+  newsFiles: number;
   /** Optional settings by name: whether each is set (never its value). */
   optionalKeys: Record<string, boolean>;
 }
@@ -180,7 +182,9 @@ export function healthDetailsRoutes(deps: AppDeps) {
       sandbox,
       market_data: market,
       disk,
-      news: { state: 'not_configured', required: false, latency_ms: null },
+      news: facts.newsFiles
+        ? { state: 'ok', required: false, latency_ms: null, detail: { source: 'news-files', files: facts.newsFiles } }
+        : { state: 'not_configured', required: false, latency_ms: null },
       websocket_hubs: { state: 'not_configured', required: false, latency_ms: null },
     };
     const all = Object.values(components);

@@ -1,8 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAi } from '../../test/fakeOpenAi.js';
 import type { Bar } from '../bars.js';
 import { MarketView } from '../marketView.js';
 import { toUnits } from '../money.js';
+import { decisionTimeOf, NewsFileSource, newsVisibleAt } from '../news.js';
 import { Portfolio } from '../portfolio.js';
 import { TradingDesk } from '../tradingDesk.js';
 import { FINISH_SIGNAL, LlmAgent } from './llmAgent.js';
@@ -62,6 +66,38 @@ describe('LlmAgent over an OpenAI-compatible API', () => {
     const toolMessages = llm.requests[1]!.messages.filter((m) => m.role === 'tool');
     expect(JSON.parse(toolMessages[0]!.content!)).toMatchObject({ date: '2025-03-04', close: 102.25 });
     expect(llm.requests[0]!.messages[0]!.content).toContain('Today is 2025-03-05');
+  });
+
+  it('reads news through get_news, only what was published before its decision', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llm-news-'));
+    const file = join(dir, 'news.jsonl');
+    writeFileSync(
+      file,
+      [
+        { id: '1', title: 'AAPL beats estimates', published_at: '2025-03-04T21:05:00Z', symbols: ['AAPL'] },
+        { id: '2', title: 'AAPL falls after the open', published_at: '2025-03-05T15:00:00Z', symbols: ['AAPL'] },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n'),
+    );
+    const llm = await startFakeOpenAi(toolsThenFinish([{ name: 'get_news', arguments: { symbol: 'AAPL' } }]));
+    close = llm.close;
+    const source = new NewsFileSource([file]);
+    const ctx = { ...context(), news: (s: string) => newsVisibleAt(source, [s], decisionTimeOf('2025-03-05')) };
+    await agentFor(llm.baseUrl).run(ctx);
+    expect(llm.requests[0]!.tools?.map((t) => (t as { function: { name: string } }).function.name)).toContain(
+      'get_news',
+    );
+    const [answer] = llm.requests[1]!.messages.filter((m) => m.role === 'tool').map((m) => JSON.parse(m.content!));
+    expect(answer).toEqual([{ title: 'AAPL beats estimates', published_at: '2025-03-04T21:05:00.000Z' }]);
+    expect(JSON.stringify(llm.requests)).not.toContain('falls after the open');
+    // Without a news source the tool is not offered.
+    const plain = await startFakeOpenAi(toolsThenFinish([]));
+    await agentFor(plain.baseUrl).run(context());
+    expect(plain.requests[0]!.tools?.map((t) => (t as { function: { name: string } }).function.name)).not.toContain(
+      'get_news',
+    );
+    await plain.close();
   });
 
   it("never shows the model today's close or any later day, whatever it asks", async () => {

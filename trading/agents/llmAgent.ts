@@ -90,7 +90,16 @@ export function classifyLlmError(err: unknown, model: string): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-function runTool(ctx: AgentContext, name: string, rawArgs: string): string {
+const newsTool: ChatCompletionFunctionTool = {
+  type: 'function',
+  function: {
+    name: 'get_news',
+    description: 'News about a symbol published before now (the open, or this bar), newest first.',
+    parameters: { type: 'object', properties: { symbol: { type: 'string' } }, required: ['symbol'] },
+  },
+};
+
+async function runTool(ctx: AgentContext, name: string, rawArgs: string): Promise<string> {
   let args: Record<string, unknown>;
   try {
     args = JSON.parse(rawArgs || '{}') as Record<string, unknown>;
@@ -107,6 +116,13 @@ function runTool(ctx: AgentContext, name: string, rawArgs: string): string {
       const message = err instanceof LookAheadError || err instanceof RangeError ? err.message : String(err);
       return JSON.stringify({ error: message });
     }
+  }
+  if (name === 'get_news' && ctx.news) {
+    ctx.desk.count('get_news');
+    const items = await ctx.news(symbol);
+    return JSON.stringify(
+      items.map((n) => ({ title: n.title, published_at: n.publishedAt, source: n.source, summary: n.summary })),
+    );
   }
   if (name === 'buy' || name === 'sell') {
     const quantity = Number(args.quantity ?? args.amount);
@@ -149,7 +165,7 @@ export class LlmAgent implements TradingAgent {
           {
             model: this.config.model,
             messages,
-            tools,
+            tools: ctx.news ? [...tools, newsTool] : tools,
             ...(this.config.temperature === undefined ? {} : { temperature: this.config.temperature }),
           },
           { signal: ctx.signal },
@@ -170,7 +186,7 @@ export class LlmAgent implements TradingAgent {
       });
       messages.push({ role: 'assistant', content, ...(calls.length ? { tool_calls: calls } : {}) });
       for (const call of calls) {
-        const result = runTool(ctx, call.function.name, call.function.arguments);
+        const result = await runTool(ctx, call.function.name, call.function.arguments);
         steps.push({
           step,
           role: 'tool',

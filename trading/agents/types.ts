@@ -1,5 +1,6 @@
 import type { IsoDate } from '../calendar.js';
 import type { MarketView } from '../marketView.js';
+import type { NewsItem } from '../news.js';
 import type { TradingDesk } from '../tradingDesk.js';
 
 export interface ReasoningStep {
@@ -24,6 +25,11 @@ export interface AgentContext {
   symbols: readonly string[];
   view: MarketView;
   desk: TradingDesk;
+  /**
+   * News about a symbol published before this decision (trading/news.ts: newsVisibleAt), when a news
+   * source is configured: an item dated after the decision is never among them.
+   */
+  news?: (symbol: string) => Promise<NewsItem[]>;
   /** Aborted when the job is stopped or the activity is cancelled. */
   signal: AbortSignal;
   /** Tells Temporal the agent is alive; long agents call it between steps. */
