@@ -130,6 +130,7 @@ const adminKey = admin.created ? admin.key : admin.fileExists ? readFileSync(adm
 const schedules = await ensureDefaultSchedules(apiUrl, DEFAULT_SCHEDULES, adminKey).catch((err: Error) => [
   { scheduleId: 'default schedules', outcome: `not created: ${err.message}` },
 ]);
+const workersReady = adminKey ? await waitForWorkers(apiUrl, adminKey) : 'unknown';
 // Shown on this terminal once, when it is created (never in a log file); it stays in the file, mode 0600.
 const keyLines = admin.created
   ? `
@@ -147,10 +148,30 @@ tradeflow is running
   data and logs  ${settings.dataDir}
   schedules      ${schedules.map((s) => `${s.scheduleId} (${s.outcome === 'exists' ? 'exists, left as is' : s.outcome === 'created' ? 'created, paused' : s.outcome})`).join('\n                 ')}
                  resume one: curl ${auth} -X POST ${apiUrl}/schedules/<id>/resume
-Ctrl-C stops everything; jobs survive a restart.
+Ctrl-C stops everything; jobs survive a restart.${workersReady === 'late' ? '\n  (the worker has not polled yet: jobs wait for it; GET /health/details says when it does)' : ''}
 ${keyLines}`);
 if (!settings.auth.enabled) {
   console.log(
     '\n  !!! AUTHENTICATION IS OFF (TRADEFLOW_AUTH=off): anything on this machine can use the API as the admin',
   );
+}
+
+/**
+ * Waits for the worker's first poll of the orchestrator and simulation queues, as /health/details sees
+ * it, so "running" means jobs run; after two minutes the banner goes out anyway and says so.
+ */
+async function waitForWorkers(api: string, key: string): Promise<'ready' | 'late'> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const res = await fetch(`${api}/health/details`, { headers: { authorization: `Bearer ${key}` } });
+      const body = (await res.json()) as { components?: Record<string, { state: string }> };
+      const c = body.components ?? {};
+      if (c.workers_orchestrator?.state === 'ok' && c.workers_simulation?.state === 'ok') return 'ready';
+    } catch {
+      // The API answers a moment later.
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return 'late';
 }
