@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { DayValue } from '../../storage/ledgerSummaries.js';
 import { DAILY_H1 } from '../../test/paths.js';
+import { welford } from '../../test/support/welford.js';
 import { parseAlphaVantageJsonl } from '../../trading/market-data/alphaVantageFiles.js';
 import { buyAndHoldDays, commonDates, comparison, equalWeightDays } from './comparison.js';
 
@@ -40,16 +41,8 @@ function holding(symbol: string): DayValue[] {
 
 /** Sharpe by Welford's running variance (not the module's two-pass sums). */
 function welfordSharpe(r: number[]): number {
-  let n = 0;
-  let mean = 0;
-  let m2 = 0;
-  for (const x of r) {
-    n += 1;
-    const d = x - mean;
-    mean += d / n;
-    m2 += d * (x - mean);
-  }
-  return (mean / Math.sqrt(m2 / (n - 1))) * Math.sqrt(252);
+  const { mean, variance } = welford(r);
+  return (mean / Math.sqrt(variance)) * Math.sqrt(252);
 }
 
 describe('the comparison table and ranking', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DAILY_H1 } from '../../test/paths.js';
+import { welford } from '../../test/support/welford.js';
 import { parseAlphaVantageJsonl } from '../market-data/alphaVantageFiles.js';
 import { maxDrawdownOf, normalCdf, riskMetrics, type ValuePoint } from './riskMetrics.js';
 
@@ -72,19 +73,7 @@ describe('risk metrics recomputed independently on real closes (AAPL against QQQ
   const P = 252;
   const m = riskMetrics(aapl, { periodsPerYear: P, riskFreeRate: 0.02, benchmark: { points: qqq } });
 
-  // The independent side: Welford's running mean and variance, sums in plain loops.
-  function welford(xs: number[]) {
-    let n = 0;
-    let meanSoFar = 0;
-    let m2 = 0;
-    for (const x of xs) {
-      n += 1;
-      const d = x - meanSoFar;
-      meanSoFar += d / n;
-      m2 += d * (x - meanSoFar);
-    }
-    return { mean: meanSoFar, variance: m2 / (n - 1), n };
-  }
+  // The independent side: Welford's running mean and variance (test/support/welford.ts), sums in plain loops.
   const rets = (s: ValuePoint[]) => s.slice(1).map((p, i) => (p.value - s[i]!.value) / s[i]!.value);
   const ra = rets(aapl);
   const rb = rets(qqq);
