@@ -23,6 +23,7 @@ import { dayOf, isBarKey, nextBarKey } from '../../trading/barTime.js';
 import { addDays, nextTradingDay } from '../../trading/calendar.js';
 import type { TradingCosts } from '../../trading/costs.js';
 import type { IntradaySource } from '../../trading/market-data/hourlyFiles.js';
+import { YahooError } from '../../trading/market-data/yahoo.js';
 import { MarketView } from '../../trading/marketView.js';
 import { toUnits } from '../../trading/money.js';
 import { decisionTimeOf, type NewsSource, newsVisibleAt } from '../../trading/news.js';
@@ -124,7 +125,9 @@ export function createSimulationActivities(deps: SimulationDeps) {
             (n, b) => n + b.length,
             0,
           )
-        : await bars.prepare(input.symbols, addDays(input.firstDate, -HISTORY_DAYS), input.lastDate);
+        : await bars
+            .prepare(input.symbols, addDays(input.firstDate, -HISTORY_DAYS), input.lastDate)
+            .catch(finalMarketFailure);
     await events.append(
       input.jobId,
       jobEvents.log(
@@ -240,6 +243,15 @@ export function createSimulationActivities(deps: SimulationDeps) {
    * One model's trading day, decided and valued, written nowhere: the agent trades from `start` on the
    * market as of the day's open, and the day is valued at its close, which the agent never saw.
    */
+  /**
+   * A market source's failure no retry can fix (Yahoo does not know a ticker, or its answers changed)
+   * ends the job with its reason; a rate limit or an outage is thrown as it is, for Temporal to retry.
+   */
+  function finalMarketFailure(err: unknown): never {
+    if (err instanceof YahooError && !err.retryable) throw jobFailure('MissingMarketData', err.message);
+    throw err;
+  }
+
   /** Hourly bars from a month before `first`'s day through `last`'s day (the view cuts them at the bar). */
   async function hourlyBars(symbols: readonly string[], first: string, last: string) {
     if (!deps.hourly) {
@@ -262,7 +274,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
     const series =
       ref.interval === '1h'
         ? await hourlyBars(symbols, date, date)
-        : await reachable(() => bars.load(symbols, addDays(date, -HISTORY_DAYS), date));
+        : await reachable(() => bars.load(symbols, addDays(date, -HISTORY_DAYS), date)).catch(finalMarketFailure);
     const view = new MarketView(date, series);
     clock.lap('market');
     if (!symbols.some((s) => view.openToday(s) !== undefined)) {

@@ -31,6 +31,60 @@ export function barsFromChartQuotes(quotes: readonly ChartQuote[]): Bar[] {
   return bars;
 }
 
+/** What went wrong asking Yahoo, for whom, and what to do about it. */
+export type YahooFailure = 'rate_limited' | 'unknown_symbol' | 'changed_response' | 'unavailable';
+
+export class YahooError extends Error {
+  override readonly name = 'YahooError';
+
+  constructor(
+    readonly failure: YahooFailure,
+    readonly symbol: string,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  /** Whether asking again later can help (a rate limit, an outage), or never (a ticker, a changed API). */
+  get retryable(): boolean {
+    return this.failure === 'rate_limited' || this.failure === 'unavailable';
+  }
+}
+
+/** yahoo-finance2's error for `symbol`, as one of our typed failures with what to do. */
+export function yahooError(err: unknown, symbol: string): YahooError {
+  const e = err as { name?: string; message?: string };
+  const message = e.message ?? String(err);
+  if (/too many requests|\b429\b/i.test(message)) {
+    return new YahooError(
+      'rate_limited',
+      symbol,
+      `Yahoo rate-limited the request for ${symbol}: wait a minute and try again, or ask for fewer symbols at once`,
+    );
+  }
+  if (/no data found|delisted|not found/i.test(message)) {
+    return new YahooError(
+      'unknown_symbol',
+      symbol,
+      `Yahoo has no data for ${symbol}: check the ticker (Yahoo spells share classes with a dash, e.g. BRK-B)`,
+    );
+  }
+  // A response the client cannot read: its validation refuses it, or (for chart) its parser trips on a
+  // missing field with a TypeError; a TypeError of `fetch` itself is the network.
+  const unreadable =
+    e.name === 'FailedYahooValidationError' ||
+    (e.name === 'TypeError' && !/fetch failed/i.test(message)) ||
+    /validation|unexpected token|invalid json/i.test(message);
+  if (unreadable) {
+    return new YahooError(
+      'changed_response',
+      symbol,
+      `Yahoo's answer for ${symbol} is not what yahoo-finance2 expects (${message.slice(0, 200)}): Yahoo changed its API; upgrade yahoo-finance2`,
+    );
+  }
+  return new YahooError('unavailable', symbol, `Yahoo could not be reached for ${symbol}: ${message.slice(0, 200)}`);
+}
+
 /** Daily bars from Yahoo Finance (online only). `fetch` is injectable so parsing is tested offline. */
 export class YahooSource implements MarketDataSource {
   readonly name = 'yahoo';
@@ -50,7 +104,11 @@ export class YahooSource implements MarketDataSource {
   async loadDaily(symbols: readonly string[], from: IsoDate, to: IsoDate): Promise<BarSeries> {
     const out: BarSeries = new Map();
     for (const symbol of symbols) {
-      const chart = await this.yf.chart(symbol, { period1: from, period2: addDays(to, 1), interval: '1d' });
+      const chart = await this.yf
+        .chart(symbol, { period1: from, period2: addDays(to, 1), interval: '1d' })
+        .catch((err: unknown) => {
+          throw yahooError(err, symbol);
+        });
       out.set(
         symbol,
         barsFromChartQuotes(chart.quotes as ChartQuote[]).filter((b) => b.date >= from && b.date <= to),
