@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { type Cidr, parseAllowList, parseCidr, type WebhookAllowList } from '../jobs/webhookPolicy.js';
+import { loadRealtimeSettings, type RealtimeSettings } from './realtime.js';
 
 const projectRoot = resolve(fileURLToPath(import.meta.url), '../..');
 
@@ -115,6 +116,8 @@ export interface Settings {
   simulationConcurrency: number;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   taskQueues: { orchestrator: string; simulation: string; analysis: string };
+  /** The live price and news hubs (config/realtime.ts). */
+  realtime: RealtimeSettings;
   sandbox: {
     mode: 'process' | 'docker';
     dockerHost?: string;
@@ -273,6 +276,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxSimulationDays: e.MAX_SIMULATION_DAYS,
     simulationConcurrency: e.SIMULATION_CONCURRENCY,
     logLevel: e.LOG_LEVEL,
+    realtime: loadRealtimeSettings(env),
     taskQueues: {
       orchestrator: `${e.TASK_QUEUE_PREFIX}orchestrator`,
       simulation: `${e.TASK_QUEUE_PREFIX}simulation`,

@@ -21,6 +21,7 @@ import { enforce, RateLimiter } from './http/middleware/rateLimit.js';
 import { sameOriginWrites } from './http/middleware/sameOrigin.js';
 import { validationHook } from './http/validation.js';
 import { withMiddlewareResponses } from './openApiDocument.js';
+import { realtimeRoutes } from './realtime/routes.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { healthDetailsRoutes } from './routes/healthDetails.js';
@@ -119,6 +120,7 @@ export function createApp(deps: AppDeps) {
   app.route('/admin', adminRoutes(deps));
   app.route('/', healthDetailsRoutes(deps));
   app.route('/api/prices', priceRoutes(deps));
+  app.route('/api', realtimeRoutes(deps));
   app.route('/me', meRoutes(deps));
   app.route('/auth', authRoutes(deps));
   app.route('/schedules', scheduleRoutes(deps));

@@ -20,6 +20,7 @@ import type { SignIn } from './auth/signIn.js';
 import type { JobEventHub } from './eventHub.js';
 import type { ResponseCache } from './http/responseCache.js';
 import type { JobControl } from './jobControl.js';
+import type { RealtimeHubs } from './realtime/routes.js';
 import type { HealthFacts } from './routes/healthDetails.js';
 import type { ScheduleService } from './schedules/service.js';
 import type { LiveProgressCache } from './simulation/liveProgress.js';
@@ -72,6 +73,8 @@ export interface AppDeps {
   auth: AuthSettings;
   /** What /health/details reads of the settings (task queues, sandbox, which optional keys are set). */
   healthFacts: HealthFacts;
+  /** The live price and news hubs (`/api/realtime/ws`, `/api/news/ws`); absent in apps built without Temporal. */
+  realtime?: RealtimeHubs;
   /** Temporal Schedules (`/schedules`); absent in apps built without Temporal. */
   schedules?: ScheduleService;
   logger: Logger;

@@ -1,11 +1,12 @@
 // The HTTP server process: `node --import tsx server/main.ts` with TEMPORAL_ADDRESS and MONGODB_URI set (npm start sets them).
-import { serve } from '@hono/node-server';
 import { createLogger } from '../config/logger.js';
 import { loadModelsConfig } from '../config/models.js';
 import { connectTemporalClient, createMarketSource } from '../config/services.js';
 import { loadSettings } from '../config/settings.js';
 import { connectDatabase } from '../storage/db.js';
 import { announceAccess, bootstrapAdmin } from './auth/announce.js';
+import { listen } from './listen.js';
+import { closeRealtimeHubs } from './realtime/hubs.js';
 import { wireApp } from './wire.js';
 
 const settings = loadSettings();
@@ -33,13 +34,16 @@ const { app, deps } = wireApp({
 // A database that stops taking writes is logged even while nobody asks /health or a job's status.
 const stopWatching = deps.storeHealth.watch(10_000);
 
-const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, (info) => {
-  logger.info(`tradeflow API listening on http://${settings.host}:${info.port}`);
+const { server, closeSockets } = listen(app.fetch, settings.port, settings.host, (port) => {
+  logger.info(`tradeflow API listening on http://${settings.host}:${port}`);
 });
 
 function shutdown(signal: string) {
   logger.info({ signal }, 'server shutting down');
   stopWatching();
+  if (deps.realtime) closeRealtimeHubs(deps.realtime);
+  // WebSocket clients reconnect (to another instance, or after the restart): 1001 says the server went away.
+  closeSockets();
   server.close(async () => {
     await connection.close();
     await db.close();

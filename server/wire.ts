@@ -7,6 +7,7 @@ import { isLoopbackHost } from '../config/settings.js';
 import { isTerminalStatus } from '../jobs/lifecycle.js';
 import { type AccountStore, MongoAccounts } from '../storage/accounts.js';
 import type { Database } from '../storage/db.js';
+import { FeedEvents } from '../storage/feedEvents.js';
 import { JobEvents } from '../storage/jobEvents.js';
 import { MongoJobStore } from '../storage/jobStore.js';
 import { ModelLocks } from '../storage/modelLocks.js';
@@ -31,6 +32,8 @@ import { DATABASE_CALL_MS, DATABASE_SCAN_MS, TEMPORAL_CALL_MS, withCallDeadlines
 import { JobEventHub, type JobEventHubOptions } from './eventHub.js';
 import { ResponseCache } from './http/responseCache.js';
 import { JobControl } from './jobControl.js';
+import { createRealtimeHubs } from './realtime/hubs.js';
+import type { RealtimeHubs } from './realtime/routes.js';
 import type { HealthFacts } from './routes/healthDetails.js';
 import { actionCheck, ScheduleService } from './schedules/service.js';
 import { LiveProgressCache } from './simulation/liveProgress.js';
@@ -88,6 +91,8 @@ export interface AppParts {
   /** The sign-in clock (codes, sessions, OAuth states). */
   now?: () => Date;
   hub?: Partial<JobEventHubOptions>;
+  /** The live hubs (the real app's; the unit layer has none). */
+  realtime?: RealtimeHubs;
 }
 
 /** The API's services over its stores: one builder for the real app and the unit layer's. */
@@ -125,6 +130,7 @@ export function createAppDeps(p: AppParts): AppDeps {
   const llmKeys = p.models.list().flatMap((m) => (m.kind === 'llm' && m.apiKeyEnv ? [m.apiKeyEnv] : []));
   const healthFacts: HealthFacts = {
     taskQueues: settings.taskQueues,
+    ...(p.realtime ? { realtimeTaskQueue: settings.realtime.taskQueue } : {}),
     sandbox: {
       mode: settings.sandbox.mode,
       ...(settings.sandbox.dockerHost ? { dockerHost: settings.sandbox.dockerHost } : {}),
@@ -168,6 +174,7 @@ export function createAppDeps(p: AppParts): AppDeps {
     market: p.market,
     ...(p.hourly ? { hourly: p.hourly } : {}),
     ...(p.closedUniverse ? { knownSymbols: () => p.market.defaultSymbols() } : {}),
+    ...(p.realtime ? { realtime: p.realtime } : {}),
     simulations,
     temporal,
     temporalAddress: p.temporalAddress,
@@ -215,6 +222,8 @@ export function createAppDeps(p: AppParts): AppDeps {
 /** Builds the HTTP app on real clients; `server/main.ts`, the tests and the benchmark all use it. */
 export function wireApp(o: WireOptions) {
   const c = o.db.collections;
+  const temporal = new Client({ connection: o.connection, namespace: o.settings.temporal.namespace });
+  const closedUniverse = o.settings.marketData.source !== 'yahoo';
   const deps = createAppDeps({
     settings: o.settings,
     // Every database call a request makes has a deadline: a frozen database answers 503 like a dead one.
@@ -228,15 +237,25 @@ export function wireApp(o: WireOptions) {
       signIn: withCallDeadlines(new MongoSignIn(c), DATABASE_CALL_MS, 'signIn'),
       webhooks: withCallDeadlines(new WebhookDeliveries(c), DATABASE_CALL_MS, 'webhooks'),
     },
-    temporal: new Client({ connection: o.connection, namespace: o.settings.temporal.namespace }),
+    temporal,
     temporalAddress: o.temporalAddress,
     ...(o.temporalUiUrl ? { temporalUiUrl: o.temporalUiUrl } : {}),
     models: o.models,
     market: o.market,
     ...optionalHourly(createHourlySource(o.settings)),
     defaultSymbols: () => defaultSymbols(o.settings.marketData, o.market),
-    closedUniverse: o.settings.marketData.source !== 'yahoo',
+    closedUniverse,
     logger: o.logger,
+    realtime: createRealtimeHubs({
+      events: new FeedEvents(c),
+      temporal,
+      workflowTaskQueue: o.settings.taskQueues.orchestrator,
+      settings: o.settings.realtime,
+      logger: o.logger,
+      // Yahoo has news for any symbol; offline, only news files do.
+      news: o.settings.marketData.source === 'yahoo' || o.settings.newsFiles.length > 0,
+      ...(closedUniverse ? { knownSymbols: () => o.market.defaultSymbols() } : {}),
+    }),
     pingDatabase: () => o.db.db.command({ ping: 1 }),
     probeWrite: () =>
       o.db.db

@@ -1,6 +1,7 @@
 import { type Collection, type Db, MongoClient } from 'mongodb';
 import type { JobDoc } from '../jobs/records.js';
 import type { ApiKeyDoc, UserDoc, UserEmailDoc } from './accounts.js';
+import type { FeedEventDoc } from './feedEvents.js';
 import type { IdentityDoc, OAuthStateDoc, SessionDoc, SignInCodeDoc } from './signIn.js';
 import type {
   BarYearDoc,
@@ -56,6 +57,8 @@ export interface Collections {
   /** OAuth sign-ins under way, and provider accounts linked to users (storage/signIn.ts). */
   oauthStates: Collection<OAuthStateDoc>;
   identities: Collection<IdentityDoc>;
+  /** Live prices and news, written by each symbol's poller and tailed by every API instance. */
+  feedEvents: Collection<FeedEventDoc>;
 }
 
 export interface Database {
@@ -117,6 +120,7 @@ export async function connectDatabase(
     sessionEpochs: db.collection<{ _id: string; at: Date }>('session_epochs'),
     oauthStates: db.collection<OAuthStateDoc>('oauth_states'),
     identities: db.collection<IdentityDoc>('identities'),
+    feedEvents: db.collection<FeedEventDoc>('feed_events'),
   };
   await ensureIndexes(collections);
   return { client, db, collections, close: () => client.close() };
@@ -157,6 +161,7 @@ const INDEXES: { [K in keyof Collections]: IndexSpec[] } = {
   sessionEpochs: [],
   oauthStates: [],
   identities: [],
+  feedEvents: [{ key: { kind: 1, symbol: 1, ts: 1 } }],
 };
 
 /**

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ServerType, serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import { type Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { WebhookSettings } from '../activities/webhooks/index.js';
+import { createFeedProviders } from '../config/feedProviders.js';
 import { createLogger } from '../config/logger.js';
 import { parseModelsConfig } from '../config/models.js';
 import { createHourlySource, createMarketSource, createNewsSource } from '../config/services.js';
@@ -15,6 +16,9 @@ import { webhookSecret } from '../config/webhookSecret.js';
 import { ANALYSIS_LIFECYCLE, SIMULATION_LIFECYCLE } from '../jobs/lifecycle.js';
 import type { SandboxRunner } from '../sandbox/types.js';
 import { ensureAdmin } from '../server/auth/bootstrap.js';
+import type { AppDeps } from '../server/context.js';
+import { listen } from '../server/listen.js';
+import { closeRealtimeHubs } from '../server/realtime/hubs.js';
 import { wireApp } from '../server/wire.js';
 import { BarCache } from '../storage/barCache.js';
 import { connectDatabase, type Database } from '../storage/db.js';
@@ -54,6 +58,8 @@ export interface HarnessOptions {
   webhooks?: Partial<WebhookSettings>;
   /** The API's and the worker's logger (a test that reads what they log). */
   logger?: Logger;
+  /** The `fetch` the worker's Yahoo clients use (a fake Yahoo on loopback). */
+  yahooFetch?: typeof fetch;
 }
 
 /** The source with a delay before each fetch, so jobs fetching together overlap as they do against Yahoo. */
@@ -67,6 +73,13 @@ function withLatency(source: MarketDataSource, ms: number): MarketDataSource {
     latestDate: () => source.latestDate(),
     defaultSymbols: () => source.defaultSymbols(),
   };
+}
+
+/** The app served over HTTP (and WebSocket) on a free loopback port. */
+async function serveOnFreePort(fetch: (request: Request, env?: unknown) => Response | Promise<Response>) {
+  return new Promise<ReturnType<typeof listen> & { baseUrl: string }>((resolve) => {
+    const s = listen(fetch, 0, '127.0.0.1', (port) => resolve({ ...s, baseUrl: `http://127.0.0.1:${port}` }));
+  });
 }
 
 export interface Harness {
@@ -92,6 +105,10 @@ export interface Harness {
   waitForJob(jobId: string, until?: (body: any) => boolean, timeoutMs?: number): Promise<any>;
   /** A second API instance on the same database and Temporal, as another replica would be. */
   anotherApp(): { fetch: (req: Request) => Response | Promise<Response> };
+  /** Another replica served over HTTP (with its own live hubs); stopped with the harness. */
+  anotherServer(): Promise<{ baseUrl: string; deps: AppDeps; close(): Promise<void> }>;
+  /** The first instance's services (its live hubs, say). */
+  deps: AppDeps;
   stop(): Promise<void>;
 }
 
@@ -151,15 +168,23 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
     workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
     // The scope keeps each test file's orphan cleanup away from other files' containers.
     runner = (await sandboxRunnerFor(settings.sandbox, logger, settings.taskQueues.analysis)).runner;
+    const bars = new BarCache(db.collections, o.marketLatencyMs ? withLatency(market, o.marketLatencyMs) : market);
     workers = await createWorkers({
       connection: workerConnection,
       namespace: settings.temporal.namespace,
       taskQueues: settings.taskQueues,
       activities: buildActivities({
         db,
-        bars: new BarCache(db.collections, o.marketLatencyMs ? withLatency(market, o.marketLatencyMs) : market),
+        bars,
         ...(hourly ? { hourly } : {}),
         ...(news ? { news } : {}),
+        feeds: createFeedProviders(
+          settings.marketData,
+          bars,
+          market.name,
+          news,
+          o.yahooFetch ? { fetch: o.yahooFetch } : {},
+        ),
         models,
         agents: createAgentFactory(env),
         logger,
@@ -168,17 +193,17 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
       }),
       simulationConcurrency: o.simulationConcurrency ?? 16,
       analysisConcurrency: settings.analysis.concurrency,
+      realtime: { taskQueue: settings.realtime.taskQueue, pollers: settings.realtime.workerPollers },
       workflowBundle: await workflowBundle(),
     });
     workerRun = workers.run();
     if (o.reconciler) await ensureJobReconciler(deps.temporal, settings.taskQueues.orchestrator, logger, o.reconciler);
   }
 
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-  });
-  const { port } = server.address() as { port: number };
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const served = await serveOnFreePort(app.fetch);
+  const server: ServerType = served.server;
+  const baseUrl = served.baseUrl;
+  const extraServers: Array<Awaited<ReturnType<typeof serveOnFreePort>> & { close(): Promise<void> }> = [];
 
   const admin = await ensureAdmin(deps.accounts, settings.dataDir);
   if (!admin.created) throw new Error('the harness database already had an admin');
@@ -240,7 +265,30 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
     waitForJob,
     anotherApp: () =>
       wireApp({ settings, db, connection, temporalAddress: env.TEMPORAL_ADDRESS!, models, market, logger }).app,
+    anotherServer: async () => {
+      const other = wireApp({
+        settings,
+        db,
+        connection,
+        temporalAddress: env.TEMPORAL_ADDRESS!,
+        models,
+        market,
+        logger,
+      });
+      const s = await serveOnFreePort(other.app.fetch);
+      const close = async () => {
+        if (other.deps.realtime) closeRealtimeHubs(other.deps.realtime);
+        s.closeSockets();
+        await new Promise<void>((r) => s.server.close(() => r()));
+      };
+      extraServers.push({ ...s, close });
+      return { baseUrl: s.baseUrl, deps: other.deps, close };
+    },
+    deps,
     stop: async () => {
+      for (const extra of extraServers.splice(0)) await extra.close();
+      if (deps.realtime) closeRealtimeHubs(deps.realtime);
+      served.closeSockets();
       await new Promise<void>((r) => server.close(() => r()));
       workers?.shutdown();
       await workerRun;

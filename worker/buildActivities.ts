@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { type AnalysisActivities, createAnalysisActivities } from '../activities/analysis.js';
 import { createReconcilerActivities, type ReconcilerActivities } from '../activities/jobReconciler.js';
 import { createJobActivities, type JobActivities } from '../activities/jobs.js';
+import { createFeedActivities, type FeedActivities } from '../activities/realtime/pollFeed.js';
 import { createScheduleActivities, type ScheduleActivities } from '../activities/schedules.js';
 import { createSimulationActivities, type SimulationActivities } from '../activities/simulation/activities.js';
 import { createWebhookActivities, type WebhookActivities, type WebhookSettings } from '../activities/webhooks/index.js';
@@ -13,6 +14,7 @@ import type { Settings } from '../config/settings.js';
 import type { SandboxRunner } from '../sandbox/types.js';
 import type { BarCache } from '../storage/barCache.js';
 import type { Database } from '../storage/db.js';
+import { FeedEvents } from '../storage/feedEvents.js';
 import { JobEvents } from '../storage/jobEvents.js';
 import { MongoJobStore } from '../storage/jobStore.js';
 import { ModelLedgers } from '../storage/modelLedgers.js';
@@ -22,6 +24,7 @@ import { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { AgentFactory } from '../trading/agents/factory.js';
 import type { IntradaySource } from '../trading/market-data/hourlyFiles.js';
 import type { NewsSource } from '../trading/news.js';
+import type { NewsProvider, QuoteProvider } from '../trading/realtime/feed.js';
 import { DEFAULT_WEBHOOK_RETRY } from '../workflows/webhookContract.js';
 
 export function buildActivities(deps: {
@@ -29,6 +32,8 @@ export function buildActivities(deps: {
   bars: BarCache;
   hourly?: IntradaySource;
   news?: NewsSource;
+  /** What the live hubs' pollers read: quotes, and news where a source is configured. */
+  feeds?: { quotes: QuoteProvider; news?: NewsProvider };
   models: ModelRegistry;
   agents: AgentFactory;
   logger: Logger;
@@ -78,6 +83,12 @@ export function buildActivities(deps: {
       serviceApiKey: () => serviceApiKey(deps.analysis.dataDir),
       logger: deps.logger,
     }),
+    ...createFeedActivities({
+      events: new FeedEvents(c),
+      ...(deps.feeds?.quotes ? { quotes: deps.feeds.quotes } : {}),
+      ...(deps.feeds?.news ? { news: deps.feeds.news } : {}),
+      logger: deps.logger,
+    }),
     ...createWebhookActivities({
       jobs,
       deliveries: new WebhookDeliveries(c),
@@ -92,7 +103,8 @@ export type WorkerActivities = SimulationActivities &
   JobActivities &
   ReconcilerActivities &
   ScheduleActivities &
-  WebhookActivities;
+  WebhookActivities &
+  FeedActivities;
 
 /** The webhook activities' settings, as the worker process wires them (tests override the retry and the allow-list). */
 export function webhookDepsFrom(settings: Settings, secret: string): WebhookSettings {

@@ -32,6 +32,8 @@ export interface WorkerSetup {
   analysisConcurrency: number;
   /** Model-days run at once by this process; LLM-bound models want more, CPU-bound strategies fewer. */
   simulationConcurrency: number;
+  /** The live hubs' pollers: their queue, and how many one process runs at once (each mostly sleeps). */
+  realtime: { taskQueue: string; pollers: number };
   /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: { code: string };
 }
@@ -44,11 +46,12 @@ export interface Workers {
 }
 
 /**
- * One process, three task queues: `orchestrator` runs workflows and their bookkeeping, `simulation` runs
- * model-days and `analysis` runs sandboxes, so each kind of heavy work has its own concurrency.
+ * One process, four task queues: `orchestrator` runs workflows and their bookkeeping, `simulation` runs
+ * model-days, `analysis` runs sandboxes and `realtime` the live hubs' pollers, so each kind of work has
+ * its own concurrency.
  */
 export async function createWorkers(s: WorkerSetup): Promise<Workers> {
-  const { computeModelDay, runAnalysisSandbox, ...bookkeeping } = s.activities;
+  const { computeModelDay, runAnalysisSandbox, pollFeed, ...bookkeeping } = s.activities;
   const common = {
     connection: s.connection,
     namespace: s.namespace,
@@ -77,7 +80,15 @@ export async function createWorkers(s: WorkerSetup): Promise<Workers> {
     activities: { runAnalysisSandbox },
     maxConcurrentActivityTaskExecutions: s.analysisConcurrency,
   });
-  const all = [orchestrator, simulation, analysis];
+  // A poller's activity lasts a window of polls: on the orchestrator's queue, fifty symbols would hold
+  // every slot its bookkeeping needs.
+  const realtime = await Worker.create({
+    ...common,
+    taskQueue: s.realtime.taskQueue,
+    activities: { pollFeed },
+    maxConcurrentActivityTaskExecutions: s.realtime.pollers,
+  });
+  const all = [orchestrator, simulation, analysis, realtime];
   return {
     run: async () => {
       await Promise.all(all.map((w) => w.run()));

@@ -2,6 +2,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { Client } from '@temporalio/client';
+import { createFeedProviders } from '../config/feedProviders.js';
 import { createLogger } from '../config/logger.js';
 import { loadModelsConfig } from '../config/models.js';
 import { connectTemporalWorker, createHourlySource, createMarketSource, createNewsSource } from '../config/services.js';
@@ -27,6 +28,7 @@ if (!settings.temporal.address || !settings.mongo.uri) {
 installQuietRuntime();
 const db = await connectDatabase(settings.mongo.uri, settings.mongo.db);
 const source = createMarketSource(settings.marketData);
+const bars = new BarCache(db.collections, source);
 const hourly = createHourlySource(settings);
 const news = createNewsSource(settings);
 const { runner } = await sandboxRunnerFor(settings.sandbox, logger, settings.taskQueues.analysis);
@@ -41,9 +43,10 @@ const removed = await runner.cleanupOrphans(live);
 if (removed.length) logger.warn({ removed }, 'removed orphaned sandboxes');
 const activities = buildActivities({
   db,
-  bars: new BarCache(db.collections, source),
+  bars,
   ...(hourly ? { hourly } : {}),
   ...(news ? { news } : {}),
+  feeds: createFeedProviders(settings.marketData, bars, source.name, news),
   models: await loadModelsConfig(settings.modelsPath),
   agents: createAgentFactory(),
   logger,
@@ -58,6 +61,7 @@ const workers = await createWorkers({
   activities,
   simulationConcurrency: settings.simulationConcurrency,
   analysisConcurrency: settings.analysis.concurrency,
+  realtime: { taskQueue: settings.realtime.taskQueue, pollers: settings.realtime.workerPollers },
 });
 // Jobs whose workflow is gone are closed by the reconciler, which every worker makes sure runs.
 const reconcileS = Number(process.env.TRADEFLOW_RECONCILE_INTERVAL_S ?? '');

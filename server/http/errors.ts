@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   too_many_active_jobs: 429,
   email_taken: 409,
   invalid_schedule: 422,
+  upgrade_required: 426,
+  too_many_connections: 429,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

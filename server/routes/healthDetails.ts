@@ -5,6 +5,8 @@ import type { AppDeps, AppEnv } from '../context.js';
 import { temporalDeadline } from '../deadline.js';
 import { RETRY_AFTER_HEADER, RETRY_AFTER_S } from '../http/errors.js';
 import { validationHook } from '../http/validation.js';
+import type { FeedHub } from '../realtime/feedHub.js';
+import type { RealtimeHubs } from '../realtime/routes.js';
 
 /** How long each component may take to answer: a frozen one is down, as a dead one is. */
 const PROBE_MS = 2_000;
@@ -21,6 +23,8 @@ const TASK_QUEUE_TYPE_ACTIVITY = 2;
 /** What /health/details reads besides the app's clients: fixed when the app is built. */
 export interface HealthFacts {
   taskQueues: { orchestrator: string; simulation: string; analysis: string };
+  /** The live pollers' queue, when the app has hubs. */
+  realtimeTaskQueue?: string;
   sandbox: { mode: 'process' | 'docker'; dockerHost?: string; image?: string };
   /** News files the agents read (0: none). */
   newsFiles: number;
@@ -92,6 +96,29 @@ async function timed(
   }
 }
 
+/** Each hub's subscribers and symbols on this instance, what it delivered and dropped, and its last item. */
+function hubsHealth(hubs: RealtimeHubs | undefined): ComponentState {
+  if (!hubs) return { state: 'not_configured', required: false, latency_ms: null };
+  const one = (hub: FeedHub | undefined) =>
+    hub
+      ? {
+          subscribers: hub.subscriberCount,
+          symbols: hub.symbolCount,
+          delivered: hub.stats.delivered,
+          dropped_slow_consumers: hub.stats.dropped,
+          last_item_at: hub.stats.lastItemAt,
+          ...(hub.stats.lastTailError ? { feed_error: hub.stats.lastTailError } : {}),
+        }
+      : 'not_configured';
+  const failing = [hubs.price, hubs.news].some((h) => h?.stats.lastTailError);
+  return {
+    state: failing ? 'degraded' : 'ok',
+    required: false,
+    latency_ms: null,
+    detail: { prices: one(hubs.price), news: one(hubs.news) },
+  };
+}
+
 export function healthDetailsRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const facts = deps.healthFacts;
@@ -121,71 +148,78 @@ export function healthDetailsRoutes(deps: AppDeps) {
     });
 
   app.openapi(details, async (c) => {
-    const [temporal, mongodb, orchestrator, simulation, analysis, sandbox, market, disk] = await Promise.all([
-      timed(true, async () => {
-        await temporalDeadline(deps.temporal, () => deps.temporal.workflowService.getSystemInfo({}), PROBE_MS);
-        return { detail: { address: deps.temporalAddress, namespace: deps.namespace } };
-      }),
-      timed(true, async () => {
-        await deps.pingDatabase();
-        const write = await deps.storeHealth.check();
-        return write.writable
-          ? { detail: { writable: true } }
-          : { state: 'down', detail: { writable: false, cannot_write_since: write.since.toISOString() } };
-      }),
-      pollers(facts.taskQueues.orchestrator, TASK_QUEUE_TYPE_WORKFLOW),
-      pollers(facts.taskQueues.simulation, TASK_QUEUE_TYPE_ACTIVITY),
-      // Analyses only stop when no worker takes them: the service still runs simulations.
-      pollers(facts.taskQueues.analysis, TASK_QUEUE_TYPE_ACTIVITY).then((s) => ({ ...s, required: false })),
-      facts.sandbox.mode === 'docker'
-        ? timed(false, async () => {
-            const docker = dockerClient(facts.sandbox.dockerHost);
-            await docker.ping();
-            if (!facts.sandbox.image) return { detail: { mode: 'docker', image: 'built by the worker at its start' } };
-            const image = await docker
-              .getImage(facts.sandbox.image)
-              .inspect()
-              .then(
-                () => true,
-                () => false,
-              );
-            return {
-              state: image ? 'ok' : 'degraded',
-              detail: { mode: 'docker', image: facts.sandbox.image, image_present: image },
-            };
-          })
-        : Promise.resolve<ComponentState>({
-            state: 'ok',
-            required: false,
-            latency_ms: null,
-            detail: { mode: 'process' },
-          }),
-      timed(false, async () => ({
-        detail: { source: deps.market.name, latest_date: await deps.market.latestDate() },
-      })),
-      timed(false, async () => {
-        const s = await statfs(deps.dataDir);
-        const free = s.bavail * s.bsize;
-        const total = s.blocks * s.bsize;
-        return {
-          state: total > 0 && free / total < LOW_DISK ? 'degraded' : 'ok',
-          detail: { path: deps.dataDir, free_bytes: free, total_bytes: total },
-        };
-      }),
-    ]);
+    const [temporal, mongodb, orchestrator, simulation, analysis, pollerWorkers, sandbox, market, disk] =
+      await Promise.all([
+        timed(true, async () => {
+          await temporalDeadline(deps.temporal, () => deps.temporal.workflowService.getSystemInfo({}), PROBE_MS);
+          return { detail: { address: deps.temporalAddress, namespace: deps.namespace } };
+        }),
+        timed(true, async () => {
+          await deps.pingDatabase();
+          const write = await deps.storeHealth.check();
+          return write.writable
+            ? { detail: { writable: true } }
+            : { state: 'down', detail: { writable: false, cannot_write_since: write.since.toISOString() } };
+        }),
+        pollers(facts.taskQueues.orchestrator, TASK_QUEUE_TYPE_WORKFLOW),
+        pollers(facts.taskQueues.simulation, TASK_QUEUE_TYPE_ACTIVITY),
+        // Analyses only stop when no worker takes them: the service still runs simulations.
+        pollers(facts.taskQueues.analysis, TASK_QUEUE_TYPE_ACTIVITY).then((s) => ({ ...s, required: false })),
+        // The live hubs stop without it; jobs do not.
+        facts.realtimeTaskQueue
+          ? pollers(facts.realtimeTaskQueue, TASK_QUEUE_TYPE_ACTIVITY).then((s) => ({ ...s, required: false }))
+          : Promise.resolve<ComponentState>({ state: 'not_configured', required: false, latency_ms: null }),
+        facts.sandbox.mode === 'docker'
+          ? timed(false, async () => {
+              const docker = dockerClient(facts.sandbox.dockerHost);
+              await docker.ping();
+              if (!facts.sandbox.image)
+                return { detail: { mode: 'docker', image: 'built by the worker at its start' } };
+              const image = await docker
+                .getImage(facts.sandbox.image)
+                .inspect()
+                .then(
+                  () => true,
+                  () => false,
+                );
+              return {
+                state: image ? 'ok' : 'degraded',
+                detail: { mode: 'docker', image: facts.sandbox.image, image_present: image },
+              };
+            })
+          : Promise.resolve<ComponentState>({
+              state: 'ok',
+              required: false,
+              latency_ms: null,
+              detail: { mode: 'process' },
+            }),
+        timed(false, async () => ({
+          detail: { source: deps.market.name, latest_date: await deps.market.latestDate() },
+        })),
+        timed(false, async () => {
+          const s = await statfs(deps.dataDir);
+          const free = s.bavail * s.bsize;
+          const total = s.blocks * s.bsize;
+          return {
+            state: total > 0 && free / total < LOW_DISK ? 'degraded' : 'ok',
+            detail: { path: deps.dataDir, free_bytes: free, total_bytes: total },
+          };
+        }),
+      ]);
     const components: Record<string, ComponentState> = {
       temporal,
       mongodb,
       workers_orchestrator: orchestrator,
       workers_simulation: simulation,
       workers_analysis: analysis,
+      workers_realtime: pollerWorkers,
       sandbox,
       market_data: market,
       disk,
       news: facts.newsFiles
         ? { state: 'ok', required: false, latency_ms: null, detail: { source: 'news-files', files: facts.newsFiles } }
         : { state: 'not_configured', required: false, latency_ms: null },
-      websocket_hubs: { state: 'not_configured', required: false, latency_ms: null },
+      websocket_hubs: hubsHealth(deps.realtime),
     };
     const all = Object.values(components);
     const status = all.some((x) => x.required && x.state === 'down')
