@@ -35,3 +35,36 @@ describe('OAuth sign-in settings', () => {
     expect(() => loadSettings({ TRADEFLOW_PUBLIC_URL: 'not a url' })).toThrow(/TRADEFLOW_PUBLIC_URL/);
   });
 });
+
+describe('market data settings', () => {
+  it('default to auto (decided at start), to files when files are named', () => {
+    expect(loadSettings({}).marketData).toEqual({ source: 'auto', seed: 42 });
+    // Compose passes an unset variable as an empty string.
+    expect(loadSettings({ MARKET_DATA_SOURCE: '' }).marketData.source).toBe('auto');
+    expect(loadSettings({ MARKET_DATA_FILES: '/data/a.jsonl' }).marketData).toEqual({
+      source: 'files',
+      files: ['/data/a.jsonl'],
+    });
+    expect(loadSettings({ MARKET_DATA_SOURCE: 'synthetic' }).marketData).toEqual({ source: 'synthetic', seed: 42 });
+  });
+
+  it('Yahoo trades the NASDAQ-100 unless MARKET_SYMBOLS names others', () => {
+    const yahoo = loadSettings({ MARKET_DATA_SOURCE: 'yahoo' }).marketData;
+    expect(yahoo).toMatchObject({ source: 'yahoo', symbols: expect.arrayContaining(['AAPL', 'GOOG', 'GOOGL']) });
+    expect(yahoo.symbols).toHaveLength(101);
+    expect(loadSettings({ MARKET_DATA_SOURCE: 'yahoo', MARKET_SYMBOLS: 'brk-b, nvda' }).marketData).toEqual({
+      source: 'yahoo',
+      symbols: ['BRK-B', 'NVDA'],
+    });
+  });
+
+  it('TRADEFLOW_YAHOO_URL (tests) points the client elsewhere: loopback over http, else https', () => {
+    const loopback = 'http://127.0.0.1:9999';
+    expect(loadSettings({ TRADEFLOW_YAHOO_URL: loopback }).marketData).toMatchObject({ yahooUrl: loopback });
+    expect(loadSettings({ MARKET_DATA_SOURCE: 'yahoo', TRADEFLOW_YAHOO_URL: loopback }).marketData).toMatchObject({
+      yahooUrl: loopback,
+    });
+    expect(() => loadSettings({ TRADEFLOW_YAHOO_URL: 'http://yahoo.example.com' })).toThrow(/TRADEFLOW_YAHOO_URL/);
+    expect(loadSettings({ TRADEFLOW_YAHOO_URL: '' }).marketData).toEqual({ source: 'auto', seed: 42 });
+  });
+});

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { type Cidr, parseAllowList, parseCidr, type WebhookAllowList } from '../jobs/webhookPolicy.js';
+import { NASDAQ_100 } from '../trading/market-data/nasdaq100.js';
 import { loadRealtimeSettings, type RealtimeSettings } from './realtime.js';
 
 const projectRoot = resolve(fileURLToPath(import.meta.url), '../..');
@@ -22,12 +23,18 @@ const Env = z.object({
   MONGODB_DB: z.string().default('tradeflow'),
   TRADEFLOW_DATA_DIR: z.string().default(resolve(projectRoot, '.data')),
   TRADEFLOW_MODELS: z.string().default(resolve(projectRoot, 'config/models.default.json')),
-  MARKET_DATA_SOURCE: z.enum(['synthetic', 'files', 'yahoo']).optional(),
+  // Compose passes an unset variable as '': that is unset here too.
+  MARKET_DATA_SOURCE: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.enum(['auto', 'synthetic', 'files', 'yahoo']).optional(),
+  ),
   MARKET_DATA_FILES: z.string().optional(),
   MARKET_HOURLY_FILES: z.string().optional(),
   NEWS_FILES: z.string().optional(),
   MARKET_DATA_SEED: z.coerce.number().int().default(42),
   MARKET_SYMBOLS: z.string().optional(),
+  // For tests: a Yahoo-shaped server on loopback that takes the place of Yahoo's API hosts.
+  TRADEFLOW_YAHOO_URL: optionalUrl,
   MAX_SIMULATION_DAYS: z.coerce.number().int().min(1).max(5000).default(260),
   SIMULATION_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -104,10 +111,21 @@ export interface Settings {
   mongo: { uri?: string; db: string };
   dataDir: string;
   modelsPath: string;
+  /**
+   * `auto` (the default without files) is Yahoo where it answers at start, else the synthetic walk: the
+   * process resolves it once with `resolveMarketData` (config/services.ts) before it makes a source.
+   */
   marketData:
-    | { source: 'synthetic'; seed: number; symbols?: string[] }
+    | { source: 'auto'; seed: number; symbols?: string[]; yahooUrl?: string }
+    | {
+        source: 'synthetic';
+        seed: number;
+        symbols?: string[];
+        /** Set when `auto` fell back to the walk: why Yahoo was not used (for the start banner). */
+        fallback?: string;
+      }
     | { source: 'files'; files: string[]; symbols?: string[] }
-    | { source: 'yahoo'; symbols: string[] };
+    | { source: 'yahoo'; symbols: string[]; yahooUrl?: string };
   /** AI-Trader hourly JSONL files for hourly backtests (`interval: "1h"`); none: hourly runs are refused. */
   hourlyFiles: string[];
   /** News JSONL files the agents may read, point in time (trading/news.ts); none: no news tool. */
@@ -222,14 +240,22 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const e = parsed.data;
   const files = list(e.MARKET_DATA_FILES);
   const symbols = list(e.MARKET_SYMBOLS)?.map((s) => s.toUpperCase());
-  const source = e.MARKET_DATA_SOURCE ?? (files?.length ? 'files' : 'synthetic');
+  const source = e.MARKET_DATA_SOURCE ?? (files?.length ? 'files' : 'auto');
+  const yahooUrl = e.TRADEFLOW_YAHOO_URL ? secureUrl('TRADEFLOW_YAHOO_URL', e.TRADEFLOW_YAHOO_URL) : undefined;
   let marketData: Settings['marketData'];
   if (source === 'files') {
     if (!files?.length) throw new Error('MARKET_DATA_SOURCE=files needs MARKET_DATA_FILES (comma-separated paths)');
     marketData = { source, files: files.map((f) => resolve(f)), ...(symbols ? { symbols } : {}) };
   } else if (source === 'yahoo') {
-    if (!symbols?.length) throw new Error('MARKET_DATA_SOURCE=yahoo needs MARKET_SYMBOLS (comma-separated)');
-    marketData = { source, symbols };
+    // Real prices for the NASDAQ-100 unless the symbols are named.
+    marketData = { source, symbols: symbols ?? [...NASDAQ_100], ...(yahooUrl ? { yahooUrl } : {}) };
+  } else if (source === 'auto') {
+    marketData = {
+      source,
+      seed: e.MARKET_DATA_SEED,
+      ...(symbols ? { symbols } : {}),
+      ...(yahooUrl ? { yahooUrl } : {}),
+    };
   } else {
     marketData = { source, seed: e.MARKET_DATA_SEED, ...(symbols ? { symbols } : {}) };
   }

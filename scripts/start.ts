@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../config/logger.js';
+import { resolveMarketData } from '../config/services.js';
 import { loadSettings } from '../config/settings.js';
 import { type DockerApi, ensureDockerApi } from '../devstack/podman.js';
 import { canConnect, diesWithParent, type ManagedProcess, startService, stopProcess } from '../devstack/processes.js';
@@ -38,6 +39,9 @@ for (const [name, p] of wanted) {
 }
 
 console.log('starting tradeflow…');
+// Yahoo or the walk is decided once, here, while the services start: the worker and the API are told
+// the answer, so they read the same market and nobody asks Yahoo again.
+const marketDataDecided = resolveMarketData(settings.marketData);
 /** Set at Ctrl-C: services that exit from then on (the terminal signals them too) are not started again. */
 let stopping = false;
 const stack = await startLocalStack({
@@ -65,8 +69,10 @@ if (settings.sandbox.mode === 'docker' && !settings.sandbox.dockerHost) {
 // Where this machine reaches the API (the scheduled simulation catch-up posts its trigger there).
 const apiHost = ['0.0.0.0', '::', ''].includes(settings.host) ? '127.0.0.1' : settings.host;
 const apiUrl = env.TRADEFLOW_API_URL ?? `http://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${settings.port}`;
+const marketData = await marketDataDecided;
 const childEnv = {
   ...env,
+  MARKET_DATA_SOURCE: marketData.source,
   TRADEFLOW_API_URL: apiUrl,
   ...(dockerApi ? { DOCKER_HOST: `unix://${dockerApi.socketPath}` } : {}),
   TEMPORAL_ADDRESS: stack.temporalAddress,
@@ -144,7 +150,7 @@ tradeflow is running
   Temporal       ${stack.temporalAddress}   namespace ${settings.temporal.namespace}
   Temporal UI    ${stack.temporalUiUrl ?? '(external Temporal: use its own UI)'}
   MongoDB        ${stack.mongoUri}
-  market data    ${settings.marketData.source === 'synthetic' ? 'synthetic: a seeded random walk, not the market (MARKET_DATA_SOURCE=files or yahoo for real prices)' : settings.marketData.source}
+  market data    ${describeMarketData(marketData)}
   data and logs  ${settings.dataDir}
   schedules      ${schedules.map((s) => `${s.scheduleId} (${s.outcome === 'exists' ? 'exists, left as is' : s.outcome === 'created' ? 'created, paused' : s.outcome})`).join('\n                 ')}
                  resume one: curl ${auth} -X POST ${apiUrl}/schedules/<id>/resume
@@ -154,6 +160,20 @@ if (!settings.auth.enabled) {
   console.log(
     '\n  !!! AUTHENTICATION IS OFF (TRADEFLOW_AUTH=off): anything on this machine can use the API as the admin',
   );
+}
+
+/** The banner's market-data line: real or not, and when the default fell back, why. */
+function describeMarketData(m: typeof marketData): string {
+  switch (m.source) {
+    case 'yahoo':
+      return `yahoo: real prices from Yahoo Finance, ${m.symbols.length} symbols${env.MARKET_SYMBOLS ? '' : ' (the NASDAQ-100)'}`;
+    case 'files':
+      return `files: ${m.files.length === 1 ? m.files[0] : `${m.files.length} files`} (MARKET_DATA_FILES)`;
+    case 'synthetic':
+      return m.fallback
+        ? `synthetic: offline (${m.fallback}), a seeded random walk, not the market (MARKET_DATA_FILES=a.jsonl,… for real prices offline)`
+        : 'synthetic: a seeded random walk, not the market (MARKET_DATA_SOURCE=yahoo or files for real prices)';
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // The HTTP server process: `node --import tsx server/main.ts` with TEMPORAL_ADDRESS and MONGODB_URI set (npm start sets them).
 import { createLogger } from '../config/logger.js';
 import { loadModelsConfig } from '../config/models.js';
-import { connectTemporalClient, createMarketSource } from '../config/services.js';
+import { connectTemporalClient, createMarketSource, resolveMarketData } from '../config/services.js';
 import { loadSettings } from '../config/settings.js';
 import { connectDatabase } from '../storage/db.js';
 import { announceAccess, bootstrapAdmin } from './auth/announce.js';
@@ -21,14 +21,16 @@ if (!address || !settings.mongo.uri) {
 const db = await connectDatabase(settings.mongo.uri, settings.mongo.db, { serverSelectionTimeoutMs: 1_000 });
 const connection = await connectTemporalClient(settings.temporal, address);
 announceAccess(settings, await bootstrapAdmin(db, settings, logger), logger);
+// `auto` is decided here once (npm start decides it for both processes and passes the answer down).
+const marketData = await resolveMarketData(settings.marketData);
 const { app, deps } = wireApp({
-  settings,
+  settings: { ...settings, marketData },
   db,
   connection,
   temporalAddress: address,
   ...(settings.temporal.uiUrl ? { temporalUiUrl: settings.temporal.uiUrl } : {}),
   models: await loadModelsConfig(settings.modelsPath),
-  market: createMarketSource(settings.marketData),
+  market: createMarketSource(marketData),
   logger,
 });
 // A database that stops taking writes is logged even while nobody asks /health or a job's status.

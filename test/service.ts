@@ -10,7 +10,13 @@ import type { WebhookSettings } from '../activities/webhooks/index.js';
 import { createFeedProviders } from '../config/feedProviders.js';
 import { createLogger } from '../config/logger.js';
 import { parseModelsConfig } from '../config/models.js';
-import { createHourlySource, createMarketSource, createNewsSource } from '../config/services.js';
+import {
+  createHourlySource,
+  createMarketSource,
+  createNewsSource,
+  type ResolvedMarketData,
+  resolveMarketData,
+} from '../config/services.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { webhookSecret } from '../config/webhookSecret.js';
 import { ANALYSIS_LIFECYCLE, SIMULATION_LIFECYCLE } from '../jobs/lifecycle.js';
@@ -139,7 +145,9 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
     TRADEFLOW_MAX_ACTIVE_JOBS_PER_USER: '100000',
     ...o.env,
   };
-  const settings = loadSettings(env);
+  // Decided once, as a process does at start (a harness without files and source would ask Yahoo).
+  const loaded = loadSettings(env);
+  const settings: Settings = { ...loaded, marketData: await resolveMarketData(loaded.marketData) };
   const logger = o.logger ?? createLogger('silent');
   const db = await connectDatabase(env.MONGODB_URI!, settings.mongo.db);
   const models = parseModelsConfig(o.models);
@@ -179,7 +187,7 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
         ...(hourly ? { hourly } : {}),
         ...(news ? { news } : {}),
         feeds: createFeedProviders(
-          settings.marketData,
+          settings.marketData as ResolvedMarketData,
           bars,
           market.name,
           news,

@@ -16,6 +16,11 @@ async function startTradeflow(dataDir: string, ports: Record<string, number>) {
       MONGODB_URI: '',
       TRADEFLOW_DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
+      // The default market data asks Yahoo at start: here it asks a loopback port nothing listens on, so
+      // the test never leaves the machine and always sees the offline default.
+      MARKET_DATA_SOURCE: '',
+      MARKET_DATA_FILES: '',
+      TRADEFLOW_YAHOO_URL: 'http://127.0.0.1:1',
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -109,9 +114,12 @@ describe('npm start', () => {
       job_id: string;
       market_data: { source: string; synthetic: boolean; note?: string };
     };
-    // The embedded default is the synthetic walk, and everything made from it says so.
+    // Offline, the default is the synthetic walk: the banner says so once, and everything made from it.
     expect(market_data).toMatchObject({ synthetic: true, note: expect.stringMatching(/not the market/) });
-    expect(first.output()).toMatch(/market data +synthetic: a seeded random walk, not the market/);
+    expect(first.output()).toMatch(
+      /market data +synthetic: offline \(Yahoo unreachable\), a seeded random walk, not the market/,
+    );
+    expect(first.output().split('Yahoo unreachable')).toHaveLength(2);
     let status = '';
     for (let i = 0; i < 300 && status !== 'completed'; i++) {
       status = ((await (await authed(`${api}/simulate/status/${job_id}`)).json()) as { status: string }).status;

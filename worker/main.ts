@@ -5,7 +5,13 @@ import { Client } from '@temporalio/client';
 import { createFeedProviders } from '../config/feedProviders.js';
 import { createLogger } from '../config/logger.js';
 import { loadModelsConfig } from '../config/models.js';
-import { connectTemporalWorker, createHourlySource, createMarketSource, createNewsSource } from '../config/services.js';
+import {
+  connectTemporalWorker,
+  createHourlySource,
+  createMarketSource,
+  createNewsSource,
+  resolveMarketData,
+} from '../config/services.js';
 import { loadSettings } from '../config/settings.js';
 import { webhookSecret } from '../config/webhookSecret.js';
 import { ANALYSIS_LIFECYCLE } from '../jobs/lifecycle.js';
@@ -27,7 +33,8 @@ if (!settings.temporal.address || !settings.mongo.uri) {
 
 installQuietRuntime();
 const db = await connectDatabase(settings.mongo.uri, settings.mongo.db);
-const source = createMarketSource(settings.marketData);
+const marketData = await resolveMarketData(settings.marketData);
+const source = createMarketSource(marketData);
 const bars = new BarCache(db.collections, source);
 const hourly = createHourlySource(settings);
 const news = createNewsSource(settings);
@@ -46,7 +53,7 @@ const activities = buildActivities({
   bars,
   ...(hourly ? { hourly } : {}),
   ...(news ? { news } : {}),
-  feeds: createFeedProviders(settings.marketData, bars, source.name, news),
+  feeds: createFeedProviders(marketData, bars, source.name, news),
   models: await loadModelsConfig(settings.modelsPath),
   agents: createAgentFactory(),
   logger,

@@ -1,11 +1,9 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DAILY_H1, DAILY_H2 } from '../../test/paths.js';
 import { tradingDaysBetween } from '../calendar.js';
 import { AlphaVantageFileSource, parseAlphaVantageJsonl } from './alphaVantageFiles.js';
 import { SyntheticSource } from './synthetic.js';
-import { barsFromChartQuotes, type YahooError, YahooSource } from './yahoo.js';
+import { barsFromChartQuotes, YahooSource } from './yahoo.js';
 
 describe('Alpha Vantage / AI-Trader files', () => {
   it('reads both the merged (buy/sell price) and the raw (open/close) formats', async () => {
@@ -96,48 +94,7 @@ describe('Yahoo Finance', () => {
     ]);
   });
 
-  it('names each failure of a Yahoo-shaped server on loopback, with the symbol and what to do', async () => {
-    // The real client, its requests sent to a loopback server that answers as Yahoo does when it refuses.
-    const server = createServer((req, res) => {
-      const symbol = decodeURIComponent(req.url!.split('/chart/')[1]!.split('?')[0]!);
-      if (symbol === 'BUSY') return res.writeHead(429, { 'content-type': 'text/plain' }).end('Too Many Requests');
-      if (symbol === 'ZZZZ') {
-        return res.writeHead(404, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            chart: {
-              result: null,
-              error: { code: 'Not Found', description: 'No data found, symbol may be delisted' },
-            },
-          }),
-        );
-      }
-      // A response whose shape changed: the client's validation refuses it.
-      return res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ chart: { result: [{ meta: {} }], error: null } }));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const toLoopback = ((url: string | URL, init?: RequestInit) =>
-      fetch(String(url).replace(/^https:\/\/query\d\.finance\.yahoo\.com/, base), init)) as typeof fetch;
-    const yahoo = new YahooSource(['AAPL'], { fetch: toLoopback });
-    const failure = (symbol: string) =>
-      yahoo.loadDaily([symbol], '2025-03-03', '2025-03-05').then(
-        () => null,
-        (err: unknown) => err as YahooError,
-      );
-    try {
-      const busy = await failure('BUSY');
-      expect(busy).toMatchObject({ name: 'YahooError', failure: 'rate_limited', symbol: 'BUSY', retryable: true });
-      expect(busy!.message).toMatch(/wait a minute/);
-      expect(await failure('ZZZZ')).toMatchObject({ failure: 'unknown_symbol', symbol: 'ZZZZ', retryable: false });
-      const changed = await failure('AAPL');
-      expect(changed).toMatchObject({ failure: 'changed_response', retryable: false });
-      expect(changed!.message).toMatch(/upgrade yahoo-finance2/);
-    } finally {
-      await new Promise<void>((r) => server.close(() => r()));
-    }
-  });
+  // Each failure of a Yahoo-shaped server behind the real client: test/yahoo.e2e.test.ts (it starts a server).
 
   it('reports a network failure instead of returning empty data', async () => {
     const failing = (async () => {
@@ -145,6 +102,6 @@ describe('Yahoo Finance', () => {
     }) as unknown as typeof fetch;
     await expect(
       new YahooSource(['AAPL'], { fetch: failing }).loadDaily(['AAPL'], '2025-03-03', '2025-03-05'),
-    ).rejects.toThrow();
+    ).rejects.toMatchObject({ name: 'YahooError', failure: 'unavailable', symbol: 'AAPL', retryable: true });
   });
 });

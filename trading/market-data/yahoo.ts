@@ -1,7 +1,8 @@
-import YahooFinance from 'yahoo-finance2';
+import type YahooFinance from 'yahoo-finance2';
 import type { Bar, BarSeries, MarketDataSource } from '../bars.js';
 import type { IsoDate } from '../calendar.js';
 import { addDays, previousTradingDay, todayInNewYork } from '../calendar.js';
+import { type YahooClientOptions, yahooClient } from './yahooClient.js';
 
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
@@ -29,6 +30,37 @@ export function barsFromChartQuotes(quotes: readonly ChartQuote[]): Bar[] {
     });
   }
   return bars;
+}
+
+/**
+ * When a day's bar is final: Yahoo's daily bar for today moves with every trade until the close (16:00
+ * New York) and settles in the minutes after it, so it counts only from 16:30. Early-close days (13:00)
+ * wait until then as well, which costs nothing but a few hours' freshness.
+ */
+export const DAILY_BAR_FINAL_AT_NY_MINUTE = 16 * 60 + 30;
+
+const newYorkClock = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/New_York',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** Minutes since midnight in New York at `now`. */
+function newYorkMinuteOfDay(now: Date): number {
+  const parts = newYorkClock.formatToParts(now);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return get('hour') * 60 + get('minute');
+}
+
+/**
+ * The bars a job may trade on at `now`: today's bar before it is final is dropped (a job that took it
+ * would trade on a close that has not happened yet), and so is any bar dated after today.
+ */
+export function completeDailyBars(bars: readonly Bar[], now: Date): Bar[] {
+  const today = todayInNewYork(now);
+  const todayIsFinal = newYorkMinuteOfDay(now) >= DAILY_BAR_FINAL_AT_NY_MINUTE;
+  return bars.filter((b) => b.date < today || (b.date === today && todayIsFinal));
 }
 
 /** What went wrong asking Yahoo, for whom, and what to do about it. */
@@ -74,7 +106,7 @@ export function yahooError(err: unknown, symbol: string): YahooError {
   const unreadable =
     e.name === 'FailedYahooValidationError' ||
     (e.name === 'TypeError' && !/fetch failed/i.test(message)) ||
-    /validation|unexpected token|invalid json/i.test(message);
+    /validation|unexpected token|unexpected end of json|not parsable|invalid json/i.test(message);
   if (unreadable) {
     return new YahooError(
       'changed_response',
@@ -85,20 +117,18 @@ export function yahooError(err: unknown, symbol: string): YahooError {
   return new YahooError('unavailable', symbol, `Yahoo could not be reached for ${symbol}: ${message.slice(0, 200)}`);
 }
 
-/** Daily bars from Yahoo Finance (online only). `fetch` is injectable so parsing is tested offline. */
+/** Daily bars from Yahoo Finance (online only). `fetch`, the host and the clock are injectable for tests. */
 export class YahooSource implements MarketDataSource {
   readonly name = 'yahoo';
   private readonly yf: InstanceType<typeof YahooFinance>;
+  private readonly now: () => Date;
 
   constructor(
     private readonly symbols: readonly string[],
-    options: { fetch?: typeof fetch } = {},
+    options: Pick<YahooClientOptions, 'fetch' | 'baseUrl'> & { now?: () => Date } = {},
   ) {
-    this.yf = new YahooFinance({
-      suppressNotices: ['yahooSurvey'],
-      versionCheck: false,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    } as ConstructorParameters<typeof YahooFinance>[0]);
+    this.yf = yahooClient(options);
+    this.now = options.now ?? (() => new Date());
   }
 
   async loadDaily(symbols: readonly string[], from: IsoDate, to: IsoDate): Promise<BarSeries> {
@@ -109,16 +139,18 @@ export class YahooSource implements MarketDataSource {
         .catch((err: unknown) => {
           throw yahooError(err, symbol);
         });
+      const bars = completeDailyBars(barsFromChartQuotes(chart.quotes as ChartQuote[]), this.now());
       out.set(
         symbol,
-        barsFromChartQuotes(chart.quotes as ChartQuote[]).filter((b) => b.date >= from && b.date <= to),
+        bars.filter((b) => b.date >= from && b.date <= to),
       );
     }
     return out;
   }
 
+  /** The last day whose bars are final everywhere: yesterday's trading day (today's may still move). */
   async latestDate(): Promise<IsoDate> {
-    return previousTradingDay(todayInNewYork());
+    return previousTradingDay(todayInNewYork(this.now()));
   }
 
   async defaultSymbols(): Promise<string[]> {

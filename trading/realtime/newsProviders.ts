@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import YahooFinance from 'yahoo-finance2';
+import type YahooFinance from 'yahoo-finance2';
 import { yahooError } from '../market-data/yahoo.js';
+import { type YahooClientOptions, yahooClient } from '../market-data/yahooClient.js';
 import { type NewsItem, type NewsSource, parseNewsItem } from '../news.js';
 import type { NewsProvider, NewsStory } from './feed.js';
 
@@ -85,12 +86,8 @@ export class YahooNewsProvider implements NewsProvider {
   readonly name = 'yahoo';
   private readonly yf: InstanceType<typeof YahooFinance>;
 
-  constructor(options: { fetch?: typeof fetch } = {}) {
-    this.yf = new YahooFinance({
-      suppressNotices: ['yahooSurvey'],
-      versionCheck: false,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    } as ConstructorParameters<typeof YahooFinance>[0]);
+  constructor(options: Pick<YahooClientOptions, 'fetch' | 'baseUrl'> = {}) {
+    this.yf = yahooClient(options);
   }
 
   async latest(symbol: string, cursor: number): Promise<{ stories: NewsStory[]; cursor: number }> {

@@ -1,5 +1,6 @@
-import YahooFinance from 'yahoo-finance2';
+import type YahooFinance from 'yahoo-finance2';
 import { yahooError } from '../market-data/yahoo.js';
+import { type YahooClientOptions, yahooClient } from '../market-data/yahooClient.js';
 import type { PriceTick, QuoteProvider } from './feed.js';
 
 /** The fields of yahoo-finance2's quote this provider reads. */
@@ -35,12 +36,8 @@ export class YahooQuoteProvider implements QuoteProvider {
   readonly name = 'yahoo';
   private readonly yf: InstanceType<typeof YahooFinance>;
 
-  constructor(options: { fetch?: typeof fetch } = {}) {
-    this.yf = new YahooFinance({
-      suppressNotices: ['yahooSurvey'],
-      versionCheck: false,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    } as ConstructorParameters<typeof YahooFinance>[0]);
+  constructor(options: Pick<YahooClientOptions, 'fetch' | 'baseUrl'> = {}) {
+    this.yf = yahooClient(options);
   }
 
   async quote(symbol: string, cursor: number): Promise<{ tick: PriceTick | null; cursor: number }> {
