@@ -11,6 +11,7 @@ import { type Harness, startService } from '../test/service.js';
 import { tradingDaysBetween } from '../trading/calendar.js';
 import { analysisBenchmark } from './analysis.js';
 import { API_BENCH_MODELS, apiBenchmark, compareBenchmark, tearSheetBenchmark } from './api.js';
+import { realtimeBenchmark } from './realtime.js';
 import { streamBenchmark } from './streams.js';
 
 const START = '2025-01-02';
@@ -207,6 +208,27 @@ async function runOnce(delayMs: number, workerProcesses = 0) {
 try {
   const dates = tradingDaysBetween(START, END).length;
   console.log(`tradeflow benchmark: ${MODEL_COUNT} models x ${dates} trading days (${START}..${END}), 101 symbols`);
+  if (!process.env.BENCH_SKIP_REALTIME) {
+    const svc = await startService({
+      models: { models: [{ id: 'realtime-bench', strategy: 'momentum', params: { lookback: 5 } }] },
+      temporalAddress: stack.temporalAddress,
+      mongoUri: stack.mongoUri,
+      env: {
+        MARKET_DATA_FILES: `${DAILY_H1},${DAILY_H2}`,
+        REALTIME_PRICE_POLL_MS: '1000',
+        REALTIME_TAIL_MS: '250',
+      },
+    });
+    try {
+      await realtimeBenchmark(svc);
+    } finally {
+      await svc.stop();
+    }
+    if (process.env.BENCH_ONLY_REALTIME) {
+      await cleanUp();
+      process.exit(0);
+    }
+  }
   const fast = process.env.BENCH_ONLY_DELAY || process.env.BENCH_ONLY_STREAMS ? undefined : await runOnce(0);
   if (fast)
     console.log(

@@ -54,6 +54,11 @@ export class BarCache {
     private readonly source: MarketDataSource,
   ) {}
 
+  /** The source's name (`synthetic-42`, `files`, `yahoo`): what outputs made from its bars say they used. */
+  get sourceName(): string {
+    return this.source.name;
+  }
+
   /** The source's latest date with bars (asked each time: a live source moves on). */
   latestDate(): Promise<IsoDate> {
     return this.source.latestDate();

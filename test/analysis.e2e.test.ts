@@ -136,6 +136,13 @@ describe('analysis jobs: POST /run, live stream, artifacts', () => {
     }
   });
 
+  it("names the market data in the report's header, with no synthetic banner for real prices", async () => {
+    const file = job.files.find((f: any) => f.path === 'reports/AAPL_Professional_Analysis_Report.md');
+    const report = (await download(file.url)).bytes.toString('utf8');
+    expect(report.split('\n')[2]).toContain('market data files');
+    expect(report).not.toContain('SYNTHETIC');
+  });
+
   it('writes a PDF report that an independent reader opens: headings, tables, non-ASCII text, page numbers', async () => {
     const pdf = await download(`/jobs/${jobId}/download/professional-report`);
     expect(pdf.status).toBe(200);

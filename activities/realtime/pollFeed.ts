@@ -26,11 +26,7 @@ export interface FeedDeps {
   quotes?: QuoteProvider;
   news?: NewsProvider;
   logger: Logger;
-  /** How long a price stays in the feed; older ones are pruned at each window's end. */
-  priceRetentionMs?: number;
 }
-
-const PRICE_RETENTION_MS = 10 * 60_000;
 
 /** The poller's one activity: a window of polls of one symbol, each published the moment it is read. */
 export function createFeedActivities(d: FeedDeps) {
@@ -52,7 +48,7 @@ export function createFeedActivities(d: FeedDeps) {
             const r = await d.quotes!.quote(input.symbol, cursor);
             cursor = r.cursor;
             // The quote's own time is its key: an unchanged quote polled again is not published twice.
-            if (r.tick && (await d.events.publish('price', input.symbol, `${r.tick.at}|${r.tick.price}`, r.tick))) {
+            if (r.tick && (await d.events.publishPrice(input.symbol, `${r.tick.at}|${r.tick.price}`, r.tick))) {
               published++;
             }
           } else {
@@ -79,9 +75,6 @@ export function createFeedActivities(d: FeedDeps) {
         ctx.heartbeat({ cursor });
         // Cancellation (the poller stopped, the worker shutting down) ends the sleep with a CancelledFailure.
         await ctx.sleep(Math.min(backoffMs, Math.max(0, end - Date.now())));
-      }
-      if (input.kind === 'price') {
-        await d.events.prune('price', input.symbol, new Date(Date.now() - (d.priceRetentionMs ?? PRICE_RETENTION_MS)));
       }
       return { polls, published, cursor };
     },

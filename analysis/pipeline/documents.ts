@@ -21,14 +21,23 @@ export function professionalReport(input: {
   team: TeamOutcome;
   usage: LlmUsage;
   llmLabel: string;
+  /** The market source of the prices (`synthetic-42`, `files`, `yahoo`). */
+  marketSource?: string;
 }): string {
   const { spec, facts, dcf, dcfInput, team, usage } = input;
   const d = team.decision;
   const lines: string[] = [
     `# ${spec.company} (${spec.ticker}) — Professional Analysis Report`,
     '',
-    `Analysis date ${spec.asOf} · data through ${facts.lastDate} · pipeline ${spec.pipeline} · ${input.llmLabel}`,
+    `Analysis date ${spec.asOf} · data through ${facts.lastDate} · pipeline ${spec.pipeline} · ${input.llmLabel}${input.marketSource ? ` · market data ${input.marketSource}` : ''}`,
     '',
+    // Where a reader looks first: a report made from the seeded walk is never taken for the market.
+    ...(input.marketSource?.startsWith('synthetic')
+      ? [
+          `> **SYNTHETIC PRICES** (${input.marketSource}): every price, return and valuation below comes from a seeded random walk, not from the market. Nothing here describes ${spec.ticker}'s real price.`,
+          '',
+        ]
+      : []),
     '# Executive Summary',
     '',
     `**Rating: ${d.rating}** (${d.decision}), confidence ${Math.round(d.confidence * 100)}%. Last close ${usd(d.lastClose)}${d.targetPrice ? `, 12-month target ${usd(d.targetPrice)}` : ''}${d.fairValue ? `, DCF fair value ${usd(d.fairValue)}` : ''}.`,

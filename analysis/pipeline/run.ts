@@ -25,11 +25,14 @@ import { PipelineLog } from './pipelineLog.js';
 interface BarsFile {
   symbol: string;
   bars: Bar[];
+  /** The market source the bars came from (absent from workers before it was written). */
+  source?: string;
 }
 
 /** State the steps hand to each other. */
 interface RunState {
   facts?: MarketFacts;
+  marketSource?: string;
   dcfInput?: DcfInput;
   dcf?: DcfSummary;
   reports: AnalystReport[];
@@ -100,6 +103,11 @@ export async function runPipeline(jobDir: string, spec: AnalysisJobSpec): Promis
         bench ? { symbol: bench.symbol, bars: bench.bars } : undefined,
       );
       const f = state.facts;
+      if (main.source) state.marketSource = main.source;
+      // Said in the log (and so in the job's live stream) before anything is made from the prices.
+      if (main.source?.startsWith('synthetic')) {
+        log.system(`market data: ${main.source}: SYNTHETIC prices (a seeded random walk), not the market`, 'data');
+      }
       log.system(`${f.sessions} sessions ${f.firstDate}..${f.lastDate}, last close $${f.lastClose.toFixed(2)}`, 'data');
       await writeOutput(jobDir, `financials/${T}_market_statistics.json`, JSON.stringify(f, null, 2));
       state.dcfInput = dcfInputFromFacts(f, spec.company);
@@ -174,6 +182,7 @@ export async function runPipeline(jobDir: string, spec: AnalysisJobSpec): Promis
         team: state.team!,
         usage: voice.usage(),
         llmLabel,
+        ...(state.marketSource ? { marketSource: state.marketSource } : {}),
       });
       const base = `reports/${T}_Professional_Analysis_Report`;
       await writeOutput(jobDir, `${base}.md`, markdown);

@@ -1,12 +1,13 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FeedEventDoc } from '../../storage/feedEvents.js';
-import type { FeedKind, PriceTick } from '../../trading/realtime/feed.js';
+import type { PriceTick } from '../../trading/realtime/feed.js';
 import { FeedHub, SLOW_CONSUMER_CLOSE, type Subscriber } from './feedHub.js';
 
-/** The feed collection in memory: what the hub reads, written by the test as a poller would. */
+/** Current prices in memory, one per symbol as the collection keeps them, written as a poller would. */
 class MemoryFeed {
   docs: FeedEventDoc[] = [];
+  current = new Map<string, FeedEventDoc>();
   queries = 0;
   add(symbol: string, price: number, ts = new Date()) {
     const data: PriceTick = {
@@ -19,20 +20,21 @@ class MemoryFeed {
       source: 'test',
       synthetic: false,
     };
-    this.docs.push({ _id: `price|${symbol}|${ts.getTime()}|${price}`, kind: 'price', symbol, ts, data });
+    // A replace, as the store's: a write that lands late replaces a newer price.
+    this.current.set(symbol, {
+      _id: `price|${symbol}`,
+      kind: 'price',
+      symbol,
+      ts,
+      data,
+      key: `${ts.toISOString()}|${price}`,
+    });
   }
-  async since(kind: FeedKind, symbols: readonly string[], after: Date) {
+  read = async (symbols: readonly string[]) => {
     this.queries++;
-    return this.docs
-      .filter((d) => d.kind === kind && symbols.includes(d.symbol) && d.ts > after)
-      .sort((a, b) => a.ts.getTime() - b.ts.getTime());
-  }
-  async latest(kind: FeedKind, symbol: string, n: number) {
-    return this.docs
-      .filter((d) => d.kind === kind && d.symbol === symbol)
-      .sort((a, b) => b.ts.getTime() - a.ts.getTime())
-      .slice(0, n);
-  }
+    return symbols.flatMap((s) => (this.current.has(s) ? [this.current.get(s)!] : []));
+  };
+  snapshot = async (symbol: string) => (this.current.has(symbol) ? [this.current.get(symbol)!] : []);
 }
 
 function subscriber(id: number, buffered = () => 0): Subscriber & { got: any[]; closedWith?: number } {
@@ -52,7 +54,8 @@ const hubs: FeedHub[] = [];
 function hub(feed: MemoryFeed, interest: string[] = []) {
   const h = new FeedHub({
     kind: 'price',
-    events: feed,
+    read: feed.read,
+    snapshot: feed.snapshot,
     interest: async (symbol) => {
       interest.push(symbol);
     },

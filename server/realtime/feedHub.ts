@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { FeedEventDoc, FeedEvents } from '../../storage/feedEvents.js';
+import type { FeedEventDoc } from '../../storage/feedEvents.js';
 import type { FeedKind } from '../../trading/realtime/feed.js';
 
 /** One connection as the hub sees it: the socket behind it is the route's (server/realtime/routes.ts). */
@@ -13,7 +13,13 @@ export interface Subscriber {
 
 export interface FeedHubOptions {
   kind: FeedKind;
-  events: Pick<FeedEvents, 'since' | 'latest'>;
+  /**
+   * What the pollers published for these symbols: for prices, each symbol's current price (one document
+   * each); for news, the stories written after `after`.
+   */
+  read(symbols: readonly string[], after: Date): Promise<FeedEventDoc[]>;
+  /** The latest items of one symbol, newest first: a new subscriber gets them at once. */
+  snapshot(symbol: string, n: number): Promise<FeedEventDoc[]>;
   /** Tells the symbol's poller someone listens, starting it when it is not running. */
   interest(symbol: string): Promise<void>;
   logger: Logger;
@@ -53,6 +59,7 @@ export class FeedHub {
   private tailTimer: NodeJS.Timeout | undefined;
   private interestTimer: NodeJS.Timeout | undefined;
   private after = new Date(0);
+  /** News: the stories delivered within the lookback. Prices: each symbol's last delivered time. */
   private readonly seen = new Map<string, number>();
   private tailing = false;
   private closed = false;
@@ -92,7 +99,7 @@ export class FeedHub {
     this.ensureTimers();
     await Promise.all(fresh.map((s) => this.tellPoller(s)));
     for (const symbol of symbols) {
-      const latest = await this.o.events.latest(this.o.kind, symbol, this.o.snapshotSize).catch(() => []);
+      const latest = await this.o.snapshot(symbol, this.o.snapshotSize).catch(() => []);
       const held = this.symbols.get(symbol);
       if (!held?.subscribers.has(sub)) continue;
       for (const doc of latest.reverse()) this.sendTo(sub, held, doc, JSON.stringify(message(doc)));
@@ -165,8 +172,17 @@ export class FeedHub {
     if (this.symbols.size === 0 || this.closed) return;
     this.tailing = true;
     try {
-      const docs = await this.o.events.since(this.o.kind, [...this.symbols.keys()], this.after);
+      const docs = await this.o.read([...this.symbols.keys()], this.after);
       this.stats.lastTailError = null;
+      if (this.o.kind === 'price') {
+        for (const doc of docs) {
+          const ts = doc.ts.getTime();
+          if ((this.seen.get(doc.symbol) ?? 0) >= ts) continue;
+          this.seen.set(doc.symbol, ts);
+          this.deliver(doc);
+        }
+        return;
+      }
       let newest = this.after.getTime() + LOOKBACK_MS;
       for (const doc of docs) {
         const ts = doc.ts.getTime();
@@ -199,7 +215,8 @@ export class FeedHub {
   private sendTo(sub: Subscriber, held: Held, doc: FeedEventDoc, text: string): void {
     const ts = doc.ts.getTime();
     const last = held.sent.get(sub.id);
-    if (last?.ids.has(doc._id) || (doc.kind === 'price' && last && ts <= last.ts)) return;
+    // A symbol's price document keeps its id as it changes: prices are told apart by their time.
+    if (doc.kind === 'price' ? last && ts <= last.ts : last?.ids.has(doc._id)) return;
     if (sub.bufferedAmount() > this.o.maxBufferedBytes) {
       this.stats.dropped++;
       this.o.logger.warn({ kind: this.o.kind, subscriber: sub.id }, 'dropping a slow consumer');

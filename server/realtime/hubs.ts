@@ -25,7 +25,15 @@ export function createRealtimeHubs(p: HubParts): RealtimeHubs {
   const hub = (kind: FeedKind) =>
     new FeedHub({
       kind,
-      events: p.events,
+      ...(kind === 'price'
+        ? {
+            read: (symbols) => p.events.currentPrices(symbols),
+            snapshot: (symbol) => p.events.currentPrices([symbol]),
+          }
+        : {
+            read: (symbols, after) => p.events.since('news', symbols, after),
+            snapshot: (symbol, n) => p.events.latest('news', symbol, n),
+          }),
       logger: p.logger,
       tailEveryMs: s.tailEveryMs,
       interestEveryMs: s.interestEveryMs,
