@@ -6,6 +6,7 @@ import type { Settings } from '../config/settings.js';
 import { isLoopbackHost } from '../config/settings.js';
 import { isTerminalStatus } from '../jobs/lifecycle.js';
 import { type AccountStore, MongoAccounts } from '../storage/accounts.js';
+import { BarCache, cachedSource } from '../storage/barCache.js';
 import type { Database } from '../storage/db.js';
 import { FeedEvents } from '../storage/feedEvents.js';
 import { JobEvents } from '../storage/jobEvents.js';
@@ -224,6 +225,8 @@ export function wireApp(o: WireOptions) {
   const c = o.db.collections;
   const temporal = new Client({ connection: o.connection, namespace: o.settings.temporal.namespace });
   const closedUniverse = o.settings.marketData.source !== 'yahoo';
+  // Reads go through the bar cache the workers fill too: Yahoo is asked once per symbol and year.
+  const market = cachedSource(new BarCache(c, o.market), o.market);
   const deps = createAppDeps({
     settings: o.settings,
     // Every database call a request makes has a deadline: a frozen database answers 503 like a dead one.
@@ -241,9 +244,9 @@ export function wireApp(o: WireOptions) {
     temporalAddress: o.temporalAddress,
     ...(o.temporalUiUrl ? { temporalUiUrl: o.temporalUiUrl } : {}),
     models: o.models,
-    market: o.market,
+    market,
     ...optionalHourly(createHourlySource(o.settings)),
-    defaultSymbols: () => defaultSymbols(o.settings.marketData, o.market),
+    defaultSymbols: () => defaultSymbols(o.settings.marketData, market),
     closedUniverse,
     logger: o.logger,
     realtime: createRealtimeHubs({

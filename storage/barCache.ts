@@ -194,3 +194,16 @@ export class BarCache {
     }
   }
 }
+
+/**
+ * The cache as a market source: what the API reads (price history, benchmarks, comparisons) comes from
+ * MongoDB, filled once from the source, so a live source is not asked again for every request.
+ */
+export function cachedSource(cache: BarCache, source: MarketDataSource): MarketDataSource {
+  return {
+    name: source.name,
+    loadDaily: (symbols, from, to) => cache.load(symbols, from, to),
+    latestDate: () => cache.latestDate(),
+    defaultSymbols: () => source.defaultSymbols(),
+  };
+}
