@@ -128,7 +128,10 @@ export function createAnalysisActivities(d: AnalysisActivityDeps) {
     if (main.length === 0) {
       throw jobFailure('MissingMarketData', `no market data for ${a.ticker} up to ${a.asOf}`);
     }
-    await writeFile(join(runDir, INPUT_DIR, 'bars.json'), JSON.stringify({ symbol: a.ticker, bars: main, source: d.bars.sourceName }));
+    await writeFile(
+      join(runDir, INPUT_DIR, 'bars.json'),
+      JSON.stringify({ symbol: a.ticker, bars: main, source: d.bars.sourceName }),
+    );
     const bench = series.get(d.benchmark);
     if (bench?.length && a.ticker !== d.benchmark) {
       await writeFile(join(runDir, INPUT_DIR, 'benchmark.json'), JSON.stringify({ symbol: d.benchmark, bars: bench }));

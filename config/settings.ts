@@ -133,7 +133,8 @@ export interface Settings {
   maxSimulationDays: number;
   simulationConcurrency: number;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
-  taskQueues: { orchestrator: string; simulation: string; analysis: string };
+  /** `chat`: the chat's answering activity (LLM calls of minutes, kept apart from bookkeeping). */
+  taskQueues: { orchestrator: string; simulation: string; analysis: string; chat: string };
   /** The live price and news hubs (config/realtime.ts). */
   realtime: RealtimeSettings;
   sandbox: {
@@ -307,6 +308,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       orchestrator: `${e.TASK_QUEUE_PREFIX}orchestrator`,
       simulation: `${e.TASK_QUEUE_PREFIX}simulation`,
       analysis: `${e.TASK_QUEUE_PREFIX}analysis`,
+      chat: `${e.TASK_QUEUE_PREFIX}chat`,
     },
     sandbox: {
       mode: e.SANDBOX_MODE,

@@ -10,6 +10,7 @@ import { isUnreachable } from '../storage/unreachable.js';
 import { analysisArtifactRoutes } from './analysis/artifacts.js';
 import { runRoutes } from './analysis/http.js';
 import { tradingAgentsRoutes } from './analysis/tradingAgents.js';
+import { chatRoutes } from './chat/route.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { DatabaseDeadlineError } from './deadline.js';
 import { ApiError, asApiError, ErrorBody, errorResponse } from './http/errors.js';
@@ -120,6 +121,7 @@ export function createApp(deps: AppDeps) {
   app.route('/admin', adminRoutes(deps));
   app.route('/', healthDetailsRoutes(deps));
   app.route('/api/prices', priceRoutes(deps));
+  app.route('/chat', chatRoutes(deps));
   app.route('/api', realtimeRoutes(deps));
   app.route('/me', meRoutes(deps));
   app.route('/auth', authRoutes(deps));

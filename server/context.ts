@@ -17,6 +17,7 @@ import type { AdmissionGate } from './auth/jobCap.js';
 import type { OAuthSignIn } from './auth/oauth/flow.js';
 import type { Principal } from './auth/principal.js';
 import type { SignIn } from './auth/signIn.js';
+import type { ChatService } from './chat/service.js';
 import type { JobEventHub } from './eventHub.js';
 import type { ResponseCache } from './http/responseCache.js';
 import type { JobControl } from './jobControl.js';
@@ -45,6 +46,8 @@ export interface AppDeps {
   knownSymbols?: () => Promise<string[]>;
   simulations: SimulationService;
   analyses: AnalysisService;
+  /** Chat sessions (a workflow each) and the answers being written (server/chat/). */
+  chat: ChatService;
   control: JobControl;
   liveProgress: LiveProgressCache;
   /** Answers shared by the clients that ask the same thing at once (status pages, results). */

@@ -1,5 +1,6 @@
 import { Client, type Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
+import { ChatChunks } from '../activities/chat/chunks.js';
 import type { ModelRegistry } from '../config/models.js';
 import { createHourlySource, defaultSymbols } from '../config/services.js';
 import type { Settings } from '../config/settings.js';
@@ -17,6 +18,7 @@ import { TradingDays } from '../storage/tradingDays.js';
 import { WebhookDeliveries } from '../storage/webhookDeliveries.js';
 import type { MarketDataSource } from '../trading/bars.js';
 import type { IntradaySource } from '../trading/market-data/hourlyFiles.js';
+import { DEFAULT_CHAT_OPTIONS } from '../workflows/chat/contract.js';
 import type { AnalysisOptions, SimulationOptions } from '../workflows/definitions.js';
 import { PdfRenderer } from './analysis/pdfRenderer.js';
 import { AnalysisService } from './analysis/service.js';
@@ -28,6 +30,8 @@ import { configuredProviders } from './auth/oauth/configured.js';
 import { OAuthSignIn } from './auth/oauth/flow.js';
 import type { OAuthProvider, ProviderName } from './auth/oauth/provider.js';
 import { type CodeMailer, SignIn } from './auth/signIn.js';
+import { type ChatChunkReader, ChatService } from './chat/service.js';
+import { type ChatSessionStore, MongoChatSessions } from './chat/sessions.js';
 import type { AppDeps } from './context.js';
 import { DATABASE_CALL_MS, DATABASE_SCAN_MS, TEMPORAL_CALL_MS, withCallDeadlines } from './deadline.js';
 import { JobEventHub, type JobEventHubOptions } from './eventHub.js';
@@ -63,6 +67,10 @@ export interface AppStores {
   accounts: AccountStore;
   signIn: SignInStore;
   webhooks?: WebhookDeliveries;
+  /** Answers being written (activities/chat/chunks.ts); absent: chat streams send each answer whole. */
+  chatChunks?: ChatChunkReader;
+  /** Who owns each chat session; absent: kept in memory (the unit layer). */
+  chatSessions?: ChatSessionStore;
 }
 
 /** Everything the API is built from: its stores and clients, and what a test may put in their place. */
@@ -155,6 +163,15 @@ export function createAppDeps(p: AppParts): AppDeps {
     pingDatabase: p.pingDatabase,
     storeHealth: new StoreHealth(p.probeWrite, logger),
     analyses,
+    chat: new ChatService({
+      temporal,
+      taskQueue: settings.taskQueues.orchestrator,
+      options: { ...DEFAULT_CHAT_OPTIONS, answerTaskQueue: settings.taskQueues.chat },
+      models: p.models,
+      ...(stores.chatChunks ? { chunks: stores.chatChunks } : {}),
+      ...(stores.chatSessions ? { sessions: stores.chatSessions } : {}),
+      logger,
+    }),
     control,
     liveProgress: new LiveProgressCache(temporal),
     responses: new ResponseCache(),
@@ -239,6 +256,8 @@ export function wireApp(o: WireOptions) {
       accounts: withCallDeadlines(new MongoAccounts(c), DATABASE_CALL_MS, 'accounts'),
       signIn: withCallDeadlines(new MongoSignIn(c), DATABASE_CALL_MS, 'signIn'),
       webhooks: withCallDeadlines(new WebhookDeliveries(c), DATABASE_CALL_MS, 'webhooks'),
+      chatChunks: withCallDeadlines(new ChatChunks(o.db.db), DATABASE_CALL_MS, 'chatChunks'),
+      chatSessions: withCallDeadlines(new MongoChatSessions(o.db.db), DATABASE_CALL_MS, 'chatSessions'),
     },
     temporal,
     temporalAddress: o.temporalAddress,

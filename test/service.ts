@@ -184,6 +184,8 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
       activities: buildActivities({
         db,
         bars,
+        knownSymbols: () => market.defaultSymbols(),
+        marketSource: market.name,
         ...(hourly ? { hourly } : {}),
         ...(news ? { news } : {}),
         feeds: createFeedProviders(

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { type AnalysisActivities, createAnalysisActivities } from '../activities/analysis.js';
+import { createChatActivities } from '../activities/chat/activities.js';
 import { createReconcilerActivities, type ReconcilerActivities } from '../activities/jobReconciler.js';
 import { createJobActivities, type JobActivities } from '../activities/jobs.js';
 import { createFeedActivities, type FeedActivities } from '../activities/realtime/pollFeed.js';
@@ -25,6 +26,7 @@ import type { AgentFactory } from '../trading/agents/factory.js';
 import type { IntradaySource } from '../trading/market-data/hourlyFiles.js';
 import type { NewsSource } from '../trading/news.js';
 import type { NewsProvider, QuoteProvider } from '../trading/realtime/feed.js';
+import type { ChatActivities } from '../workflows/chat/contract.js';
 import { DEFAULT_WEBHOOK_RETRY } from '../workflows/webhookContract.js';
 
 export function buildActivities(deps: {
@@ -34,6 +36,10 @@ export function buildActivities(deps: {
   news?: NewsSource;
   /** What the live hubs' pollers read: quotes, and news where a source is configured. */
   feeds?: { quotes: QuoteProvider; news?: NewsProvider };
+  /** The symbols the market source offers (the chat's symbol search); absent: analysed tickers and known names only. */
+  knownSymbols?: () => Promise<string[]>;
+  /** The market source's name (`synthetic-…`: the chat says its prices are not the market's). */
+  marketSource?: string;
   models: ModelRegistry;
   agents: AgentFactory;
   logger: Logger;
@@ -89,6 +95,14 @@ export function buildActivities(deps: {
       ...(deps.feeds?.news ? { news: deps.feeds.news } : {}),
       logger: deps.logger,
     }),
+    ...createChatActivities({
+      db: deps.db.db,
+      prices: deps.bars,
+      ...(deps.marketSource ? { priceSource: deps.marketSource } : {}),
+      ...(deps.knownSymbols ? { knownSymbols: deps.knownSymbols } : {}),
+      models: deps.models,
+      logger: deps.logger,
+    }),
     ...createWebhookActivities({
       jobs,
       deliveries: new WebhookDeliveries(c),
@@ -104,6 +118,7 @@ export type WorkerActivities = SimulationActivities &
   ReconcilerActivities &
   ScheduleActivities &
   WebhookActivities &
+  ChatActivities &
   FeedActivities;
 
 /** The webhook activities' settings, as the worker process wires them (tests override the retry and the allow-list). */

@@ -46,12 +46,12 @@ export interface Workers {
 }
 
 /**
- * One process, four task queues: `orchestrator` runs workflows and their bookkeeping, `simulation` runs
- * model-days, `analysis` runs sandboxes and `realtime` the live hubs' pollers, so each kind of work has
- * its own concurrency.
+ * One process, five task queues: `orchestrator` runs workflows and their bookkeeping, `simulation` runs
+ * model-days, `analysis` runs sandboxes, `realtime` the live hubs' pollers and `chat` the chat's answers,
+ * so each kind of work has its own concurrency.
  */
 export async function createWorkers(s: WorkerSetup): Promise<Workers> {
-  const { computeModelDay, runAnalysisSandbox, pollFeed, ...bookkeeping } = s.activities;
+  const { computeModelDay, runAnalysisSandbox, pollFeed, answerChatMessage, ...bookkeeping } = s.activities;
   const common = {
     connection: s.connection,
     namespace: s.namespace,
@@ -88,7 +88,14 @@ export async function createWorkers(s: WorkerSetup): Promise<Workers> {
     activities: { pollFeed },
     maxConcurrentActivityTaskExecutions: s.realtime.pollers,
   });
-  const all = [orchestrator, simulation, analysis, realtime];
+  // A chat answer waits on an LLM for up to minutes: its own queue, so answers never hold bookkeeping slots.
+  const chat = await Worker.create({
+    ...common,
+    taskQueue: s.taskQueues.chat,
+    activities: { answerChatMessage },
+    maxConcurrentActivityTaskExecutions: 20,
+  });
+  const all = [orchestrator, simulation, analysis, realtime, chat];
   return {
     run: async () => {
       await Promise.all(all.map((w) => w.run()));

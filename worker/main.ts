@@ -51,6 +51,8 @@ if (removed.length) logger.warn({ removed }, 'removed orphaned sandboxes');
 const activities = buildActivities({
   db,
   bars,
+  knownSymbols: () => source.defaultSymbols(),
+  marketSource: source.name,
   ...(hourly ? { hourly } : {}),
   ...(news ? { news } : {}),
   feeds: createFeedProviders(marketData, bars, source.name, news),

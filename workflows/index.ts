@@ -1,4 +1,5 @@
 export { analysisBatchWorkflow, analysisWorkflow } from './analysis.js';
+export { chatSessionWorkflow } from './chat/session.js';
 export { closeAbandonedJobWorkflow } from './closeAbandonedJob.js';
 export { jobWebhookWorkflow } from './jobWebhook.js';
 export { marketFeedWorkflow } from './realtime/marketFeed.js';

@@ -22,7 +22,7 @@ const TASK_QUEUE_TYPE_ACTIVITY = 2;
 
 /** What /health/details reads besides the app's clients: fixed when the app is built. */
 export interface HealthFacts {
-  taskQueues: { orchestrator: string; simulation: string; analysis: string };
+  taskQueues: { orchestrator: string; simulation: string; analysis: string; chat?: string };
   /** The live pollers' queue, when the app has hubs. */
   realtimeTaskQueue?: string;
   sandbox: { mode: 'process' | 'docker'; dockerHost?: string; image?: string };
@@ -148,7 +148,7 @@ export function healthDetailsRoutes(deps: AppDeps) {
     });
 
   app.openapi(details, async (c) => {
-    const [temporal, mongodb, orchestrator, simulation, analysis, pollerWorkers, sandbox, market, disk] =
+    const [temporal, mongodb, orchestrator, simulation, analysis, pollerWorkers, chatWorkers, sandbox, market, disk] =
       await Promise.all([
         timed(true, async () => {
           await temporalDeadline(deps.temporal, () => deps.temporal.workflowService.getSystemInfo({}), PROBE_MS);
@@ -168,6 +168,10 @@ export function healthDetailsRoutes(deps: AppDeps) {
         // The live hubs stop without it; jobs do not.
         facts.realtimeTaskQueue
           ? pollers(facts.realtimeTaskQueue, TASK_QUEUE_TYPE_ACTIVITY).then((s) => ({ ...s, required: false }))
+          : Promise.resolve<ComponentState>({ state: 'not_configured', required: false, latency_ms: null }),
+        // Chat answers wait without it; jobs do not.
+        facts.taskQueues.chat
+          ? pollers(facts.taskQueues.chat, TASK_QUEUE_TYPE_ACTIVITY).then((s) => ({ ...s, required: false }))
           : Promise.resolve<ComponentState>({ state: 'not_configured', required: false, latency_ms: null }),
         facts.sandbox.mode === 'docker'
           ? timed(false, async () => {
@@ -213,6 +217,7 @@ export function healthDetailsRoutes(deps: AppDeps) {
       workers_simulation: simulation,
       workers_analysis: analysis,
       workers_realtime: pollerWorkers,
+      workers_chat: chatWorkers,
       sandbox,
       market_data: market,
       disk,
