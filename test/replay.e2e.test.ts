@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../config/logger.js';
 import { ensureJobReconciler } from '../worker/jobReconciler.js';
 import { closeJobWorkflowId } from '../workflows/definitions.js';
+import { feedInterestSignal, marketFeedWorkflow, marketFeedWorkflowId } from '../workflows/realtime/marketFeed.js';
 import { jobEndWebhookWorkflowId } from '../workflows/webhookContract.js';
 import { startFakeOpenAi } from './fakeOpenAi.js';
 import { type Harness, STRATEGY_MODELS, startHarness } from './harness.js';
@@ -184,6 +185,40 @@ describe('workflow histories from real runs replay on the current code', () => {
     await keep(closeJobWorkflowId(jobId), 'closeAbandonedJobWorkflow-simulation');
     // The end the close recorded is delivered too.
     await keepDelivery(closeJobWorkflowId(jobId), jobId, 'jobWebhookWorkflow-closed');
+  });
+
+  it('marketFeedWorkflow: windows of polls, interest signalled, an idle end', async () => {
+    const workflowId = `${marketFeedWorkflowId('price', 'AAPL')}-replay`;
+    const handle = await h.temporal.workflow.start(marketFeedWorkflow, {
+      workflowId,
+      taskQueue: h.settings.taskQueues.orchestrator,
+      args: [
+        {
+          kind: 'price',
+          symbol: 'AAPL',
+          taskQueue: h.settings.realtime.taskQueue,
+          pollEveryMs: 100,
+          windowMs: 400,
+          idleMs: 800,
+        },
+      ],
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    await handle.signal(feedInterestSignal);
+    expect(await handle.result()).toMatchObject({ cursor: expect.any(Number) });
+    await keep(workflowId, 'marketFeedWorkflow-idle-end');
+  });
+
+  it('chatSessionWorkflow: a session started by its first message, a second message as an Update', async () => {
+    const first = await h.api('/chat', { method: 'POST', json: { message: 'What about $AAPL?' } });
+    expect(first.status).toBe(200);
+    const second = await h.api('/chat', {
+      method: 'POST',
+      json: { message: 'and its last close?', session_id: first.body.session_id },
+    });
+    expect(second.status).toBe(200);
+    expect(second.body.turn).toBe(2);
+    await keep(`chat-${first.body.session_id}`, 'chatSessionWorkflow-two-messages');
   });
 
   it('reconcileJobsWorkflow: looks, closes a terminated job through a child, continues as new', async () => {
