@@ -34,9 +34,11 @@ describe('replay of committed workflow histories', () => {
     const types = new Set(files.map((f) => f.split('-')[0]));
     expect([...types].sort()).toEqual([
       'analysisWorkflow',
+      'chatSessionWorkflow',
       'closeAbandonedJobWorkflow',
       'dailyReportsWorkflow',
       'jobWebhookWorkflow',
+      'marketFeedWorkflow',
       'reconcileJobsWorkflow',
       'simulationCatchUpWorkflow',
       'simulationWorkflow',
