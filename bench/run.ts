@@ -38,53 +38,115 @@ function benchModels(delayMs: number, strategies: readonly string[]) {
 }
 const BENCH_MODEL_IDS = Array.from({ length: MODEL_COUNT }, (_, i) => `bench-${i}`);
 
-/**
- * Where a date's time goes, from the last run's history: the model-days a workflow task scheduled
- * together are one date. Dispatch is schedule to the last start, the body is schedule to the last
- * completion beyond the agent's delay, the gap is the last completion to the next date's schedule.
- * Other activities (the per-date commits) are left out.
- */
-function phasesOf(events: Array<Record<string, any>>, delayMs: number) {
-  const ms = (e: Record<string, any>) => {
-    const t = e.eventTime as { seconds?: { toNumber(): number } | number; nanos?: number } | undefined;
-    const sec = typeof t?.seconds === 'number' ? t.seconds : (t?.seconds?.toNumber() ?? 0);
-    return sec * 1000 + (t?.nanos ?? 0) / 1e6;
-  };
-  const id = (v: unknown) => String((v as { toString(): string } | undefined)?.toString() ?? v);
-  const MODEL_DAY = new Set(['computeModelDay']);
-  const activities = new Map<string, { batch: string; scheduled: number; started?: number; completed?: number }>();
+type HistoryEvent = Record<string, any>;
+
+const eventMs = (e: HistoryEvent) => {
+  const t = e.eventTime as { seconds?: { toNumber(): number } | number; nanos?: number } | undefined;
+  const sec = typeof t?.seconds === 'number' ? t.seconds : (t?.seconds?.toNumber() ?? 0);
+  return sec * 1000 + (t?.nanos ?? 0) / 1e6;
+};
+const eventId = (v: unknown) => String((v as { toString(): string } | undefined)?.toString() ?? v);
+
+/** Each activity of a history by type: when it was scheduled, started and completed, and by which task. */
+function activitiesOf(events: HistoryEvent[]) {
+  const all = new Map<
+    string,
+    { type: string; batch: string; scheduled: number; started?: number; completed?: number }
+  >();
   for (const e of events) {
     const s = e.activityTaskScheduledEventAttributes;
-    if (s && MODEL_DAY.has(s.activityType?.name)) {
-      activities.set(id(e.eventId), { batch: id(s.workflowTaskCompletedEventId), scheduled: ms(e) });
-    }
+    if (s)
+      all.set(eventId(e.eventId), {
+        type: s.activityType?.name,
+        batch: eventId(s.workflowTaskCompletedEventId),
+        scheduled: eventMs(e),
+      });
     const started = e.activityTaskStartedEventAttributes;
     if (started) {
-      const a = activities.get(id(started.scheduledEventId));
-      if (a) a.started = ms(e);
+      const a = all.get(eventId(started.scheduledEventId));
+      if (a) a.started = eventMs(e);
     }
     const done = e.activityTaskCompletedEventAttributes;
     if (done) {
-      const a = activities.get(id(done.scheduledEventId));
-      if (a) a.completed = ms(e);
+      const a = all.get(eventId(done.scheduledEventId));
+      if (a) a.completed = eventMs(e);
     }
   }
-  const batches = new Map<string, Array<{ scheduled: number; started?: number; completed?: number }>>();
-  for (const a of activities.values()) batches.set(a.batch, [...(batches.get(a.batch) ?? []), a]);
-  const dates = [...batches.values()]
-    .filter((b) => b.every((a) => a.started !== undefined && a.completed !== undefined))
-    .map((b) => ({
-      scheduled: Math.min(...b.map((a) => a.scheduled)),
-      lastStart: Math.max(...b.map((a) => a.started!)),
-      lastDone: Math.max(...b.map((a) => a.completed!)),
-    }))
-    .sort((a, b) => a.scheduled - b.scheduled);
-  const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  return [...all.values()];
+}
+
+const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+/**
+ * Where a date's time goes, from every run's history: the model-days a workflow task scheduled together
+ * (one `computeDate`, or a date's `computeModelDay`s in runs from before it) are one date. Dispatch is
+ * schedule to the last start, the completion is the last completion beyond the agent's delay, the gap is
+ * the last completion to the next date's schedule; the commit lag is a commit's schedule to completion.
+ * Apart: a job's fixed costs (its start, each continue-as-new's hand-over, its finish) and the workflow
+ * tasks per date.
+ */
+function budgetOf(histories: HistoryEvent[][], delayMs: number) {
+  const MODEL_DAY = new Set(['computeModelDay', 'computeDate']);
+  const dates: Array<{ scheduled: number; lastStart: number; lastDone: number }> = [];
+  const commits: number[] = [];
+  let workflowTasks = 0;
+  let startMs = 0;
+  let finishMs = 0;
+  const handOvers: number[] = [];
+  let previousRunEnd: number | undefined;
+  for (const events of histories) {
+    const acts = activitiesOf(events);
+    workflowTasks += events.filter((e) => e.workflowTaskCompletedEventAttributes).length;
+    const batches = new Map<string, typeof acts>();
+    for (const a of acts) if (MODEL_DAY.has(a.type)) batches.set(a.batch, [...(batches.get(a.batch) ?? []), a]);
+    const runDates = [...batches.values()]
+      .filter((b) => b.every((a) => a.started !== undefined && a.completed !== undefined))
+      .map((b) => ({
+        scheduled: Math.min(...b.map((a) => a.scheduled)),
+        lastStart: Math.max(...b.map((a) => a.started!)),
+        lastDone: Math.max(...b.map((a) => a.completed!)),
+      }))
+      .sort((a, b) => a.scheduled - b.scheduled);
+    dates.push(...runDates);
+    for (const a of acts) {
+      if (a.completed === undefined) continue;
+      if (a.type === 'commitSimulationDate') commits.push(a.completed - a.scheduled);
+      if (a.type === 'startSimulationJob') startMs += a.completed - a.scheduled;
+      if (a.type === 'finishSimulationJob') finishMs += a.completed - a.scheduled;
+    }
+    // A continue-as-new's hand-over: the last date of a run to the first date of the next.
+    if (previousRunEnd !== undefined && runDates[0]) handOvers.push(runDates[0].scheduled - previousRunEnd);
+    previousRunEnd = runDates.at(-1)?.lastDone;
+  }
+  dates.sort((a, b) => a.scheduled - b.scheduled);
+  const gaps = dates
+    .slice(1)
+    .map((d, i) => d.scheduled - dates[i]!.lastDone)
+    .filter((g) => g < 5_000);
   return {
+    dates: dates.length,
+    runs: histories.length,
     dispatchMs: avg(dates.map((d) => d.lastStart - d.scheduled)),
     lastCompletionBeyondDelayMs: avg(dates.map((d) => d.lastDone - d.scheduled - delayMs)),
-    gapToNextDateMs: avg(dates.slice(1).map((d, i) => d.scheduled - dates[i]!.lastDone)),
+    gapToNextDateMs: avg(gaps),
+    commitLagMs: avg(commits),
+    commitsPerDate: dates.length ? commits.length / dates.length : 0,
+    workflowTasksPerDate: dates.length ? workflowTasks / dates.length : 0,
+    fixed: { startMs, finishMs, handOverMs: handOvers.reduce((a, b) => a + b, 0), handOvers: handOvers.length },
   };
+}
+
+/** Every run of a job's workflow (it continues as new), oldest first, each with its whole history. */
+async function runHistories(svc: Harness, jobId: string): Promise<HistoryEvent[][]> {
+  const runs: Array<{ runId: string; startTime: Date }> = [];
+  for await (const r of svc.temporal.workflow.list({ query: `WorkflowId = '${jobId}'` })) runs.push(r);
+  runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+  return Promise.all(
+    runs.map(
+      async (r) =>
+        ((await svc.temporal.workflow.getHandle(jobId, r.runId).fetchHistory()).events ?? []) as HistoryEvent[],
+    ),
+  );
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tradeflow-bench-'));
@@ -178,7 +240,7 @@ async function runOnce(delayMs: number, workerProcesses = 0) {
     const wallMs = performance.now() - t0;
     const done = await svc.waitForJob(res.body.job_id);
     if (done.status !== 'completed') throw new Error(`job ended ${done.status}`);
-    const history = await svc.temporal.workflow.getHandle(res.body.job_id).fetchHistory();
+    const histories = await runHistories(svc, res.body.job_id);
     const days = await svc.db.collections.modelDays.find({ jobId: res.body.job_id }).toArray();
     const phaseTotals: Record<string, number> = {};
     for (const d of days)
@@ -193,7 +255,7 @@ async function runOnce(delayMs: number, workerProcesses = 0) {
       await apiBenchmark(svc, { jobId: res.body.job_id, models: ids, from: START, to: '2025-12-31', latest: END });
     }
     return {
-      phases: phasesOf((history.events ?? []) as Array<Record<string, any>>, delayMs),
+      phases: budgetOf(histories, delayMs),
       activityPhases,
       wallMs,
       modelDays: done.progress.completed as number,
@@ -203,6 +265,15 @@ async function runOnce(delayMs: number, workerProcesses = 0) {
     await stopWorkers();
     await svc.stop();
   }
+}
+
+function printBudget(b: ReturnType<typeof budgetOf>) {
+  console.log(
+    `  a date's budget (${b.dates} dates over ${b.runs} runs): dispatch ${b.dispatchMs.toFixed(1)} ms, last completion ${b.lastCompletionBeyondDelayMs.toFixed(1)} ms after schedule + agent delay, next date ${b.gapToNextDateMs.toFixed(1)} ms after it; commit ${b.commitLagMs.toFixed(1)} ms schedule to completion (${b.commitsPerDate.toFixed(2)} a date); ${b.workflowTasksPerDate.toFixed(2)} workflow tasks a date`,
+  );
+  console.log(
+    `  the job's fixed costs: start ${b.fixed.startMs.toFixed(0)} ms, finish ${b.fixed.finishMs.toFixed(0)} ms, ${b.fixed.handOvers} continue-as-new hand-over(s) ${b.fixed.handOverMs.toFixed(0)} ms in all`,
+  );
 }
 
 try {
@@ -230,6 +301,7 @@ try {
     }
   }
   const fast = process.env.BENCH_ONLY_DELAY || process.env.BENCH_ONLY_STREAMS ? undefined : await runOnce(0);
+  if (fast) printBudget(fast.phases);
   if (fast)
     console.log(
       `no agent delay:   wall ${(fast.wallMs / 1000).toFixed(1)} s, ${fast.modelDays} model-days, ${(fast.modelDays / (fast.wallMs / 1000)).toFixed(1)} model-days/s, process RSS ${fast.rssMiB.toFixed(0)} MiB`,
@@ -242,9 +314,7 @@ try {
     );
     console.log(`model-day phases, mean ms: ${JSON.stringify(slow.activityPhases)}`);
     console.log(`orchestration overhead per date: ${((slow.wallMs - ideal) / dates).toFixed(1)} ms`);
-    console.log(
-      `  of which (last run's history): dispatch of a date's model-days ${slow.phases.dispatchMs.toFixed(1)} ms, last model-day done ${slow.phases.lastCompletionBeyondDelayMs.toFixed(1)} ms after schedule + delay, next date scheduled ${slow.phases.gapToNextDateMs.toFixed(1)} ms after the last completion`,
-    );
+    printBudget(slow.phases);
   }
   if (slow && !process.env.BENCH_SKIP_SCALE_OUT) {
     // The same job on two worker processes: model-days spread over both (on two cores, they share them).

@@ -51,7 +51,8 @@ export interface Workers {
  * so each kind of work has its own concurrency.
  */
 export async function createWorkers(s: WorkerSetup): Promise<Workers> {
-  const { computeModelDay, runAnalysisSandbox, pollFeed, answerChatMessage, ...bookkeeping } = s.activities;
+  const { computeModelDay, computeDate, runAnalysisSandbox, pollFeed, answerChatMessage, ...bookkeeping } =
+    s.activities;
   const common = {
     connection: s.connection,
     namespace: s.namespace,
@@ -71,7 +72,8 @@ export async function createWorkers(s: WorkerSetup): Promise<Workers> {
   const simulation = await Worker.create({
     ...common,
     taskQueue: s.taskQueues.simulation,
-    activities: { computeModelDay },
+    // computeModelDay stays for runs recorded before the date batch (workflows/PATCHES.md).
+    activities: { computeModelDay, computeDate },
     maxConcurrentActivityTaskExecutions: s.simulationConcurrency,
   });
   const analysis = await Worker.create({

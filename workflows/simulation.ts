@@ -30,8 +30,10 @@ import { startJobEndWebhook } from './jobWebhook.js';
 import { WEBHOOK_PATCH } from './webhookContract.js';
 
 /**
- * A multi-model trading simulation: dates run in sequence, the models of each date in parallel, one
- * activity per model-day. A model-day only computes (from the position this workflow hands it) and
+ * A multi-model trading simulation: dates run in sequence, the models of each date in parallel inside
+ * one activity per date (`computeDate`; runs recorded before its patch used one per model-day, whose
+ * scheduling and completion through the dev server's one shard cost more than a 200 ms agent call's
+ * margin). A model-day only computes (from the position this workflow hands it) and
  * returns its day, which Temporal keeps; one activity per date writes that date's days, statuses and
  * live-log lines, chained behind the dates being computed, so the database is off the critical path. A
  * model-day's result is committed exactly once (its day's key is unique), also when a stop lands
@@ -43,6 +45,9 @@ export async function simulationWorkflow(input: SimulationInput): Promise<Simula
   deprecatePatch('commit-per-date');
   return committedSimulation(input);
 }
+
+/** Runs from this patch on compute a date's model-days in one activity (`computeDate`). */
+const DATE_BATCH_PATCH = 'date-batch';
 
 /** How many dates' commits may be in flight behind the date being computed. */
 const COMMIT_LAG_DATES = 3;
@@ -56,8 +61,10 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
     ...(input.costs ? { costs: input.costs } : {}),
     ...(input.interval ? { interval: input.interval } : {}),
   };
-  const { cursor, failedModels, totalModelDays, bookkeeping, modelDays, progress, work, stop } = setUp(input);
+  const { cursor, failedModels, totalModelDays, bookkeeping, modelDays, dateBatches, progress, work, stop } =
+    setUp(input);
   const { computeModelDay } = modelDays;
+  const { computeDate } = dateBatches;
   // A commit is retried for minutes: its work is done and only needs the database back.
   const { commitSimulationDate } = proxyActivities<SimulationActivities>({
     startToCloseTimeout: '2 minutes',
@@ -129,32 +136,41 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
         progress.currentModels = todays;
         if (commitError !== undefined) throw commitError;
         if (commitsInFlight >= COMMIT_LAG_DATES) await commitsDone();
-        const outcomes = await Promise.allSettled(
-          todays.map((model) =>
-            computeModelDay({
-              jobId,
-              owner: book,
-              model,
-              date,
-              symbols,
-              start: ledgers[model]?.position ?? null,
-              ...(input.initialCash !== undefined ? { initialCash: input.initialCash } : {}),
-              ...(input.costs ? { costs: input.costs } : {}),
-              ...(input.interval ? { interval: input.interval } : {}),
-            }),
-          ),
-        );
+        const common = {
+          jobId,
+          owner: book,
+          date,
+          symbols,
+          ...(input.initialCash !== undefined ? { initialCash: input.initialCash } : {}),
+          ...(input.costs ? { costs: input.costs } : {}),
+          ...(input.interval ? { interval: input.interval } : {}),
+        };
         const days: ComputedModelDay[] = [];
         const failures: Array<{ model: string; error: string }> = [];
         let stopped: unknown;
-        outcomes.forEach((o, k) => {
-          const model = todays[k]!;
-          if (o.status === 'fulfilled') {
-            days.push(o.value);
-            ledgers[model] = { lastDate: date, position: o.value.day.endingPosition };
-          } else if (isCancellation(o.reason)) stopped ??= o.reason;
-          else failures.push({ model, error: failureMessage(o.reason) });
-        });
+        // Patched (workflows/PATCHES.md): runs recorded before it scheduled one activity per model-day.
+        if (todays.length > 0 && patched(DATE_BATCH_PATCH)) {
+          const computed = await computeDate({
+            ...common,
+            models: todays.map((model) => ({ model, start: ledgers[model]?.position ?? null })),
+            maxAttempts: options.maxAttempts,
+          });
+          days.push(...computed.days);
+          failures.push(...computed.failures);
+          // A stop ended the models still running: the finished ones are kept and committed.
+          if (computed.cancelled.length > 0) stopped = new CancelledFailure('stopped');
+        } else {
+          const outcomes = await Promise.allSettled(
+            todays.map((model) => computeModelDay({ ...common, model, start: ledgers[model]?.position ?? null })),
+          );
+          outcomes.forEach((o, k) => {
+            const model = todays[k]!;
+            if (o.status === 'fulfilled') days.push(o.value);
+            else if (isCancellation(o.reason)) stopped ??= o.reason;
+            else failures.push({ model, error: failureMessage(o.reason) });
+          });
+        }
+        for (const d of days) ledgers[d.model] = { lastDate: date, position: d.day.endingPosition };
         const later = dates.slice(i + 1);
         // What finished is committed, also when a stop cancelled the rest of the date.
         commit({ jobId, owner: book, date, days, existing, failures: stopped ? [] : failures, laterDates: later });
@@ -273,6 +289,22 @@ function setUp(input: SimulationInput) {
     },
   });
 
+  // A date's model-days in one activity: its attempts are the worker's (a crash, a lost heartbeat); each
+  // model's own attempts are counted inside it, against `maxAttempts`.
+  const dateBatches = proxyActivities<SimulationActivities>({
+    taskQueue: options.modelDayTaskQueue,
+    startToCloseTimeout: options.modelDayTimeoutMs * options.maxAttempts + 10 * 60_000,
+    heartbeatTimeout: options.heartbeatTimeoutMs,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+      maximumAttempts: 10,
+      nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
+    },
+  });
+
   const progress: SimulationProgress = {
     jobId,
     phase: cursor.prepared ? 'running' : 'preparing',
@@ -301,5 +333,5 @@ function setUp(input: SimulationInput) {
       ).catch(() => undefined);
     }
   });
-  return { cursor, failedModels, totalModelDays, bookkeeping, modelDays, progress, work, stop };
+  return { cursor, failedModels, totalModelDays, bookkeeping, modelDays, dateBatches, progress, work, stop };
 }

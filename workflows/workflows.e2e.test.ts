@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ComputedDate, ComputedModelDay, DateInput, ModelDayInput } from '../activities/simulation/activities.js';
+import { runDateBatch } from '../activities/simulation/dateBatch.js';
 import { jobFailure } from '../jobs/failures.js';
 import { workflowBundle } from '../test/support/workflowBundle.js';
 import type { WorkerActivities } from '../worker/buildActivities.js';
@@ -51,8 +53,42 @@ const simulationInput = (taskQueue: string, dates: string[], models: string[]) =
   options: { ...DEFAULT_SIMULATION_OPTIONS, modelDayTaskQueue: taskQueue, maxAttempts: 3, heartbeatTimeoutMs: 5000 },
 });
 
+/**
+ * computeDate as the worker runs it (the real batch runner: each model's attempts, failures for good
+ * reported, a stop keeping what finished) over a mocked model-day.
+ */
+function dateBatchOf(modelDay: (i: ModelDayInput) => Promise<ComputedModelDay>) {
+  return async (i: DateInput): Promise<ComputedDate> => {
+    const ctx = Context.current();
+    const { models, maxAttempts, ...common } = i;
+    const starts = new Map(models.map((m) => [m.model, m.start]));
+    const r = await runDateBatch<ComputedModelDay>({
+      models: models.map((m) => m.model),
+      done: {},
+      run: (model) => modelDay({ ...common, model, start: starts.get(model) ?? null }),
+      maxAttempts,
+      backoffMs: () => 10,
+      isFinal: (err) => err instanceof ApplicationFailure && err.nonRetryable === true,
+      onDone: () => ctx.heartbeat(),
+      sleep: (ms) => sleep(ms),
+      signal: ctx.cancellationSignal,
+      concurrency: 16,
+      describe: (err) => (err as Error).message,
+    });
+    const days = models.flatMap(({ model }) => {
+      const o = r.outcomes[model];
+      return o?.ok ? [o.value] : [];
+    });
+    const failures = models.flatMap(({ model }) => {
+      const o = r.outcomes[model];
+      return o && !o.ok ? [{ model, error: o.error }] : [];
+    });
+    return { days, failures, cancelled: r.cancelled };
+  };
+}
+
 describe('simulationWorkflow', () => {
-  /** A model-day's result as computeModelDay returns it, ending with `cash` dollars. */
+  /** A model-day's result as the worker returns it, ending with `cash` dollars. */
   const computed = (model: string, date: string, cash: number) => ({
     model,
     date,
@@ -85,10 +121,10 @@ describe('simulationWorkflow', () => {
           bars: 1,
           ledgers: { a: null, b: { lastDate: '2025-02-28', position: { cash: 7, holdings: {}, portfolioValue: 7 } } },
         }),
-        computeModelDay: async (i) => {
+        computeDate: dateBatchOf(async (i) => {
           starts.push([i.model, i.date, i.start ? i.start.cash : null]);
           return computed(i.model, i.date, (i.start?.cash ?? 100) + 1);
-        },
+        }),
         commitSimulationDate: async (i) => {
           commits.push([i.date, i.days.map((d) => d.model), i.failures.map((f) => f.model)]);
           return { written: i.days.length };
@@ -130,12 +166,12 @@ describe('simulationWorkflow', () => {
           calls.push(['start', i.jobId]);
           return { bars: 1, ledgers: { good: null, bad: null } };
         },
-        computeModelDay: async (ref) => {
+        computeDate: dateBatchOf(async (ref) => {
           const key = `${ref.model}|${ref.date}`;
           attempts.set(key, (attempts.get(key) ?? 0) + 1);
           if (ref.model === 'bad') throw jobFailure('AgentConfigurationError', 'rejected key');
           return computed(ref.model, ref.date, 1);
-        },
+        }),
         commitSimulationDate: async (i) => {
           if (i.failures.length) calls.push(['failures', i]);
           return { written: i.days.length };
@@ -173,7 +209,7 @@ describe('simulationWorkflow', () => {
     await withWorker(
       {
         startSimulationJob: async () => ({ bars: 1, ledgers: { fast: null, slow: null } }),
-        computeModelDay: async (i) => {
+        computeDate: dateBatchOf(async (i) => {
           if (i.model === 'fast') return computed(i.model, i.date, 1);
           started();
           // Runs until cancelled, as a slow LLM model-day would, heartbeating so the cancel reaches it.
@@ -182,7 +218,7 @@ describe('simulationWorkflow', () => {
             ctx.heartbeat();
             await Promise.race([sleep(100), ctx.cancelled]);
           }
-        },
+        }),
         commitSimulationDate: async (i) => {
           calls.push(['commit', i.days.map((d) => d.model)]);
           return { written: i.days.length };

@@ -1,4 +1,4 @@
-import { CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import type { ModelRegistry } from '../../config/models.js';
 import { type JobEventDraft, jobEvents, modelDayEventKey } from '../../jobs/events.js';
@@ -32,6 +32,7 @@ import { TradingDesk } from '../../trading/tradingDesk.js';
 import type { ModelDayRef, SimulationOutcome } from '../../workflows/definitions.js';
 import { createJobRecorder } from '../jobRecorder.js';
 import { closeOfDay } from './closeOfDay.js';
+import { type ModelOutcome, runDateBatch } from './dateBatch.js';
 
 /** Calendar days of history loaded before a job's first date, for signals and the agents' price look-ups. */
 export const HISTORY_DAYS = 180;
@@ -56,6 +57,64 @@ export interface ComputedModelDay {
   fromLlm: boolean;
   phasesMs: Record<string, number>;
   day: Omit<TradingDayDoc, '_id' | 'owner' | 'jobId' | 'createdAt'>;
+}
+
+/** A model-day's input: where it starts and how it trades. */
+export type ModelDayInput = ModelDayRef & {
+  /** Where the day starts (the workflow carries each model's ledger end): null for a model's first day. */
+  start: PositionRecord | null;
+  /** The job's initial cash for a model's first day, when the job names one. */
+  initialCash?: number;
+  /** The run's trading costs; absent: free fills at the open. */
+  costs?: TradingCosts;
+  /** `1h`: `date` is an hourly bar key. */
+  interval?: '1h';
+};
+
+/** A date of a job: its models, each from its ledger's end, with the attempts each may take. */
+export type DateInput = Omit<ModelDayInput, 'model' | 'start'> & {
+  models: Array<{ model: string; start: PositionRecord | null }>;
+  maxAttempts: number;
+};
+
+/** What a date's activity returns: the finished days, the models failed for good, the ones a stop cut. */
+export interface ComputedDate {
+  days: ComputedModelDay[];
+  failures: Array<{ model: string; error: string }>;
+  cancelled: string[];
+}
+
+type Heartbeat = (details?: unknown) => void;
+
+/** Which attempt of a model-day this is, and where its heartbeats go (a date batch keeps its own details). */
+interface AttemptOf {
+  number: number;
+  /** Unique per attempt of the activity and of the model, for the reasoning's key. */
+  key: string;
+  beat?: Heartbeat;
+}
+
+/** Models of one date run at once inside its activity. */
+const DATE_CONCURRENCY = 16;
+
+/** A backoff that keeps heartbeating, and ends (rejects) when the activity is cancelled. */
+function heartbeatingSleep(ms: number, beat: Heartbeat, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new CancelledFailure('cancelled'));
+    const tick = setInterval(() => beat(), 1_000);
+    const done = setTimeout(finish, ms);
+    function finish(err?: unknown) {
+      clearInterval(tick);
+      clearTimeout(done);
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    }
+    function onAbort() {
+      finish(new CancelledFailure('cancelled'));
+    }
+    signal.addEventListener('abort', onAbort);
+  });
 }
 
 export interface SimulationDeps {
@@ -214,12 +273,13 @@ export function createSimulationActivities(deps: SimulationDeps) {
    * A model-day's database call, with an outage waited out (heartbeating) rather than spent as one of the
    * day's attempts: only the agent's own failures count against those.
    */
-  function reachable<T>(f: () => Promise<T>): Promise<T> {
+  function reachable<T>(f: () => Promise<T>, beat?: Heartbeat): Promise<T> {
     const ctx = Context.current();
+    const heartbeat = beat ?? ((d: unknown) => ctx.heartbeat(d));
     return untilReachable(f, {
       signal: ctx.cancellationSignal,
       onWait: (err, waitedMs) => {
-        ctx.heartbeat({ waitingFor: 'database', waitedMs });
+        heartbeat({ waitingFor: 'database', waitedMs });
         if (waitedMs === 0) logger.warn({ err: errorMessage(err) }, 'database unreachable: a model-day waits');
       },
     });
@@ -264,17 +324,21 @@ export function createSimulationActivities(deps: SimulationDeps) {
     ref: ModelDayRef & { costs?: TradingCosts; interval?: '1h' },
     start: PositionRecord,
     clock: ReturnType<typeof stopwatch>,
+    attempt: AttemptOf,
   ) {
     const { jobId, model, date, symbols } = ref;
     const log = logger.child({ jobId, model, date });
     const ctx = Context.current();
+    const heartbeat = attempt.beat ?? ((d: unknown) => ctx.heartbeat(d));
     const spec = models.get(model);
     if (!spec) throw jobFailure('UnknownModel', `model '${model}' is not configured`);
     const started = Date.now();
     const series =
       ref.interval === '1h'
         ? await hourlyBars(symbols, date, date)
-        : await reachable(() => bars.load(symbols, addDays(date, -HISTORY_DAYS), date)).catch(finalMarketFailure);
+        : await reachable(() => bars.load(symbols, addDays(date, -HISTORY_DAYS), date), attempt.beat).catch(
+            finalMarketFailure,
+          );
     const view = new MarketView(date, series);
     clock.lap('market');
     if (!symbols.some((s) => view.openToday(s) !== undefined)) {
@@ -285,7 +349,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
 
     // LLM calls can outlast the heartbeat timeout, so the activity heartbeats on a clock while the agent
     // works; none at the start, since a short model-day would pay a server round trip for nothing.
-    const beat = setInterval(() => ctx.heartbeat({ model, date }), 1000);
+    const beat = setInterval(() => heartbeat({ model, date }), 1000);
     let run: Awaited<ReturnType<ReturnType<AgentFactory>['run']>>;
     try {
       run = await agents(spec).run({
@@ -296,15 +360,15 @@ export function createSimulationActivities(deps: SimulationDeps) {
         // Only what was published before the decision: the day's open, or the bar's start.
         ...(deps.news ? { news: (symbol: string) => newsVisibleAt(deps.news!, [symbol], decisionTimeOf(date)) } : {}),
         signal: ctx.cancellationSignal,
-        heartbeat: (d) => ctx.heartbeat(d ?? { model, date }),
+        heartbeat: (d) => heartbeat(d ?? { model, date }),
       });
     } catch (err) {
       if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`model-day ${model} ${date} cancelled`);
       const message = errorMessage(err);
-      log.warn({ err: message, attempt: ctx.info.attempt }, 'model-day attempt failed');
+      log.warn({ err: message, attempt: attempt.number }, 'model-day attempt failed');
       // Shown while the day waits for its next attempt; the attempt's own failure matters more than this write.
       await jobs
-        .setModelDay(jobId, model, date, 'running', { error: message, attempts: ctx.info.attempt })
+        .setModelDay(jobId, model, date, 'running', { error: message, attempts: attempt.number })
         .catch((writeErr) => log.warn({ err: errorMessage(writeErr) }, 'could not record the failed attempt'));
       if (err instanceof AgentConfigurationError) throw jobFailure('AgentConfigurationError', message);
       if (err instanceof LlmUnavailableError) throw jobFailure('LlmUnavailable', message);
@@ -344,41 +408,89 @@ export function createSimulationActivities(deps: SimulationDeps) {
    * workflow hands it and returns the day, which Temporal keeps; the date's commit writes it. Only
    * reasoning too large for workflow history is written here, once per attempt, and referenced.
    */
-  async function computeModelDay(
-    input: ModelDayRef & {
-      /** Where the day starts (the workflow carries each model's ledger end): null for a model's first day. */
-      start: PositionRecord | null;
-      /** The job's initial cash for a model's first day, when the job names one. */
-      initialCash?: number;
-      /** The run's trading costs; absent: free fills at the open. */
-      costs?: TradingCosts;
-      /** `1h`: `date` is an hourly bar key. */
-      interval?: '1h';
-    },
-  ): Promise<ComputedModelDay> {
-    const ctx = Context.current();
+  /** One attempt of one model's day, as the workflow carries it: the day and its phases. */
+  async function computeOne(input: ModelDayInput, attempt: AttemptOf): Promise<ComputedModelDay> {
     const clock = stopwatch();
     const start = input.start ?? initialPosition(input.model, input.initialCash);
     clock.lap('position');
-    const { doc, fromLlm, startedAt } = await tradeDay(input, start, clock);
+    const { doc, fromLlm, startedAt } = await tradeDay(input, start, clock, attempt);
     const { _id, owner: _o, jobId: _j, createdAt: _c, reasoning, ...day } = doc;
     let reasoningRef: string | undefined;
     if (JSON.stringify(reasoning).length > INLINE_REASONING_BYTES) {
       // The job is in the key: a run replacing this day (replace_existing) keeps its own reasoning.
-      reasoningRef = `${_id}|${input.jobId}|attempt-${ctx.info.attempt}`;
+      reasoningRef = `${_id}|${input.jobId}|attempt-${attempt.key}`;
       const ref = reasoningRef;
-      await reachable(() => tradingDays.saveReasoning(ref, reasoning));
+      await reachable(() => tradingDays.saveReasoning(ref, reasoning), attempt.beat);
       clock.lap('write');
     }
     return {
       model: input.model,
       date: input.date,
-      attempt: ctx.info.attempt,
+      attempt: attempt.number,
       startedAt,
       fromLlm,
       phasesMs: clock.phases,
       day: { ...day, ...(reasoningRef ? { reasoning: [], reasoningRef } : { reasoning }) },
     };
+  }
+
+  /**
+   * A model-day that writes nothing on the date's critical path: it trades from the position the
+   * workflow hands it and returns the day, which Temporal keeps; the date's commit writes it. Only
+   * reasoning too large for workflow history is written here, once per attempt, and referenced. (Runs
+   * recorded before the date batch; new runs use computeDate.)
+   */
+  async function computeModelDay(input: ModelDayInput): Promise<ComputedModelDay> {
+    const attempt = Context.current().info.attempt;
+    return computeOne(input, { number: attempt, key: String(attempt) });
+  }
+
+  /**
+   * A whole date's model-days in one activity: the models run concurrently, each with its own attempts
+   * (an agent's error costs only that model one; a model that fails for good is in the result, not a
+   * failed activity). Each model's result goes into the heartbeat details the moment it is done, so an
+   * attempt after a crash runs only the models that had not finished, and no finished day's agent is
+   * paid twice. A stop ends the running models and returns the finished ones.
+   */
+  async function computeDate(input: DateInput): Promise<ComputedDate> {
+    const ctx = Context.current();
+    const resumed = (ctx.info.heartbeatDetails as { done?: Record<string, ModelOutcome<ComputedModelDay>> } | undefined)
+      ?.done;
+    const done = new Map<string, ModelOutcome<ComputedModelDay>>(Object.entries(resumed ?? {}));
+    const beat: Heartbeat = (current) =>
+      ctx.heartbeat({ done: Object.fromEntries(done), ...(current === undefined ? {} : { current }) });
+    const starts = new Map(input.models.map((m) => [m.model, m.start]));
+    const { models: _m, maxAttempts, ...common } = input;
+    const batch = await runDateBatch<ComputedModelDay>({
+      models: input.models.map((m) => m.model),
+      done: Object.fromEntries(done),
+      run: (model, attempt) =>
+        computeOne(
+          { ...common, model, start: starts.get(model) ?? null },
+          // Counted as a model-day's attempts always were: a day cut off by a lost worker ran once more.
+          { number: ctx.info.attempt - 1 + attempt, key: `${ctx.info.attempt}.${attempt}`, beat },
+        ),
+      maxAttempts,
+      backoffMs: (n) => Math.min(2_000 * 2 ** (n - 1), 120_000),
+      isFinal: (err) =>
+        err instanceof CancelledFailure || (err instanceof ApplicationFailure && err.nonRetryable === true),
+      onDone: (model, outcome) => {
+        done.set(model, outcome);
+        beat();
+      },
+      sleep: (ms) => heartbeatingSleep(ms, beat, ctx.cancellationSignal),
+      signal: ctx.cancellationSignal,
+      concurrency: DATE_CONCURRENCY,
+      describe: errorMessage,
+    });
+    const days: ComputedModelDay[] = [];
+    const failures: Array<{ model: string; error: string }> = [];
+    for (const { model } of input.models) {
+      const o = Object.hasOwn(batch.outcomes, model) ? batch.outcomes[model] : undefined;
+      if (o?.ok) days.push(o.value);
+      else if (o) failures.push({ model, error: o.error });
+    }
+    return { days, failures, cancelled: batch.cancelled };
   }
 
   /**
@@ -615,6 +727,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
   return {
     startSimulationJob,
     computeModelDay,
+    computeDate,
     commitSimulationDate,
     recordModelDayFailures,
     finishSimulationJob,
