@@ -110,7 +110,8 @@ function budgetOf(histories: HistoryEvent[][], delayMs: number) {
     dates.push(...runDates);
     for (const a of acts) {
       if (a.completed === undefined) continue;
-      if (a.type === 'commitSimulationDate') commits.push(a.completed - a.scheduled);
+      if (a.type === 'commitSimulationDate' || a.type === 'commitSimulationDates')
+        commits.push(a.completed - a.scheduled);
       if (a.type === 'startSimulationJob') startMs += a.completed - a.scheduled;
       if (a.type === 'finishSimulationJob') finishMs += a.completed - a.scheduled;
     }
@@ -269,7 +270,7 @@ async function runOnce(delayMs: number, workerProcesses = 0) {
 
 function printBudget(b: ReturnType<typeof budgetOf>) {
   console.log(
-    `  a date's budget (${b.dates} dates over ${b.runs} runs): dispatch ${b.dispatchMs.toFixed(1)} ms, last completion ${b.lastCompletionBeyondDelayMs.toFixed(1)} ms after schedule + agent delay, next date ${b.gapToNextDateMs.toFixed(1)} ms after it; commit ${b.commitLagMs.toFixed(1)} ms schedule to completion (${b.commitsPerDate.toFixed(2)} a date); ${b.workflowTasksPerDate.toFixed(2)} workflow tasks a date`,
+    `  a date's budget (${b.dates} dates over ${b.runs} runs): dispatch ${b.dispatchMs.toFixed(1)} ms, last completion ${b.lastCompletionBeyondDelayMs.toFixed(1)} ms after schedule + agent delay, next date ${b.gapToNextDateMs.toFixed(1)} ms after it; a commit ${b.commitLagMs.toFixed(1)} ms schedule to completion (${b.commitsPerDate.toFixed(2)} commits a date); ${b.workflowTasksPerDate.toFixed(2)} workflow tasks a date`,
   );
   console.log(
     `  the job's fixed costs: start ${b.fixed.startMs.toFixed(0)} ms, finish ${b.fixed.finishMs.toFixed(0)} ms, ${b.fixed.handOvers} continue-as-new hand-over(s) ${b.fixed.handOverMs.toFixed(0)} ms in all`,

@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { JobActivities } from '../activities/jobs.js';
-import type { ComputedModelDay, SimulationActivities } from '../activities/simulation/activities.js';
+import type { ComputedModelDay, DateCommit, SimulationActivities } from '../activities/simulation/activities.js';
 import { NON_RETRYABLE_FAILURES } from '../jobs/failures.js';
 import { firstDateOf, modelsOn, totalModelDays as totalModelDaysOf } from '../jobs/simulationPlan.js';
 import { ledgerOwnerOf, type RunSettings } from '../jobs/simulationRun.js';
@@ -49,7 +49,14 @@ export async function simulationWorkflow(input: SimulationInput): Promise<Simula
 /** Runs from this patch on compute a date's model-days in one activity (`computeDate`). */
 const DATE_BATCH_PATCH = 'date-batch';
 
-/** How many dates' commits may be in flight behind the date being computed. */
+/** Runs from this patch write the dates finished while a commit is on its way in one commit. */
+const COMMIT_BATCH_PATCH = 'commit-batch';
+/** Dates one commit writes at most. */
+const MAX_DATES_PER_COMMIT = 8;
+/** Dates the computing may be ahead of what is written (batched commits). */
+const MAX_UNCOMMITTED_DATES = 12;
+
+/** How many dates' commits may be in flight behind the date being computed (runs before commit batches). */
 const COMMIT_LAG_DATES = 3;
 
 async function committedSimulation(input: SimulationInput): Promise<SimulationOutcome> {
@@ -66,20 +73,33 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
   const { computeModelDay } = modelDays;
   const { computeDate } = dateBatches;
   // A commit is retried for minutes: its work is done and only needs the database back.
-  const { commitSimulationDate } = proxyActivities<SimulationActivities>({
+  const { commitSimulationDate, commitSimulationDates } = proxyActivities<SimulationActivities>({
     startToCloseTimeout: '2 minutes',
     heartbeatTimeout: WORKER_SILENCE_TIMEOUT,
     retry: BOOKKEEPING_RETRY,
   });
 
-  // Commits run one after another, behind the computing; a commit that fails for good ends the job.
+  // Patched (workflows/PATCHES.md): runs recorded before it sent one commit per date.
+  const batchCommits = patched(COMMIT_BATCH_PATCH);
+  // Commits run one after another, behind the computing; a commit that fails for good ends the job. A
+  // date finished while a commit is on its way waits for it and goes with the dates after it, in one
+  // commit: slow dates are each written at once, fast ones in batches the database keeps up with.
   let committing: Promise<void> = Promise.resolve();
   let commitsInFlight = 0;
+  /** Dates sent in commits not yet done, and waiting to be sent. */
+  let uncommittedDates = 0;
   let commitError: unknown;
-  const commit = (batch: Parameters<SimulationActivities['commitSimulationDate']>[0]) => {
+  const pending: DateCommit[] = [];
+  const send = (dates: DateCommit[]) => {
     commitsInFlight += 1;
     committing = committing
-      .then(() => CancellationScope.nonCancellable(() => commitSimulationDate(batch)))
+      .then(() =>
+        CancellationScope.nonCancellable(() =>
+          batchCommits
+            ? commitSimulationDates({ jobId, owner: book, dates })
+            : commitSimulationDate({ jobId, owner: book, ...dates[0]! }),
+        ),
+      )
       .then(
         () => undefined,
         (err) => {
@@ -88,10 +108,31 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
       )
       .finally(() => {
         commitsInFlight -= 1;
+        uncommittedDates -= dates.length;
+        flush();
       });
   };
-  const commitsDone = async () => {
+  const flush = () => {
+    if (pending.length > 0) send(pending.splice(0));
+  };
+  const commit = (date: DateCommit) => {
+    uncommittedDates += 1;
+    if (!batchCommits) return send([date]);
+    pending.push(date);
+    if (commitsInFlight === 0 || pending.length >= MAX_DATES_PER_COMMIT) flush();
+  };
+  /** Every date finished so far, written: what waits is sent first. */
+  const allCommitted = async () => {
+    flush();
     await committing;
+    // A batch sent as the last one ended.
+    while (pending.length > 0 || commitsInFlight > 0) {
+      flush();
+      await committing;
+    }
+  };
+  const commitsDone = async () => {
+    await allCommitted();
     if (commitError !== undefined) throw commitError;
   };
 
@@ -135,7 +176,10 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
         progress.currentDate = date;
         progress.currentModels = todays;
         if (commitError !== undefined) throw commitError;
-        if (commitsInFlight >= COMMIT_LAG_DATES) await commitsDone();
+        // The computing may run ahead of the writing by a few dates, not more.
+        if (batchCommits ? uncommittedDates >= MAX_UNCOMMITTED_DATES : commitsInFlight >= COMMIT_LAG_DATES) {
+          await commitsDone();
+        }
         const common = {
           jobId,
           owner: book,
@@ -173,7 +217,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
         for (const d of days) ledgers[d.model] = { lastDate: date, position: d.day.endingPosition };
         const later = dates.slice(i + 1);
         // What finished is committed, also when a stop cancelled the rest of the date.
-        commit({ jobId, owner: book, date, days, existing, failures: stopped ? [] : failures, laterDates: later });
+        commit({ date, days, existing, failures: stopped ? [] : failures, laterDates: later });
         // Days found in the ledger count as the job's that wrote them, not this one's: skipped here.
         cursor.completed += days.length;
         cursor.skipped += existing.length;
@@ -209,7 +253,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
 
   if (continueRun && !stop.requested && !work.consideredCancelled) {
     // The next run starts from what is written: this run's commits land first.
-    await committing;
+    await allCommitted();
     if (commitError === undefined) {
       await condition(allHandlersFinished);
       // Throws ContinueAsNew, which ends this run: nothing after it runs.
@@ -224,7 +268,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
   progress.currentModels = [];
   const outcome = await CancellationScope.nonCancellable(async () => {
     // Every finished model-day is written before the end is recorded, and `stopping` before the end.
-    await committing;
+    await allCommitted();
     if (commitError !== undefined && !fatal) fatal = `could not write the job's days: ${failureMessage(commitError)}`;
     await stop.recorded;
     return bookkeeping.finishSimulationJob({

@@ -4,7 +4,13 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ComputedDate, ComputedModelDay, DateInput, ModelDayInput } from '../activities/simulation/activities.js';
+import type {
+  ComputedDate,
+  ComputedModelDay,
+  DateCommit,
+  DateInput,
+  ModelDayInput,
+} from '../activities/simulation/activities.js';
 import { runDateBatch } from '../activities/simulation/dateBatch.js';
 import { jobFailure } from '../jobs/failures.js';
 import { workflowBundle } from '../test/support/workflowBundle.js';
@@ -87,6 +93,18 @@ function dateBatchOf(modelDay: (i: ModelDayInput) => Promise<ComputedModelDay>) 
   };
 }
 
+/** Both commit activities over one per-date mock: runs before commit batches send a date, later ones several. */
+function commitsTo(onDate: (i: DateCommit & { jobId: string; owner: string }) => Promise<{ written: number }>) {
+  return {
+    commitSimulationDate: onDate,
+    commitSimulationDates: async (i: { jobId: string; owner: string; dates: DateCommit[] }) => {
+      let written = 0;
+      for (const d of i.dates) written += (await onDate({ jobId: i.jobId, owner: i.owner, ...d })).written;
+      return { written };
+    },
+  };
+}
+
 describe('simulationWorkflow', () => {
   /** A model-day's result as the worker returns it, ending with `cash` dollars. */
   const computed = (model: string, date: string, cash: number) => ({
@@ -125,10 +143,10 @@ describe('simulationWorkflow', () => {
           starts.push([i.model, i.date, i.start ? i.start.cash : null]);
           return computed(i.model, i.date, (i.start?.cash ?? 100) + 1);
         }),
-        commitSimulationDate: async (i) => {
+        ...commitsTo(async (i) => {
           commits.push([i.date, i.days.map((d) => d.model), i.failures.map((f) => f.model)]);
           return { written: i.days.length };
-        },
+        }),
         finishSimulationJob: async (i) => ({
           jobId: i.jobId,
           status: 'completed',
@@ -172,10 +190,10 @@ describe('simulationWorkflow', () => {
           if (ref.model === 'bad') throw jobFailure('AgentConfigurationError', 'rejected key');
           return computed(ref.model, ref.date, 1);
         }),
-        commitSimulationDate: async (i) => {
+        ...commitsTo(async (i) => {
           if (i.failures.length) calls.push(['failures', i]);
           return { written: i.days.length };
-        },
+        }),
         finishSimulationJob: async (i) => {
           calls.push(['finish', { stopped: i.stopped, error: i.error ?? null }]);
           return { jobId: i.jobId, status: 'partial', completed: 3, failed: 1, skipped: 2, stopped: 0 };
@@ -219,10 +237,10 @@ describe('simulationWorkflow', () => {
             await Promise.race([sleep(100), ctx.cancelled]);
           }
         }),
-        commitSimulationDate: async (i) => {
+        ...commitsTo(async (i) => {
           calls.push(['commit', i.days.map((d) => d.model)]);
           return { written: i.days.length };
-        },
+        }),
         recordStopping: async (i) => {
           calls.push(['stopping', i.reason]);
           return true;

@@ -19,6 +19,7 @@ import type { PositionRecord, TradingDayDoc } from '../../storage/types.js';
 import { untilReachable } from '../../storage/unreachable.js';
 import type { AgentFactory } from '../../trading/agents/factory.js';
 import { AgentConfigurationError, LlmUnavailableError } from '../../trading/agents/types.js';
+import type { BarSeries } from '../../trading/bars.js';
 import { dayOf, isBarKey, nextBarKey } from '../../trading/barTime.js';
 import { addDays, nextTradingDay } from '../../trading/calendar.js';
 import type { TradingCosts } from '../../trading/costs.js';
@@ -59,6 +60,16 @@ export interface ComputedModelDay {
   day: Omit<TradingDayDoc, '_id' | 'owner' | 'jobId' | 'createdAt'>;
 }
 
+/** One date's part of a commit: its finished days, days found in the ledger, failures and what they skip. */
+export interface DateCommit {
+  date: string;
+  days: ComputedModelDay[];
+  /** Models whose day is already in their ledger: recorded as completed, not run again. */
+  existing?: string[];
+  failures: Array<{ model: string; error: string }>;
+  laterDates: string[];
+}
+
 /** A model-day's input: where it starts and how it trades. */
 export type ModelDayInput = ModelDayRef & {
   /** Where the day starts (the workflow carries each model's ledger end): null for a model's first day. */
@@ -92,6 +103,8 @@ interface AttemptOf {
   /** Unique per attempt of the activity and of the model, for the reasoning's key. */
   key: string;
   beat?: Heartbeat;
+  /** The date's bars, read once for all its models. */
+  market?: () => Promise<BarSeries>;
 }
 
 /** Models of one date run at once inside its activity. */
@@ -320,6 +333,15 @@ export function createSimulationActivities(deps: SimulationDeps) {
     return deps.hourly.loadHourly(symbols, addDays(dayOf(first), -HOURLY_HISTORY_DAYS), dayOf(last));
   }
 
+  /** The bars a model-day of `ref`'s date trades on: the same for every model of the date. */
+  function marketFor(ref: { symbols: readonly string[]; date: string; interval?: '1h' }, beat?: Heartbeat) {
+    return ref.interval === '1h'
+      ? hourlyBars(ref.symbols, ref.date, ref.date)
+      : reachable(() => bars.load(ref.symbols, addDays(ref.date, -HISTORY_DAYS), ref.date), beat).catch(
+          finalMarketFailure,
+        );
+  }
+
   async function tradeDay(
     ref: ModelDayRef & { costs?: TradingCosts; interval?: '1h' },
     start: PositionRecord,
@@ -333,12 +355,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
     const spec = models.get(model);
     if (!spec) throw jobFailure('UnknownModel', `model '${model}' is not configured`);
     const started = Date.now();
-    const series =
-      ref.interval === '1h'
-        ? await hourlyBars(symbols, date, date)
-        : await reachable(() => bars.load(symbols, addDays(date, -HISTORY_DAYS), date), attempt.beat).catch(
-            finalMarketFailure,
-          );
+    const series = attempt.market ? await attempt.market() : await marketFor(ref, attempt.beat);
     const view = new MarketView(date, series);
     clock.lap('market');
     if (!symbols.some((s) => view.openToday(s) !== undefined)) {
@@ -461,6 +478,16 @@ export function createSimulationActivities(deps: SimulationDeps) {
       ctx.heartbeat({ done: Object.fromEntries(done), ...(current === undefined ? {} : { current }) });
     const starts = new Map(input.models.map((m) => [m.model, m.start]));
     const { models: _m, maxAttempts, ...common } = input;
+    // Read once for the date: every model trades the same symbols on the same day (ten slices of 101
+    // symbols' history were 5 ms of CPU each). A failed read is read again by the next model's attempt.
+    let market: Promise<BarSeries> | undefined;
+    const shared = () => {
+      market ??= marketFor(common, beat);
+      return market.catch((err: unknown) => {
+        market = undefined;
+        throw err;
+      });
+    };
     const batch = await runDateBatch<ComputedModelDay>({
       models: input.models.map((m) => m.model),
       done: Object.fromEntries(done),
@@ -468,7 +495,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
         computeOne(
           { ...common, model, start: starts.get(model) ?? null },
           // Counted as a model-day's attempts always were: a day cut off by a lost worker ran once more.
-          { number: ctx.info.attempt - 1 + attempt, key: `${ctx.info.attempt}.${attempt}`, beat },
+          { number: ctx.info.attempt - 1 + attempt, key: `${ctx.info.attempt}.${attempt}`, beat, market: shared },
         ),
       maxAttempts,
       backoffMs: (n) => Math.min(2_000 * 2 ** (n - 1), 120_000),
@@ -497,84 +524,101 @@ export function createSimulationActivities(deps: SimulationDeps) {
    * Writes one date of a job, off the critical path of the next: the days its model-days returned
    * (each at most once: a day already in the ledger keeps its stored version), their statuses, the
    * failures of the date with the later days of the failed models skipped, and the live-log lines, each
-   * keyed so a retried commit repeats none.
+   * keyed so a retried commit repeats none. (Runs recorded before commit batches; new runs use
+   * commitSimulationDates.)
    */
-  async function commitSimulationDate(input: {
+  async function commitSimulationDate(
+    input: DateCommit & { jobId: string; owner: string },
+  ): Promise<{ written: number }> {
+    const { jobId, owner, ...date } = input;
+    return commitSimulationDates({ jobId, owner, dates: [date] });
+  }
+
+  /**
+   * Writes several dates of a job at once, in date order, as commitSimulationDate writes one: the same
+   * documents and keys, so a retry repeats nothing, in one round trip per kind of document instead of
+   * one per date.
+   */
+  async function commitSimulationDates(input: {
     jobId: string;
     owner: string;
-    date: string;
-    days: ComputedModelDay[];
-    /** Models whose day is already in their ledger: recorded as completed, not run again. */
-    existing?: string[];
-    failures: Array<{ model: string; error: string }>;
-    laterDates: string[];
+    dates: DateCommit[];
   }): Promise<{ written: number }> {
-    const { jobId, owner, date } = input;
-    const docs: TradingDayDoc[] = input.days.map((d) => ({
-      ...d.day,
-      _id: tradingDayId(owner, d.model, date),
-      owner,
-      jobId,
-      model: d.model,
-      date,
-      createdAt: new Date(),
-    }));
-    const written = await tradingDays.insertMany(docs);
-    const now = new Date();
-    // A day already in the ledger was run by the job that wrote it, which counts it: here it is skipped.
-    const writers = await Promise.all(
-      (input.existing ?? []).map(async (model) => (await tradingDays.get(owner, model, date))?.jobId),
-    );
-    await jobs.recordModelDays(jobId, [
-      ...input.days.map((d) => ({
+    const { jobId, owner } = input;
+    const docs: TradingDayDoc[] = input.dates.flatMap(({ date, days }) =>
+      days.map((d) => ({
+        ...d.day,
+        _id: tradingDayId(owner, d.model, date),
+        owner,
+        jobId,
         model: d.model,
         date,
-        status: 'completed' as const,
-        patch: {
-          phasesMs: d.phasesMs,
-          startedAt: new Date(d.startedAt),
-          completedAt: now,
-          durationMs: d.day.durationMs,
-          tokenUsage: d.day.tokenUsage,
-          attempts: d.attempt,
-          error: '',
-        },
+        createdAt: new Date(),
       })),
-      ...(input.existing ?? []).map((model, i) => ({
-        model,
-        date,
-        status: 'skipped' as const,
-        patch: {
-          completedAt: now,
-          error: `not run: already in the ledger, written by job ${writers[i] ?? 'unknown'}`,
-          note: 'already in the ledger: not run again',
-        },
-      })),
-      ...input.failures.map((f) => ({
-        model: f.model,
-        date,
-        status: 'failed' as const,
-        patch: { error: f.error, completedAt: now },
-      })),
-      ...input.failures.flatMap((f) =>
-        input.laterDates.map((later) => ({
-          model: f.model,
-          date: later,
-          status: 'skipped' as const,
-          patch: { error: `not run: ${f.model} failed on ${date}` },
+    );
+    const written = await tradingDays.insertMany(docs);
+    const now = new Date();
+    const statuses: Array<Parameters<JobStore['recordModelDays']>[1][number]> = [];
+    const lines: JobEventDraft[] = [];
+    for (const one of input.dates) {
+      const { date } = one;
+      // A day already in the ledger was run by the job that wrote it, which counts it: here it is skipped.
+      const writers = await Promise.all(
+        (one.existing ?? []).map(async (model) => (await tradingDays.get(owner, model, date))?.jobId),
+      );
+      statuses.push(
+        ...one.days.map((d) => ({
+          model: d.model,
+          date,
+          status: 'completed' as const,
+          patch: {
+            phasesMs: d.phasesMs,
+            startedAt: new Date(d.startedAt),
+            completedAt: now,
+            durationMs: d.day.durationMs,
+            tokenUsage: d.day.tokenUsage,
+            attempts: d.attempt,
+            error: '',
+          },
         })),
-      ),
-    ]);
-    for (const f of input.failures) logger.error({ jobId, model: f.model, date, err: f.error }, 'model-day failed');
-    await events.appendMany(jobId, [
-      ...docs.flatMap((doc, i) => dayEvents(doc, input.days[i]!.fromLlm)),
-      ...input.failures.map((f) =>
-        jobEvents.log(
-          { type: 'LOG', level: 'error', model: f.model, date, message: `${f.model} ${date} failed: ${f.error}` },
-          modelDayEventKey.failed(f.model, date),
+        ...(one.existing ?? []).map((model, i) => ({
+          model,
+          date,
+          status: 'skipped' as const,
+          patch: {
+            error: `already in the ledger, written by job ${writers[i] ?? 'unknown'}`,
+            note: 'already in the ledger: not run again',
+          },
+        })),
+        ...one.failures.map((f) => ({
+          model: f.model,
+          date,
+          status: 'failed' as const,
+          patch: { error: f.error, completedAt: now },
+        })),
+        ...one.failures.flatMap((f) =>
+          one.laterDates.map((later) => ({
+            model: f.model,
+            date: later,
+            status: 'skipped' as const,
+            patch: { error: `not run: ${f.model} failed on ${date}` },
+          })),
         ),
-      ),
-    ]);
+      );
+      for (const f of one.failures) logger.error({ jobId, model: f.model, date, err: f.error }, 'model-day failed');
+      const dateDocs = docs.filter((d) => d.date === date);
+      lines.push(
+        ...dateDocs.flatMap((doc) => dayEvents(doc, one.days.find((d) => d.model === doc.model)!.fromLlm)),
+        ...one.failures.map((f) =>
+          jobEvents.log(
+            { type: 'LOG', level: 'error', model: f.model, date, message: `${f.model} ${date} failed: ${f.error}` },
+            modelDayEventKey.failed(f.model, date),
+          ),
+        ),
+      );
+    }
+    await jobs.recordModelDays(jobId, statuses);
+    await events.appendMany(jobId, lines);
     return { written };
   }
 
@@ -729,6 +773,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
     computeModelDay,
     computeDate,
     commitSimulationDate,
+    commitSimulationDates,
     recordModelDayFailures,
     finishSimulationJob,
   };

@@ -32,7 +32,9 @@ function setUp() {
   const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
   const commit = (input: Parameters<typeof activities.commitSimulationDate>[0]) =>
     env.run(activities.commitSimulationDate, input) as Promise<{ written: number }>;
-  return { jobs, events, tradingDays, commit };
+  const commitMany = (input: Parameters<typeof activities.commitSimulationDates>[0]) =>
+    env.run(activities.commitSimulationDates, input) as Promise<{ written: number }>;
+  return { jobs, events, tradingDays, commit, commitMany };
 }
 
 function computed(model: string, date: string, value: number): ComputedModelDay {
@@ -137,5 +139,30 @@ describe('commitSimulationDate', () => {
     expect((await tradingDays.get('ann', 'gamma', DATES[1]!))?.jobId).toBe('sim-earlier');
     const errors = events.all(job._id).filter((e) => e.data.level === 'error');
     expect(errors.map((e) => e.data.message)).toEqual([`beta ${DATES[1]} failed: provider rejected the key`]);
+  });
+
+  it('writes several dates at once as it writes them one by one: the same days, statuses and lines, in order', async () => {
+    const one = setUp();
+    const many = setUp();
+    const dates = DATES.slice(0, 2).map((date, i) => ({
+      date,
+      days: [computed('alpha', date, 1000 + i), computed('beta', date, 990 - i)],
+      failures: i === 1 ? [{ model: 'gamma', error: 'down' }] : [],
+      laterDates: DATES.slice(i + 1),
+    }));
+    const jobOne = await seedJob(one.jobs);
+    const jobMany = await seedJob(many.jobs);
+    for (const d of dates) await one.commit({ jobId: jobOne._id, owner: 'ann', ...d });
+    expect(await many.commitMany({ jobId: jobMany._id, owner: 'ann', dates })).toEqual({ written: 4 });
+    // Retried whole: nothing is written twice.
+    expect(await many.commitMany({ jobId: jobMany._id, owner: 'ann', dates })).toEqual({ written: 0 });
+    const view = (s: ReturnType<typeof setUp>, jobId: string) => ({
+      days: s.tradingDays.days.map((d) => [d.model, d.date, d.endingPosition.portfolioValue]),
+      lines: s.events.all(jobId).map((e) => [e.type, e.data.message]),
+    });
+    expect(view(many, jobMany._id)).toEqual(view(one, jobOne._id));
+    const statusesOf = async (s: ReturnType<typeof setUp>, jobId: string) =>
+      (await s.jobs.modelDays(jobId)).map((d) => [d.model, d.date, d.status, d.error ?? '']).sort();
+    expect(await statusesOf(many, jobMany._id)).toEqual(await statusesOf(one, jobOne._id));
   });
 });
