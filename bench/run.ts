@@ -179,6 +179,10 @@ const stack = await startLocalStack({
   temporalInMemory: Boolean(process.env.BENCH_TEMPORAL_IN_MEMORY),
   // An external MongoDB-protocol server to compare with the embedded FerretDB-on-SQLite.
   ...(process.env.BENCH_MONGODB_URI ? { mongoUri: process.env.BENCH_MONGODB_URI } : {}),
+  // The embedded FerretDB on a PostgreSQL database instead of SQLite files.
+  ...(process.env.TRADEFLOW_FERRETDB_POSTGRES_URL
+    ? { ferretdbPostgresUrl: process.env.TRADEFLOW_FERRETDB_POSTGRES_URL }
+    : {}),
 });
 started = stack;
 

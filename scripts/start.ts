@@ -52,6 +52,8 @@ const stack = await startLocalStack({
   temporalPort: port('TRADEFLOW_TEMPORAL_PORT', 7233),
   temporalUiPort: port('TRADEFLOW_TEMPORAL_UI_PORT', 8233),
   mongoPort: port('TRADEFLOW_MONGO_PORT', 27017),
+  // The embedded FerretDB on an existing PostgreSQL database instead of SQLite files (README, Benchmark).
+  ...(env.TRADEFLOW_FERRETDB_POSTGRES_URL ? { ferretdbPostgresUrl: env.TRADEFLOW_FERRETDB_POSTGRES_URL } : {}),
   // A service that dies (killed, out of memory) is started again, with backoff; jobs ride out the gap.
   starter: (o) => supervise(o.name, () => startService(o), { log, shuttingDown: () => stopping }),
 });
