@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { chatCompletionRequest } from './support/chatRoute.js';
 
 export interface ChatRequest {
   model: string;
@@ -21,14 +22,8 @@ export type Reply =
 export async function startFakeOpenAi(reply: (req: ChatRequest, n: number) => Reply | Promise<Reply>) {
   const requests: ChatRequest[] = [];
   const server: Server = createServer(async (req: IncomingMessage, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
-      return;
-    }
-    const parsed = JSON.parse(body) as ChatRequest;
+    const parsed = await chatCompletionRequest<ChatRequest>(req, res);
+    if (!parsed) return;
     requests.push(parsed);
     const r = await reply(parsed, requests.length);
     if ('status' in r) {

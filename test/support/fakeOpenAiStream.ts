@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { chatCompletionRequest } from './chatRoute.js';
 
 export interface StreamedChatRequest {
   model: string;
@@ -18,14 +19,8 @@ export async function startStreamingOpenAi(
 ) {
   const requests: StreamedChatRequest[] = [];
   const server: Server = createServer(async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
-      return;
-    }
-    const parsed = JSON.parse(body) as StreamedChatRequest;
+    const parsed = await chatCompletionRequest<StreamedChatRequest>(req, res);
+    if (!parsed) return;
     requests.push(parsed);
     const pieces = reply(parsed, requests.length);
     const id = `chatcmpl-${requests.length}`;
