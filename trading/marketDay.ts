@@ -65,12 +65,15 @@ export function marketDayAt(instant: Date | string): MarketDay {
 
 /** The instant a calendar date starts in a time zone (midnight there), DST included. */
 export function startOfDayIn(date: IsoDate, timeZone: string): Date {
-  // Guess midnight UTC, then correct by the zone's offset at that guess (twice, for a DST change that day).
-  let guess = new Date(`${date}T00:00:00Z`);
-  for (let i = 0; i < 2; i++) {
-    const offset = zoneOffsetMs(guess, timeZone);
-    guess = new Date(Date.parse(`${date}T00:00:00Z`) - offset);
-  }
+  return wallTimeIn(date, '00:00', timeZone);
+}
+
+/** The instant a zone's clocks show `hhmm` on `date`, DST included. */
+export function wallTimeIn(date: IsoDate, hhmm: string, timeZone: string): Date {
+  // Guess the time in UTC, then correct by the zone's offset at that guess (twice, for a DST change that day).
+  const asUtc = Date.parse(`${date}T${hhmm}:00Z`);
+  let guess = new Date(asUtc);
+  for (let i = 0; i < 2; i++) guess = new Date(asUtc - zoneOffsetMs(guess, timeZone));
   return guess;
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isBarKey } from './barTime.js';
+import { EXCHANGE_TIME_ZONE, wallTimeIn } from './marketDay.js';
 
 /** One news item as an agent may read it. */
 export interface NewsItem {
@@ -29,23 +30,7 @@ export function decisionTimeOf(dateOrBarKey: string): Date {
 
 /** `day` at `hhmm` New York time, as an instant (daylight saving included). */
 export function newYorkTime(day: string, hhmm: string): Date {
-  const guess = new Date(`${day}T${hhmm}:00Z`);
-  // The wall time New York shows at `guess`, read back as if it were UTC: the difference is its offset.
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: 'America/New_York',
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-    })
-      .formatToParts(guess)
-      .map((p) => [p.type, p.value]),
-  );
-  const shown = Date.parse(`${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:00Z`);
-  return new Date(guess.getTime() + (guess.getTime() - shown));
+  return wallTimeIn(day, hhmm, EXCHANGE_TIME_ZONE);
 }
 
 /** An item checked and normalized, or null when it has no usable date or title (then it is never shown). */
