@@ -40,6 +40,11 @@ export function devServerArgs(o: {
     'matching.numTaskqueueReadPartitions=1',
     '--dynamic-config-value',
     'matching.numTaskqueueWritePartitions=1',
+    // A simulation's date runs on the workflow's own queue: with this, the server starts it inside the
+    // workflow task's completion and hands it to the same worker, one dispatch hop less per date (off by
+    // default in server 1.29).
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
     ...o.searchAttributes.flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]),
   ];
 }

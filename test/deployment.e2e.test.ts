@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { devServerArgs } from '../temporal-config/dev-server.js';
 import { SEARCH_ATTRIBUTES } from '../temporal-config/search-attributes.js';
 import { PROJECT_ROOT } from './paths.js';
 
@@ -38,6 +39,16 @@ describe('production shape', () => {
   it('registers the same search attributes in compose as the dev server', () => {
     const compose = readFileSync(`${PROJECT_ROOT}docker-compose.yml`, 'utf8');
     for (const sa of SEARCH_ATTRIBUTES) expect(compose).toContain(`${sa.name}=${sa.type}`);
+  });
+
+  it("gives compose's Temporal the dev server's eager activity dispatch", () => {
+    const compose = readFileSync(`${PROJECT_ROOT}docker-compose.yml`, 'utf8');
+    expect(compose).toContain('./temporal-config/dynamicconfig.yaml:/etc/temporal/config/dynamicconfig/tradeflow.yaml');
+    expect(compose).toContain('DYNAMIC_CONFIG_FILE_PATH: /etc/temporal/config/dynamicconfig/tradeflow.yaml');
+    const dynamic = readFileSync(`${PROJECT_ROOT}temporal-config/dynamicconfig.yaml`, 'utf8');
+    expect(dynamic).toMatch(/^system\.enableActivityEagerExecution:\n {2}- value: true$/m);
+    const dev = devServerArgs({ port: 1, uiPort: 2, headless: true, searchAttributes: [] });
+    expect(dev).toContain('system.enableActivityEagerExecution=true');
   });
 
   it('builds the app image on Node 24', () => {

@@ -66,13 +66,17 @@ export async function createWorkers(s: WorkerSetup): Promise<Workers> {
     ...common,
     taskQueue: s.taskQueues.orchestrator,
     ...(s.workflowBundle ? { workflowBundle: s.workflowBundle } : { workflowsPath }),
-    activities: bookkeeping,
-    maxConcurrentActivityTaskExecutions: 20,
+    // A date's model-days run here too: a simulation started since `paced-commits` schedules them on its own
+    // queue, so the server hands them over with the workflow task (eager dispatch). Their slots come on top of
+    // the bookkeeping's twenty, so dates never hold up the commits that follow them.
+    activities: { ...bookkeeping, computeDate },
+    maxConcurrentActivityTaskExecutions: 20 + s.simulationConcurrency,
   });
   const simulation = await Worker.create({
     ...common,
     taskQueue: s.taskQueues.simulation,
-    // computeModelDay stays for runs recorded before the date batch (workflows/PATCHES.md).
+    // Runs recorded before `paced-commits` schedule their dates here, and before the date batch their
+    // model-days (workflows/PATCHES.md).
     activities: { computeModelDay, computeDate },
     maxConcurrentActivityTaskExecutions: s.simulationConcurrency,
   });

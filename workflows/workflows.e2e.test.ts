@@ -175,6 +175,44 @@ describe('simulationWorkflow', () => {
     ]);
   });
 
+  it('writes fast dates four at a time and a slow date at once', async () => {
+    const dates = ['2025-03-03', '2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07', '2025-03-10'];
+    const commits: string[][] = [];
+    await withWorker(
+      {
+        startSimulationJob: async () => ({ bars: 1, ledgers: { a: null } }),
+        computeDate: dateBatchOf(async (i) => {
+          // The fifth date takes longer than a slow date's second.
+          if (i.date === '2025-03-07') await sleep(1_500);
+          return computed(i.model, i.date, 1);
+        }),
+        commitSimulationDates: async (i: { dates: DateCommit[] }) => {
+          commits.push(i.dates.map((d) => d.date));
+          return { written: i.dates.length };
+        },
+        finishSimulationJob: async (i) => ({
+          jobId: i.jobId,
+          status: 'completed',
+          completed: 6,
+          failed: 0,
+          skipped: 0,
+          stopped: 0,
+        }),
+      },
+      (taskQueue) =>
+        env.client.workflow.execute(simulationWorkflow, {
+          taskQueue,
+          workflowId: `wf-${randomUUID()}`,
+          args: [simulationInput(taskQueue, dates, ['a'])],
+        }),
+    );
+    // Every date exactly once, in order.
+    expect(commits.flat()).toEqual(dates);
+    // The slow date went alone, as soon as it was done; the fast ones before it together.
+    expect(commits).toContainEqual(['2025-03-07']);
+    expect(commits.length).toBeLessThan(dates.length);
+  });
+
   it('a model that fails for good is asked once, its later days are skipped, the others go on', async () => {
     const calls: Calls = [];
     const attempts = new Map<string, number>();
