@@ -12,6 +12,7 @@ import { tradingDaysBetween } from '../trading/calendar.js';
 import { analysisBenchmark } from './analysis.js';
 import { API_BENCH_MODELS, apiBenchmark, compareBenchmark, tearSheetBenchmark } from './api.js';
 import { realtimeBenchmark } from './realtime.js';
+import { smallJobsBenchmark } from './smallJobs.js';
 import { streamBenchmark } from './streams.js';
 
 const START = '2025-01-02';
@@ -284,7 +285,7 @@ function printBudget(b: ReturnType<typeof budgetOf>) {
 try {
   const dates = tradingDaysBetween(START, END).length;
   console.log(`tradeflow benchmark: ${MODEL_COUNT} models x ${dates} trading days (${START}..${END}), 101 symbols`);
-  if (!process.env.BENCH_SKIP_REALTIME) {
+  if (!process.env.BENCH_SKIP_REALTIME && !process.env.BENCH_ONLY_SMALL_JOBS) {
     const svc = await startService({
       models: { models: [{ id: 'realtime-bench', strategy: 'momentum', params: { lookback: 5 } }] },
       temporalAddress: stack.temporalAddress,
@@ -305,12 +306,30 @@ try {
       process.exit(0);
     }
   }
-  const fast = process.env.BENCH_ONLY_DELAY || process.env.BENCH_ONLY_STREAMS ? undefined : await runOnce(0);
+  const fast =
+    process.env.BENCH_ONLY_DELAY || process.env.BENCH_ONLY_STREAMS || process.env.BENCH_ONLY_SMALL_JOBS
+      ? undefined
+      : await runOnce(0);
   if (fast) printBudget(fast.phases);
   if (fast)
     console.log(
       `no agent delay:   wall ${(fast.wallMs / 1000).toFixed(1)} s, ${fast.modelDays} model-days, ${(fast.modelDays / (fast.wallMs / 1000)).toFixed(1)} model-days/s, process RSS ${fast.rssMiB.toFixed(0)} MiB`,
     );
+  // Issue 22 §2: 50 small jobs triggered at once, on a service of their own, against the rate above.
+  if (
+    process.env.BENCH_ONLY_SMALL_JOBS ||
+    !(process.env.BENCH_SKIP_SMALL_JOBS || process.env.BENCH_ONLY_DELAY || process.env.BENCH_ONLY_STREAMS)
+  ) {
+    await smallJobsBenchmark(stack, {
+      range: { start: START, end: END },
+      simulationConcurrency: MODEL_COUNT * 2,
+      ...(fast ? { largeJobRate: fast.modelDays / (fast.wallMs / 1000) } : {}),
+    });
+    if (process.env.BENCH_ONLY_SMALL_JOBS) {
+      await cleanUp();
+      process.exit(0);
+    }
+  }
   const slow = process.env.BENCH_ONLY_STREAMS || process.env.BENCH_SKIP_DELAY ? undefined : await runOnce(DELAY_MS);
   if (slow) {
     const ideal = dates * DELAY_MS;
