@@ -46,6 +46,8 @@ export interface JobStore {
   keyHolder(owner: string, idempotencyKey: string): Promise<{ jobId: string; job: JobDoc | null } | null>;
   latest(owner: string, kind: JobKind): Promise<JobDoc | null>;
   list(filter: JobListFilter, limit: number, offset: number): Promise<{ jobs: JobDoc[]; total: number }>;
+  /** How many of `owner`'s jobs are in one of `statuses`: one count, whatever their number. */
+  countInStatuses(owner: string, statuses: readonly string[]): Promise<number>;
   /**
    * Moves a job of `kind` to `to` if its lifecycle allows the move from its current status (and, for
    * a job that runs again, only within run `run`). Returns whether it moved.
@@ -144,6 +146,10 @@ export class MongoJobStore implements JobStore {
 
   latest(owner: string, kind: JobKind): Promise<JobDoc | null> {
     return this.c.jobs.findOne({ owner, kind }, { sort: { createdAt: -1 } });
+  }
+
+  countInStatuses(owner: string, statuses: readonly string[]): Promise<number> {
+    return this.c.jobs.countDocuments({ owner, status: { $in: [...statuses] } } as Filter<JobDoc>);
   }
 
   async list(filter: JobListFilter, limit: number, offset: number): Promise<{ jobs: JobDoc[]; total: number }> {

@@ -275,7 +275,16 @@ export class SimulationService {
     }
     // Independent writes; the record just written is the answer (the workflow has not moved it yet, or
     // has only marked it running, which the next read shows).
-    await Promise.all([this.d.jobs.insertIfAbsent(job), this.d.jobs.rememberKey(owner, key, jobId)]);
+    try {
+      await Promise.all([this.d.jobs.insertIfAbsent(job), this.d.jobs.rememberKey(owner, key, jobId)]);
+    } catch (err) {
+      // The job runs: its workflow's first activity writes the record too, and the same request again finds
+      // it through the models' locks. A 503 here would tell the client that a running job did not start.
+      this.d.logger.warn(
+        { jobId, models: planned, err: (err as Error).message },
+        "the job's record was not written at its trigger: its workflow writes it",
+      );
+    }
     return { kind: 'started', job };
   }
 

@@ -203,5 +203,17 @@ export function jobStoreContract(name: string, store: () => JobStore) {
       expect((await s.list({ owner, model: 'deterministic' }, 10, 0)).jobs[0]?._id).toBe(newer._id);
       expect((await s.latest(owner, 'simulation'))?._id).toBe(older._id);
     });
+
+    it("counts an owner's jobs in any of several statuses at once", async () => {
+      const s = store();
+      const owner = id('owner');
+      await s.insertIfAbsent(simulationJob({ owner, status: 'running' }));
+      await s.insertIfAbsent(analysisJob({ owner, status: 'pending' }));
+      await s.insertIfAbsent(simulationJob({ owner, status: 'completed' }));
+      await s.insertIfAbsent(simulationJob({ owner: id('other'), status: 'running' }));
+      expect(await s.countInStatuses(owner, ['running', 'pending', 'stopping'])).toBe(2);
+      expect(await s.countInStatuses(owner, ['completed'])).toBe(1);
+      expect(await s.countInStatuses(owner, [])).toBe(0);
+    });
   });
 }

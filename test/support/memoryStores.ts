@@ -59,6 +59,10 @@ export class MemoryJobStore implements JobStore {
     return mine[0] ? copy(mine[0]) : null;
   }
 
+  async countInStatuses(owner: string, statuses: readonly string[]) {
+    return [...this.docs.values()].filter((j) => j.owner === owner && statuses.includes(j.status)).length;
+  }
+
   async list(filter: JobListFilter, limit: number, offset: number) {
     const all = [...this.docs.values()]
       .filter(
