@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
+import { checkpoint } from '../activities/checkpoint.js';
 import { heartbeatClock } from './heartbeatClock.js';
 
 describe('heartbeatClock', () => {
@@ -19,6 +21,23 @@ describe('heartbeatClock', () => {
     expect(atEnd).toBeGreaterThanOrEqual(3);
     await sleep(400);
     expect(beats).toBe(atEnd);
+  });
+
+  it("repeats the activity's last checkpoint, which the server would otherwise replace with nothing", async () => {
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 150 }, { interceptors: [heartbeatClock] });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => {
+      beats.push(d);
+    });
+    await env.run(async () => {
+      await sleep(120);
+      checkpoint(Context.current(), { done: ['a'] });
+      await sleep(300);
+    });
+    const after = beats.slice(beats.findIndex((d) => d !== undefined));
+    // The checkpoint itself, then at least two clock beats, every one of them carrying it.
+    expect(after.length).toBeGreaterThanOrEqual(3);
+    for (const d of after) expect(d).toEqual({ done: ['a'] });
   });
 
   it('leaves an activity without a heartbeat timeout alone', async () => {

@@ -4,6 +4,7 @@ import type { FeedEvents } from '../../storage/feedEvents.js';
 import { YahooError } from '../../trading/market-data/yahoo.js';
 import type { FeedKind, NewsProvider, QuoteProvider } from '../../trading/realtime/feed.js';
 import { storyKey } from '../../trading/realtime/newsProviders.js';
+import { checkpoint } from '../checkpoint.js';
 
 export interface FeedPollInput {
   kind: FeedKind;
@@ -72,7 +73,7 @@ export function createFeedActivities(d: FeedDeps) {
           );
         }
         polls++;
-        ctx.heartbeat({ cursor });
+        checkpoint(ctx, { cursor });
         // Cancellation (the poller stopped, the worker shutting down) ends the sleep with a CancelledFailure.
         await ctx.sleep(Math.min(backoffMs, Math.max(0, end - Date.now())));
       }

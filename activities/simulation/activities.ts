@@ -31,6 +31,7 @@ import { decisionTimeOf, type NewsSource, newsVisibleAt } from '../../trading/ne
 import { Portfolio } from '../../trading/portfolio.js';
 import { TradingDesk } from '../../trading/tradingDesk.js';
 import type { ModelDayRef, SimulationOutcome } from '../../workflows/definitions.js';
+import { checkpoint } from '../checkpoint.js';
 import { createJobRecorder } from '../jobRecorder.js';
 import { closeOfDay } from './closeOfDay.js';
 import { type ModelOutcome, runDateBatch } from './dateBatch.js';
@@ -475,7 +476,7 @@ export function createSimulationActivities(deps: SimulationDeps) {
       ?.done;
     const done = new Map<string, ModelOutcome<ComputedModelDay>>(Object.entries(resumed ?? {}));
     const beat: Heartbeat = (current) =>
-      ctx.heartbeat({ done: Object.fromEntries(done), ...(current === undefined ? {} : { current }) });
+      checkpoint(ctx, { done: Object.fromEntries(done), ...(current === undefined ? {} : { current }) });
     const starts = new Map(input.models.map((m) => [m.model, m.start]));
     const { models: _m, maxAttempts, ...common } = input;
     // Read once for the date: every model trades the same symbols on the same day (ten slices of 101
