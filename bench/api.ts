@@ -2,6 +2,16 @@ import { spawn } from 'node:child_process';
 import { PROJECT_ROOT } from '../test/paths.js';
 import type { Harness } from '../test/service.js';
 
+/**
+ * Ten models whose agent takes 200 ms a call: the 10-model job that runs in the background while the API
+ * is under load, as an LLM-driven job would.
+ */
+export const API_BACKGROUND_MODELS = Array.from({ length: 10 }, (_, i) => ({
+  id: `api-background-${i}`,
+  strategy: 'momentum',
+  params: { lookback: 5 + i, decision_delay_ms: 200 },
+}));
+
 /** Models only the trigger benchmark uses, one per trigger, so every trigger starts a job of its own. */
 export const API_BENCH_MODELS = Array.from({ length: 400 }, (_, i) => ({
   id: `api-bench-${i}`,
@@ -51,10 +61,34 @@ function load(
 }
 
 /**
- * The API under load, at 1, 10 and 50 concurrent clients: the status of a finished job of `modelDays`
- * model-days, a year of results for its models, and triggers that each start a new job.
+ * The API under load, at 1, 10 and 50 concurrent clients, while a 10-model job (200 ms agent calls, a
+ * backtest of API_BACKGROUND_MODELS) runs: the status of a finished job of `modelDays` model-days, a year
+ * of results for its models, and triggers that each start a new job.
  */
 export async function apiBenchmark(
+  svc: Harness,
+  o: { jobId: string; models: string[]; from: string; to: string; latest: string },
+) {
+  const background = await svc.api('/simulate/trigger', {
+    method: 'POST',
+    json: { mode: 'backtest', start_date: o.from, end_date: o.latest, models: API_BACKGROUND_MODELS.map((m) => m.id) },
+  });
+  if (background.status !== 202)
+    throw new Error(`background job: ${background.status} ${JSON.stringify(background.body)}`);
+  const backgroundId: string = background.body.job_id;
+  try {
+    await loadWhileRunning(svc, o);
+  } finally {
+    const during = await svc.api(`/jobs/${backgroundId}`);
+    console.log(
+      `  (the background 10-model job was ${during.body.status} throughout: ${during.body.progress?.completed ?? '?'} model-days done when the load ended)`,
+    );
+    await svc.api(`/jobs/${backgroundId}/stop`, { method: 'POST' });
+    await svc.waitForJob(backgroundId, undefined, 300_000);
+  }
+}
+
+async function loadWhileRunning(
   svc: Harness,
   o: { jobId: string; models: string[]; from: string; to: string; latest: string },
 ) {
@@ -81,7 +115,7 @@ export async function apiBenchmark(
     },
     {
       name: 'trigger of a new job',
-      goal: 'p99 < 50 ms at 50',
+      goal: 'p99 < 100 ms at 50',
       run: async (c) => {
         const first = triggers;
         triggers += requestsAt(c);

@@ -1,19 +1,19 @@
 // `npm run bench`: 10 built-in-strategy models over the 2025 daily NASDAQ-100 data in ../shared/data,
 // on a private Temporal dev server and FerretDB. Prints wall time, model-days per second, and the ratio
 // of wall time to the ideal date-sequential time when every agent call takes a fixed delay.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binariesFromEnv, type LocalStack, startLocalStack } from '../devstack/stack.js';
-import { DAILY_H1, DAILY_H2, PROJECT_ROOT } from '../test/paths.js';
+import { DAILY_H1, DAILY_H2 } from '../test/paths.js';
 import { type Harness, startService } from '../test/service.js';
 import { tradingDaysBetween } from '../trading/calendar.js';
 import { analysisBenchmark } from './analysis.js';
-import { API_BENCH_MODELS, apiBenchmark, compareBenchmark, tearSheetBenchmark } from './api.js';
+import { API_BACKGROUND_MODELS, API_BENCH_MODELS, apiBenchmark, compareBenchmark, tearSheetBenchmark } from './api.js';
 import { realtimeBenchmark } from './realtime.js';
 import { smallJobsBenchmark } from './smallJobs.js';
 import { streamBenchmark } from './streams.js';
+import { startWorkerProcesses } from './workerProcesses.js';
 
 const START = '2025-01-02';
 const END = '2025-10-30';
@@ -23,7 +23,7 @@ const MODEL_COUNT = 10;
 function models(delayMs: number) {
   const strategies = ['buy-and-hold', 'momentum', 'mean-reversion'] as const;
   return {
-    models: [...API_BENCH_MODELS, ...benchModels(delayMs, strategies)],
+    models: [...API_BENCH_MODELS, ...API_BACKGROUND_MODELS, ...benchModels(delayMs, strategies)],
   };
 }
 
@@ -187,38 +187,8 @@ const stack = await startLocalStack({
 });
 started = stack;
 
-/** Worker processes as `npm start` runs them, on the service's database and task queues; each one's end is awaited. */
-async function startWorkerProcesses(svc: Harness, count: number): Promise<() => Promise<void>> {
-  const children = Array.from({ length: count }, () =>
-    spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ...svc.env, SIMULATION_CONCURRENCY: String(MODEL_COUNT * 2), LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    }),
-  );
-  // Polling when every one of them shows as a poller on the model-day queue.
-  const queue = svc.settings.taskQueues.simulation;
-  for (let pollers = 0; pollers < count; await new Promise((r) => setTimeout(r, 250))) {
-    const d = await svc.temporal.workflowService.describeTaskQueue({
-      namespace: svc.settings.temporal.namespace,
-      taskQueue: { name: queue },
-      taskQueueType: 2,
-    });
-    pollers = new Set((d.pollers ?? []).map((p) => p.identity)).size;
-  }
-  return async () => {
-    await Promise.all(
-      children.map((c) => {
-        if (c.exitCode !== null) return undefined;
-        const exited = new Promise((r) => c.once('exit', r));
-        c.kill('SIGTERM');
-        return exited;
-      }),
-    );
-  };
-}
-
-async function runOnce(delayMs: number, workerProcesses = 0) {
+/** A job on the service with `workerProcesses` worker processes, as `npm start` runs its one (0: in the bench's process). */
+async function runOnce(delayMs: number, workerProcesses = 1) {
   const svc = await startService({
     models: models(delayMs),
     temporalAddress: stack.temporalAddress,
@@ -227,7 +197,9 @@ async function runOnce(delayMs: number, workerProcesses = 0) {
     simulationConcurrency: MODEL_COUNT * 2,
     worker: workerProcesses === 0,
   });
-  const stopWorkers = workerProcesses ? await startWorkerProcesses(svc, workerProcesses) : async () => {};
+  const stopWorkers = workerProcesses
+    ? await startWorkerProcesses(svc, workerProcesses, MODEL_COUNT * 2)
+    : async () => {};
   try {
     const ids = BENCH_MODEL_IDS;
     const t0 = performance.now();

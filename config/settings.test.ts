@@ -68,3 +68,13 @@ describe('market data settings', () => {
     expect(loadSettings({ TRADEFLOW_YAHOO_URL: '' }).marketData).toEqual({ source: 'auto', seed: 42 });
   });
 });
+
+describe('job writes', () => {
+  it('take a few at a time on their own queue unless JOB_WRITES_CONCURRENCY says otherwise', () => {
+    const s = loadSettings({ TASK_QUEUE_PREFIX: 'p-' });
+    expect(s.jobWritesConcurrency).toBe(4);
+    expect(s.taskQueues.jobWrites).toBe('p-job-writes');
+    expect(loadSettings({ JOB_WRITES_CONCURRENCY: '8' }).jobWritesConcurrency).toBe(8);
+    expect(() => loadSettings({ JOB_WRITES_CONCURRENCY: '0' })).toThrow(/JOB_WRITES_CONCURRENCY/);
+  });
+});

@@ -37,6 +37,7 @@ const Env = z.object({
   TRADEFLOW_YAHOO_URL: optionalUrl,
   MAX_SIMULATION_DAYS: z.coerce.number().int().min(1).max(5000).default(260),
   SIMULATION_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  JOB_WRITES_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   TASK_QUEUE_PREFIX: z.string().default(''),
   SANDBOX_MODE: z.enum(['process', 'docker']).default('process'),
@@ -132,9 +133,11 @@ export interface Settings {
   newsFiles: string[];
   maxSimulationDays: number;
   simulationConcurrency: number;
+  /** Simulation writes (a job's start, commits, end) one worker runs at once. */
+  jobWritesConcurrency: number;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   /** `chat`: the chat's answering activity (LLM calls of minutes, kept apart from bookkeeping). */
-  taskQueues: { orchestrator: string; simulation: string; analysis: string; chat: string };
+  taskQueues: { orchestrator: string; simulation: string; jobWrites: string; analysis: string; chat: string };
   /** The live price and news hubs (config/realtime.ts). */
   realtime: RealtimeSettings;
   sandbox: {
@@ -302,11 +305,13 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     newsFiles: (list(e.NEWS_FILES) ?? []).map((f) => resolve(f)),
     maxSimulationDays: e.MAX_SIMULATION_DAYS,
     simulationConcurrency: e.SIMULATION_CONCURRENCY,
+    jobWritesConcurrency: e.JOB_WRITES_CONCURRENCY,
     logLevel: e.LOG_LEVEL,
     realtime: loadRealtimeSettings(env),
     taskQueues: {
       orchestrator: `${e.TASK_QUEUE_PREFIX}orchestrator`,
       simulation: `${e.TASK_QUEUE_PREFIX}simulation`,
+      jobWrites: `${e.TASK_QUEUE_PREFIX}job-writes`,
       analysis: `${e.TASK_QUEUE_PREFIX}analysis`,
       chat: `${e.TASK_QUEUE_PREFIX}chat`,
     },

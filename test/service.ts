@@ -202,6 +202,7 @@ export async function startService(o: HarnessOptions): Promise<Harness> {
         webhooks: { ...webhookDepsFrom(settings, webhookSecret(settings)), ...o.webhooks },
       }),
       simulationConcurrency: o.simulationConcurrency ?? 16,
+      jobWritesConcurrency: settings.jobWritesConcurrency,
       analysisConcurrency: settings.analysis.concurrency,
       realtime: { taskQueue: settings.realtime.taskQueue, pollers: settings.realtime.workerPollers },
       workflowBundle: await workflowBundle(),

@@ -300,6 +300,24 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     expect(res.body.links.temporal_ui).toContain(`/workflows/${res.body.job_id}`);
   });
 
+  it("runs a job's writes on their own queue and its dates on the workflow's, so the writes wait in Temporal", async () => {
+    const res = await trigger({ start_date: '2025-06-11', end_date: '2025-06-12', models: ['momentum'] });
+    await h.waitForJob(res.body.job_id);
+    const queues = new Map<string, Set<string>>();
+    for (const e of (await h.temporal.workflow.getHandle(res.body.job_id).fetchHistory()).events ?? []) {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (!a?.activityType?.name) continue;
+      queues.set(a.activityType.name, (queues.get(a.activityType.name) ?? new Set()).add(a.taskQueue?.name ?? ''));
+    }
+    const { orchestrator, jobWrites } = h.settings.taskQueues;
+    expect(Object.fromEntries([...queues].map(([k, v]) => [k, [...v]]))).toEqual({
+      startSimulationJob: [jobWrites],
+      computeDate: [orchestrator],
+      commitSimulationDates: [jobWrites],
+      finishSimulationJob: [jobWrites],
+    });
+  });
+
   it('lists jobs with filters and paging', async () => {
     const all = await h.api('/jobs?limit=2');
     expect(all.status).toBe(200);

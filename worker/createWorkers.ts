@@ -32,6 +32,12 @@ export interface WorkerSetup {
   analysisConcurrency: number;
   /** Model-days run at once by this process; LLM-bound models want more, CPU-bound strategies fewer. */
   simulationConcurrency: number;
+  /**
+   * A simulation's own writes (its start, commits and end) this process runs at once, on their own queue:
+   * the database has one writer, so more at once only queue inside it, where the API's requests then
+   * wait behind them. Jobs beyond what it sustains wait in Temporal instead.
+   */
+  jobWritesConcurrency: number;
   /** The live hubs' pollers: their queue, and how many one process runs at once (each mostly sleeps). */
   realtime: { taskQueue: string; pollers: number };
   /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
@@ -46,7 +52,7 @@ export interface Workers {
 }
 
 /**
- * One process, five task queues: `orchestrator` runs workflows and their bookkeeping, `simulation` runs
+ * One process, six task queues (`job-writes` takes a simulation's own writes a few at a time): `orchestrator` runs workflows and their bookkeeping, `simulation` runs
  * model-days, `analysis` runs sandboxes, `realtime` the live hubs' pollers and `chat` the chat's answers,
  * so each kind of work has its own concurrency.
  */
@@ -101,7 +107,15 @@ export async function createWorkers(s: WorkerSetup): Promise<Workers> {
     activities: { answerChatMessage },
     maxConcurrentActivityTaskExecutions: 20,
   });
-  const all = [orchestrator, simulation, analysis, realtime, chat];
+  // Runs started before this queue existed schedule these on the orchestrator's queue, which keeps them.
+  const { startSimulationJob, commitSimulationDates, commitSimulationDate, finishSimulationJob } = bookkeeping;
+  const jobWrites = await Worker.create({
+    ...common,
+    taskQueue: s.taskQueues.jobWrites,
+    activities: { startSimulationJob, commitSimulationDates, commitSimulationDate, finishSimulationJob },
+    maxConcurrentActivityTaskExecutions: s.jobWritesConcurrency,
+  });
+  const all = [orchestrator, simulation, jobWrites, analysis, realtime, chat];
   return {
     run: async () => {
       await Promise.all(all.map((w) => w.run()));

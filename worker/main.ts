@@ -69,6 +69,7 @@ const workers = await createWorkers({
   taskQueues: settings.taskQueues,
   activities,
   simulationConcurrency: settings.simulationConcurrency,
+  jobWritesConcurrency: settings.jobWritesConcurrency,
   analysisConcurrency: settings.analysis.concurrency,
   realtime: { taskQueue: settings.realtime.taskQueue, pollers: settings.realtime.workerPollers },
 });

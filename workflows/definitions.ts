@@ -29,6 +29,12 @@ export const simulationProgressQuery = defineQuery<SimulationProgress>('progress
 export interface SimulationOptions {
   /** Task queue of the workers that run model-days, so their concurrency is set apart from orchestration. */
   modelDayTaskQueue: string;
+  /**
+   * Task queue of a job's own writes (its start, commits and end), whose workers take only a few at a time:
+   * the database has one writer, so jobs beyond what it sustains wait in Temporal, not in the requests'
+   * path. Absent in runs started before it: those write from the workflow's own queue.
+   */
+  jobWritesTaskQueue?: string;
   /** A model-day that stops heartbeating for this long is retried elsewhere (e.g. its worker died). */
   heartbeatTimeoutMs: number;
   /** Upper bound for one model-day, LLM calls included. */

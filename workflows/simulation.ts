@@ -84,7 +84,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
     cursor,
     failedModels,
     totalModelDays,
-    bookkeeping,
+    jobWrites,
     modelDays,
     dateBatches,
     dateBatchesHere,
@@ -96,7 +96,10 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
   const { computeDate } = dateBatches;
   const { computeDate: computeDateHere } = dateBatchesHere;
   // A commit is retried for minutes: its work is done and only needs the database back.
+  // The job's writes go to their own queue when the run names one (taken a few at a time there).
+  const writesQueue = options.jobWritesTaskQueue ? { taskQueue: options.jobWritesTaskQueue } : {};
   const { commitSimulationDate, commitSimulationDates } = proxyActivities<SimulationActivities>({
+    ...writesQueue,
     startToCloseTimeout: '2 minutes',
     heartbeatTimeout: WORKER_SILENCE_TIMEOUT,
     retry: BOOKKEEPING_RETRY,
@@ -185,7 +188,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
       }
       if (!cursor.prepared) {
         const firstDate = Object.fromEntries(models.map((m) => [m, firstDateOf(input, m)!]));
-        const started = await bookkeeping.startSimulationJob({
+        const started = await jobWrites.startSimulationJob({
           jobId,
           symbols,
           firstDate: dates[0]!,
@@ -306,7 +309,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
     await allCommitted();
     if (commitError !== undefined && !fatal) fatal = `could not write the job's days: ${failureMessage(commitError)}`;
     await stop.recorded;
-    return bookkeeping.finishSimulationJob({
+    return jobWrites.finishSimulationJob({
       jobId,
       owner: book,
       stopped: cancelled !== undefined,
@@ -353,6 +356,15 @@ function setUp(input: SimulationInput) {
     heartbeatTimeout: WORKER_SILENCE_TIMEOUT,
     retry: BOOKKEEPING_RETRY,
   });
+  // A job's start and end on the queue of its writes, when the run names one (its commits go there too).
+  const jobWrites = options.jobWritesTaskQueue
+    ? proxyActivities<SimulationActivities>({
+        taskQueue: options.jobWritesTaskQueue,
+        startToCloseTimeout: '10 minutes',
+        heartbeatTimeout: WORKER_SILENCE_TIMEOUT,
+        retry: BOOKKEEPING_RETRY,
+      })
+    : bookkeeping;
   const modelDays = proxyActivities<SimulationActivities>({
     taskQueue: options.modelDayTaskQueue,
     startToCloseTimeout: options.modelDayTimeoutMs,
@@ -422,6 +434,7 @@ function setUp(input: SimulationInput) {
     failedModels,
     totalModelDays,
     bookkeeping,
+    jobWrites,
     modelDays,
     dateBatches,
     dateBatchesHere,

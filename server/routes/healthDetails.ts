@@ -22,7 +22,7 @@ const TASK_QUEUE_TYPE_ACTIVITY = 2;
 
 /** What /health/details reads besides the app's clients: fixed when the app is built. */
 export interface HealthFacts {
-  taskQueues: { orchestrator: string; simulation: string; analysis: string; chat?: string };
+  taskQueues: { orchestrator: string; simulation: string; jobWrites?: string; analysis: string; chat?: string };
   /** The live pollers' queue, when the app has hubs. */
   realtimeTaskQueue?: string;
   sandbox: { mode: 'process' | 'docker'; dockerHost?: string; image?: string };
@@ -148,73 +148,88 @@ export function healthDetailsRoutes(deps: AppDeps) {
     });
 
   app.openapi(details, async (c) => {
-    const [temporal, mongodb, orchestrator, simulation, analysis, pollerWorkers, chatWorkers, sandbox, market, disk] =
-      await Promise.all([
-        timed(true, async () => {
-          await temporalDeadline(deps.temporal, () => deps.temporal.workflowService.getSystemInfo({}), PROBE_MS);
-          return { detail: { address: deps.temporalAddress, namespace: deps.namespace } };
-        }),
-        timed(true, async () => {
-          await deps.pingDatabase();
-          const write = await deps.storeHealth.check();
-          return write.writable
-            ? { detail: { writable: true } }
-            : { state: 'down', detail: { writable: false, cannot_write_since: write.since.toISOString() } };
-        }),
-        pollers(facts.taskQueues.orchestrator, TASK_QUEUE_TYPE_WORKFLOW),
-        pollers(facts.taskQueues.simulation, TASK_QUEUE_TYPE_ACTIVITY),
-        // Analyses only stop when no worker takes them: the service still runs simulations.
-        pollers(facts.taskQueues.analysis, TASK_QUEUE_TYPE_ACTIVITY).then((s) => ({ ...s, required: false })),
-        // The live hubs stop without it; jobs do not.
-        facts.realtimeTaskQueue
-          ? pollers(facts.realtimeTaskQueue, TASK_QUEUE_TYPE_ACTIVITY).then((s) => ({ ...s, required: false }))
-          : Promise.resolve<ComponentState>({ state: 'not_configured', required: false, latency_ms: null }),
-        // Chat answers wait without it; jobs do not.
-        facts.taskQueues.chat
-          ? pollers(facts.taskQueues.chat, TASK_QUEUE_TYPE_ACTIVITY).then((s) => ({ ...s, required: false }))
-          : Promise.resolve<ComponentState>({ state: 'not_configured', required: false, latency_ms: null }),
-        facts.sandbox.mode === 'docker'
-          ? timed(false, async () => {
-              const docker = dockerClient(facts.sandbox.dockerHost);
-              await docker.ping();
-              if (!facts.sandbox.image)
-                return { detail: { mode: 'docker', image: 'built by the worker at its start' } };
-              const image = await docker
-                .getImage(facts.sandbox.image)
-                .inspect()
-                .then(
-                  () => true,
-                  () => false,
-                );
-              return {
-                state: image ? 'ok' : 'degraded',
-                detail: { mode: 'docker', image: facts.sandbox.image, image_present: image },
-              };
-            })
-          : Promise.resolve<ComponentState>({
-              state: 'ok',
-              required: false,
-              latency_ms: null,
-              detail: { mode: 'process' },
-            }),
-        timed(false, async () => ({
-          detail: { source: deps.market.name, latest_date: await deps.market.latestDate() },
-        })),
-        timed(false, async () => {
-          const s = await statfs(deps.dataDir);
-          const free = s.bavail * s.bsize;
-          const total = s.blocks * s.bsize;
-          return {
-            state: total > 0 && free / total < LOW_DISK ? 'degraded' : 'ok',
-            detail: { path: deps.dataDir, free_bytes: free, total_bytes: total },
-          };
-        }),
-      ]);
+    const [
+      temporal,
+      mongodb,
+      orchestrator,
+      simulation,
+      jobWrites,
+      analysis,
+      pollerWorkers,
+      chatWorkers,
+      sandbox,
+      market,
+      disk,
+    ] = await Promise.all([
+      timed(true, async () => {
+        await temporalDeadline(deps.temporal, () => deps.temporal.workflowService.getSystemInfo({}), PROBE_MS);
+        return { detail: { address: deps.temporalAddress, namespace: deps.namespace } };
+      }),
+      timed(true, async () => {
+        await deps.pingDatabase();
+        const write = await deps.storeHealth.check();
+        return write.writable
+          ? { detail: { writable: true } }
+          : { state: 'down', detail: { writable: false, cannot_write_since: write.since.toISOString() } };
+      }),
+      pollers(facts.taskQueues.orchestrator, TASK_QUEUE_TYPE_WORKFLOW),
+      pollers(facts.taskQueues.simulation, TASK_QUEUE_TYPE_ACTIVITY),
+      // Simulations start, commit and end through it.
+      facts.taskQueues.jobWrites
+        ? pollers(facts.taskQueues.jobWrites, TASK_QUEUE_TYPE_ACTIVITY)
+        : Promise.resolve<ComponentState>({ state: 'not_configured', required: false, latency_ms: null }),
+      // Analyses only stop when no worker takes them: the service still runs simulations.
+      pollers(facts.taskQueues.analysis, TASK_QUEUE_TYPE_ACTIVITY).then((s) => ({ ...s, required: false })),
+      // The live hubs stop without it; jobs do not.
+      facts.realtimeTaskQueue
+        ? pollers(facts.realtimeTaskQueue, TASK_QUEUE_TYPE_ACTIVITY).then((s) => ({ ...s, required: false }))
+        : Promise.resolve<ComponentState>({ state: 'not_configured', required: false, latency_ms: null }),
+      // Chat answers wait without it; jobs do not.
+      facts.taskQueues.chat
+        ? pollers(facts.taskQueues.chat, TASK_QUEUE_TYPE_ACTIVITY).then((s) => ({ ...s, required: false }))
+        : Promise.resolve<ComponentState>({ state: 'not_configured', required: false, latency_ms: null }),
+      facts.sandbox.mode === 'docker'
+        ? timed(false, async () => {
+            const docker = dockerClient(facts.sandbox.dockerHost);
+            await docker.ping();
+            if (!facts.sandbox.image) return { detail: { mode: 'docker', image: 'built by the worker at its start' } };
+            const image = await docker
+              .getImage(facts.sandbox.image)
+              .inspect()
+              .then(
+                () => true,
+                () => false,
+              );
+            return {
+              state: image ? 'ok' : 'degraded',
+              detail: { mode: 'docker', image: facts.sandbox.image, image_present: image },
+            };
+          })
+        : Promise.resolve<ComponentState>({
+            state: 'ok',
+            required: false,
+            latency_ms: null,
+            detail: { mode: 'process' },
+          }),
+      timed(false, async () => ({
+        detail: { source: deps.market.name, latest_date: await deps.market.latestDate() },
+      })),
+      timed(false, async () => {
+        const s = await statfs(deps.dataDir);
+        const free = s.bavail * s.bsize;
+        const total = s.blocks * s.bsize;
+        return {
+          state: total > 0 && free / total < LOW_DISK ? 'degraded' : 'ok',
+          detail: { path: deps.dataDir, free_bytes: free, total_bytes: total },
+        };
+      }),
+    ]);
     const components: Record<string, ComponentState> = {
       temporal,
       mongodb,
       workers_orchestrator: orchestrator,
       workers_simulation: simulation,
+      workers_job_writes: jobWrites,
       workers_analysis: analysis,
       workers_realtime: pollerWorkers,
       workers_chat: chatWorkers,

@@ -230,6 +230,7 @@ export class SimulationService {
       options: {
         ...DEFAULT_SIMULATION_OPTIONS,
         modelDayTaskQueue: this.d.settings.taskQueues.simulation,
+        jobWritesTaskQueue: this.d.settings.taskQueues.jobWrites,
         ...this.d.simulationOptions,
       },
       seed,
