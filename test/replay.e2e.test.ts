@@ -20,7 +20,7 @@ import { workflowBundle } from './support/workflowBundle.js';
  * (test/replay.test.ts) unless that file exists. Bump VERSION when the workflow code changes: files are
  * never overwritten, so every version's histories keep being replayed.
  */
-const VERSION = 'v11';
+const VERSION = 'v12';
 
 let h: Harness;
 let llm: Awaited<ReturnType<typeof startFakeOpenAi>>;

@@ -300,7 +300,7 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     expect(res.body.links.temporal_ui).toContain(`/workflows/${res.body.job_id}`);
   });
 
-  it("runs a job's writes on their own queue and its dates on the workflow's, so the writes wait in Temporal", async () => {
+  it("runs a job's commits and end on their own queue and its dates on the workflow's, so the writes wait in Temporal", async () => {
     const res = await trigger({ start_date: '2025-06-11', end_date: '2025-06-12', models: ['momentum'] });
     await h.waitForJob(res.body.job_id);
     const queues = new Map<string, Set<string>>();
@@ -311,7 +311,7 @@ describe('simulation jobs over HTTP on real Temporal and FerretDB', () => {
     }
     const { orchestrator, jobWrites } = h.settings.taskQueues;
     expect(Object.fromEntries([...queues].map(([k, v]) => [k, [...v]]))).toEqual({
-      startSimulationJob: [jobWrites],
+      startSimulationJob: [orchestrator],
       computeDate: [orchestrator],
       commitSimulationDates: [jobWrites],
       finishSimulationJob: [jobWrites],

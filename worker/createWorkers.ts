@@ -107,7 +107,8 @@ export async function createWorkers(s: WorkerSetup): Promise<Workers> {
     activities: { answerChatMessage },
     maxConcurrentActivityTaskExecutions: 20,
   });
-  // Runs started before this queue existed schedule these on the orchestrator's queue, which keeps them.
+  // Runs started before this queue existed schedule these on the orchestrator's queue, which keeps them
+  // (startSimulationJob is here for runs recorded while it ran here too: it now runs on the orchestrator's).
   const { startSimulationJob, commitSimulationDates, commitSimulationDate, finishSimulationJob } = bookkeeping;
   const jobWrites = await Worker.create({
     ...common,

@@ -40,6 +40,21 @@ describe('heartbeatClock', () => {
     for (const d of after) expect(d).toEqual({ done: ['a'] });
   });
 
+  it("keeps a retried activity's previous checkpoint until it makes its own", async () => {
+    const env = new MockActivityEnvironment(
+      { heartbeatTimeoutMs: 150, heartbeatDetails: { done: ['x'] } },
+      { interceptors: [heartbeatClock] },
+    );
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => {
+      beats.push(d);
+    });
+    // Beats every 100 ms: four or so in 450 ms, two at the least on a busy machine.
+    await env.run(async () => sleep(450));
+    expect(beats.length).toBeGreaterThanOrEqual(2);
+    for (const d of beats) expect(d).toEqual({ done: ['x'] });
+  });
+
   it('leaves an activity without a heartbeat timeout alone', async () => {
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: undefined }, { interceptors: [heartbeatClock] });
     let beats = 0;

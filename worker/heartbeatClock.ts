@@ -16,7 +16,9 @@ export function heartbeatClock(ctx: Context): ReturnType<ActivityInterceptorsFac
         const timeoutMs = ctx.info.heartbeatTimeoutMs;
         if (!timeoutMs) return next(input);
         // A third of the timeout: two beats may be lost or throttled before the server gives up on us.
-        const beat = setInterval(() => ctx.heartbeat(lastCheckpoint(ctx)), Math.max(100, Math.floor(timeoutMs / 3)));
+        // Before its first checkpoint, a retried activity's is the one its last attempt left.
+        const details = () => lastCheckpoint(ctx) ?? ctx.info.heartbeatDetails;
+        const beat = setInterval(() => ctx.heartbeat(details()), Math.max(100, Math.floor(timeoutMs / 3)));
         try {
           return await next(input);
         } finally {

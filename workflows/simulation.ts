@@ -52,6 +52,9 @@ const DATE_BATCH_PATCH = 'date-batch';
 
 /** Runs from this patch write the dates finished while a commit is on its way in one commit. */
 const COMMIT_BATCH_PATCH = 'commit-batch';
+/** Runs from this patch end at a stop that comes while a run hands over to the next. */
+const STOP_AT_HAND_OVER_PATCH = 'stop-at-hand-over';
+
 /** Dates one commit writes at most. */
 const MAX_DATES_PER_COMMIT = 8;
 /** Dates the computing may be ahead of what is written (batched commits). */
@@ -84,6 +87,7 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
     cursor,
     failedModels,
     totalModelDays,
+    bookkeeping,
     jobWrites,
     modelDays,
     dateBatches,
@@ -188,7 +192,8 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
       }
       if (!cursor.prepared) {
         const firstDate = Object.fromEntries(models.map((m) => [m, firstDateOf(input, m)!]));
-        const started = await jobWrites.startSimulationJob({
+        // On the orchestrator's queue: it may fetch market data, which must not hold the writes' few slots.
+        const started = await bookkeeping.startSimulationJob({
           jobId,
           symbols,
           firstDate: dates[0]!,
@@ -292,14 +297,20 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
   if (continueRun && !stop.requested && !work.consideredCancelled) {
     // The next run starts from what is written: this run's commits land first.
     await allCommitted();
-    if (commitError === undefined) {
+    // Patched (workflows/PATCHES.md): a stop that came while the commits drained was carried by nobody
+    // into the next run, which then ran to its end. Now it ends this run, as a stop between dates does.
+    const stopAtHandOver = patched(STOP_AT_HAND_OVER_PATCH);
+    if (commitError === undefined && !(stopAtHandOver && stop.requested)) {
       await condition(allHandlersFinished);
-      // Throws ContinueAsNew, which ends this run: nothing after it runs.
-      await continueAsNew<typeof simulationWorkflow>({
-        ...input,
-        cursor: { ...cursor, failedModels: [...failedModels], ledgers },
-      });
+      if (!(stopAtHandOver && stop.requested)) {
+        // Throws ContinueAsNew, which ends this run: nothing after it runs.
+        await continueAsNew<typeof simulationWorkflow>({
+          ...input,
+          cursor: { ...cursor, failedModels: [...failedModels], ledgers },
+        });
+      }
     }
+    if (stopAtHandOver && stop.requested) cancelled ??= new CancelledFailure('stopped');
   }
 
   progress.phase = 'finishing';
@@ -356,7 +367,7 @@ function setUp(input: SimulationInput) {
     heartbeatTimeout: WORKER_SILENCE_TIMEOUT,
     retry: BOOKKEEPING_RETRY,
   });
-  // A job's start and end on the queue of its writes, when the run names one (its commits go there too).
+  // A job's end on the queue of its writes, when the run names one (its commits go there too).
   const jobWrites = options.jobWritesTaskQueue
     ? proxyActivities<SimulationActivities>({
         taskQueue: options.jobWritesTaskQueue,

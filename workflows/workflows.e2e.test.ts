@@ -311,6 +311,58 @@ describe('simulationWorkflow', () => {
     expect(calls.at(-1)).toEqual(['finish', { stopped: true, total: 4, completed: 1 }]);
     expect(calls).toHaveLength(3);
   });
+
+  it('a stop that comes while a run hands over to the next ends the job there', async () => {
+    const computed_: string[] = [];
+    const calls: Calls = [];
+    let signalled = false;
+    await withWorker(
+      {
+        startSimulationJob: async () => ({ bars: 1, ledgers: { a: null } }),
+        computeDate: dateBatchOf(async (i) => {
+          computed_.push(i.date);
+          return computed(i.model, i.date, 1);
+        }),
+        commitSimulationDates: async (i: { dates: DateCommit[] }) => {
+          // The hand-over waits for this commit: the stop comes now, and lands before the commit ends.
+          if (!signalled) {
+            signalled = true;
+            const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+            await env.client.workflow.getHandle(workflowId).signal(stopSignal, { reason: 'at the hand-over' });
+            await sleep(1_000);
+          }
+          calls.push(['commit', i.dates.map((d) => d.date)]);
+          return { written: i.dates.length };
+        },
+        recordStopping: async (i) => {
+          calls.push(['stopping', i.reason]);
+          return true;
+        },
+        finishSimulationJob: async (i) => {
+          calls.push(['finish', { stopped: i.stopped, completed: i.tally?.completed }]);
+          return { jobId: i.jobId, status: 'stopped', completed: 1, failed: 0, skipped: 0, stopped: 2 };
+        },
+      },
+      (taskQueue) => {
+        const input = simulationInput(taskQueue, ['2025-03-03', '2025-03-04', '2025-03-05'], ['a']);
+        return env.client.workflow.execute(simulationWorkflow, {
+          taskQueue,
+          workflowId: `wf-${randomUUID()}`,
+          // Every date hands over to a new run.
+          args: [{ ...input, options: { ...input.options, continueAsNewAfterEvents: 1 } }],
+        });
+      },
+    );
+    // The first date only: the next run, which would have run the others, never starts.
+    expect(computed_).toEqual(['2025-03-03']);
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        ['commit', ['2025-03-03']],
+        ['stopping', 'at the hand-over'],
+      ]),
+    );
+    expect(calls.at(-1)).toEqual(['finish', { stopped: true, completed: 1 }]);
+  });
 });
 
 describe('analysisWorkflow', () => {

@@ -241,6 +241,12 @@ export class SimulationService {
       ...(hourly ? { interval: '1h' as const } : {}),
     };
     const job = simulationJobRecord({ ...input, seed });
+    // The key names the job before its workflow exists: nothing writes it later, and a key pointing at a
+    // job that never started is passed over (no record). Unwritten, nothing has started yet.
+    await this.d.jobs.rememberKey(owner, key, jobId).catch(async (err) => {
+      await this.d.locks.release(jobId).catch(() => undefined);
+      throw err;
+    });
     try {
       await temporalDeadline(this.d.temporal, () =>
         this.d.temporal.workflow.start(simulationWorkflow, {
@@ -274,10 +280,10 @@ export class SimulationService {
       }
       this.d.logger.warn({ jobId, err: message }, 'workflow start reported an error, but the workflow exists');
     }
-    // Independent writes; the record just written is the answer (the workflow has not moved it yet, or
-    // has only marked it running, which the next read shows).
+    // The record just written is the answer (the workflow has not moved it yet, or has only marked it
+    // running, which the next read shows).
     try {
-      await Promise.all([this.d.jobs.insertIfAbsent(job), this.d.jobs.rememberKey(owner, key, jobId)]);
+      await this.d.jobs.insertIfAbsent(job);
     } catch (err) {
       // The job runs: its workflow's first activity writes the record too, and the same request again finds
       // it through the models' locks. A 503 here would tell the client that a running job did not start.
