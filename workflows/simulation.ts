@@ -83,22 +83,11 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
     ...(input.costs ? { costs: input.costs } : {}),
     ...(input.interval ? { interval: input.interval } : {}),
   };
-  const {
-    cursor,
-    failedModels,
-    totalModelDays,
-    bookkeeping,
-    jobWrites,
-    modelDays,
-    dateBatches,
-    dateBatchesHere,
-    progress,
-    work,
-    stop,
-  } = setUp(input);
-  const { computeModelDay } = modelDays;
-  const { computeDate } = dateBatches;
-  const { computeDate: computeDateHere } = dateBatchesHere;
+  const setup = setUp(input);
+  const { cursor, failedModels, totalModelDays, bookkeeping, jobWrites, progress, work, stop } = setup;
+  const { computeModelDay } = setup.modelDays;
+  const { computeDate } = setup.dateBatches;
+  const { computeDate: computeDateHere } = setup.dateBatchesHere;
   // A commit is retried for minutes: its work is done and only needs the database back.
   // The job's writes go to their own queue when the run names one (taken a few at a time there).
   const writesQueue = options.jobWritesTaskQueue ? { taskQueue: options.jobWritesTaskQueue } : {};

@@ -105,6 +105,24 @@ function commitsTo(onDate: (i: DateCommit & { jobId: string; owner: string }) =>
   };
 }
 
+/** A finish that reports the job completed with `completed` model-days. */
+const completedFinish = (completed: number) => async (i: { jobId: string }) => ({
+  jobId: i.jobId,
+  status: 'completed' as const,
+  completed,
+  failed: 0,
+  skipped: 0,
+  stopped: 0,
+});
+
+/** Runs a simulation of `models` over `dates` on the worker's queue to its end. */
+const simulate = (dates: string[], models: string[]) => (taskQueue: string) =>
+  env.client.workflow.execute(simulationWorkflow, {
+    taskQueue,
+    workflowId: `wf-${randomUUID()}`,
+    args: [simulationInput(taskQueue, dates, models)],
+  });
+
 describe('simulationWorkflow', () => {
   /** A model-day's result as the worker returns it, ending with `cash` dollars. */
   const computed = (model: string, date: string, cash: number) => ({
@@ -147,21 +165,9 @@ describe('simulationWorkflow', () => {
           commits.push([i.date, i.days.map((d) => d.model), i.failures.map((f) => f.model)]);
           return { written: i.days.length };
         }),
-        finishSimulationJob: async (i) => ({
-          jobId: i.jobId,
-          status: 'completed',
-          completed: 4,
-          failed: 0,
-          skipped: 0,
-          stopped: 0,
-        }),
+        finishSimulationJob: completedFinish(4),
       },
-      (taskQueue) =>
-        env.client.workflow.execute(simulationWorkflow, {
-          taskQueue,
-          workflowId: `wf-${randomUUID()}`,
-          args: [simulationInput(taskQueue, ['2025-03-03', '2025-03-04'], ['a', 'b'])],
-        }),
+      simulate(['2025-03-03', '2025-03-04'], ['a', 'b']),
     );
     expect(starts.sort()).toEqual([
       ['a', '2025-03-03', null],
@@ -190,21 +196,9 @@ describe('simulationWorkflow', () => {
           commits.push(i.dates.map((d) => d.date));
           return { written: i.dates.length };
         },
-        finishSimulationJob: async (i) => ({
-          jobId: i.jobId,
-          status: 'completed',
-          completed: 6,
-          failed: 0,
-          skipped: 0,
-          stopped: 0,
-        }),
+        finishSimulationJob: completedFinish(6),
       },
-      (taskQueue) =>
-        env.client.workflow.execute(simulationWorkflow, {
-          taskQueue,
-          workflowId: `wf-${randomUUID()}`,
-          args: [simulationInput(taskQueue, dates, ['a'])],
-        }),
+      simulate(dates, ['a']),
     );
     // Every date exactly once, in order.
     expect(commits.flat()).toEqual(dates);
