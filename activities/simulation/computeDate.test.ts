@@ -1,13 +1,10 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { parseModelsConfig } from '../../config/models.js';
-import type { BarCache } from '../../storage/barCache.js';
-import type { AgentFactory } from '../../trading/agents/factory.js';
+import { modelDayActivities } from '../../test/support/modelDayActivities.js';
 import { NO_TOKENS } from '../../trading/agents/types.js';
 import type { Bar } from '../../trading/bars.js';
-import { type ComputedDate, createSimulationActivities } from './activities.js';
+import type { ComputedDate } from './activities.js';
 
 // A date's model-days in one activity, over stub stores and a scripted agent: which models run, how
 // often, and what an attempt after a crash skips.
@@ -18,23 +15,17 @@ const MODELS = ['alpha', 'beta', 'gamma'];
 
 function setUp(agentFails: (model: string, call: number) => Error | undefined) {
   const calls: string[] = [];
-  const activities = createSimulationActivities({
-    jobs: { setModelDay: async () => undefined } as any,
-    locks: {} as any,
-    tradingDays: {} as any,
-    ledgers: {} as any,
-    events: { append: async () => undefined } as any,
-    bars: { load: async () => SERIES } as unknown as BarCache,
-    models: parseModelsConfig({ initial_cash: 1000, models: MODELS.map((id) => ({ id, strategy: 'buy-and-hold' })) }),
-    agents: ((spec: { id: string }) => ({
+  const activities = modelDayActivities({
+    bars: SERIES,
+    models: { initial_cash: 1000, models: MODELS.map((id) => ({ id, strategy: 'buy-and-hold' })) },
+    agents: (spec: { id: string }) => ({
       run: async () => {
         calls.push(spec.id);
         const err = agentFails(spec.id, calls.filter((c) => c === spec.id).length);
         if (err) throw err;
         return { steps: [], tokenUsage: NO_TOKENS, summary: 'held', finished: true };
       },
-    })) as unknown as AgentFactory,
-    logger: pino({ level: 'silent' }),
+    }),
   });
   const input = {
     jobId: 'job-1',

@@ -1,14 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { parseModelsConfig } from '../../config/models.js';
-import type { BarCache } from '../../storage/barCache.js';
-import type { AgentFactory } from '../../trading/agents/factory.js';
+import { modelDayActivities } from '../../test/support/modelDayActivities.js';
 import { NO_TOKENS } from '../../trading/agents/types.js';
 import type { Bar, BarSeries } from '../../trading/bars.js';
-import { createSimulationActivities } from './activities.js';
 
 const bar = (date: string, close: number): Bar => ({ date, open: close, high: close, low: close, close, volume: 1 });
 
@@ -18,18 +14,12 @@ const bar = (date: string, close: number): Bar => ({ date, open: close, high: cl
  */
 async function valueDay(date: string, series: BarSeries) {
   const start = { cash: 1000, holdings: { AAPL: 7 }, portfolioValue: 1899.22 };
-  const activities = createSimulationActivities({
-    jobs: { setModelDay: async () => undefined } as any,
-    locks: {} as any,
-    tradingDays: {} as any,
-    ledgers: {} as any,
-    events: { append: async () => undefined } as any,
-    bars: { load: async () => series } as unknown as BarCache,
-    models: parseModelsConfig({ initial_cash: 10000, models: [{ id: 'hold', strategy: 'buy-and-hold' }] }),
-    agents: (() => ({
+  const activities = modelDayActivities({
+    bars: series,
+    models: { initial_cash: 10000, models: [{ id: 'hold', strategy: 'buy-and-hold' }] },
+    agents: () => ({
       run: async () => ({ steps: [], tokenUsage: NO_TOKENS, summary: 'held', finished: true }),
-    })) as unknown as AgentFactory,
-    logger: pino({ level: 'silent' }),
+    }),
   });
   const ref = { jobId: 'job-1', owner: 'local', model: 'hold', date, symbols: ['AAPL', 'MSFT'], start };
   const computed = (await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(
