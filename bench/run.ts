@@ -317,7 +317,7 @@ try {
     const two = await runOnce(DELAY_MS, 2);
     const ideal = dates * DELAY_MS;
     console.log(
-      `${DELAY_MS} ms per agent call, two worker processes: wall ${(two.wallMs / 1000).toFixed(1)} s, ratio ${(two.wallMs / ideal).toFixed(3)}, ${(two.modelDays / (two.wallMs / 1000)).toFixed(1)} model-days/s (one in-process worker: ratio ${(slow.wallMs / ideal).toFixed(3)})`,
+      `${DELAY_MS} ms per agent call, two worker processes: wall ${(two.wallMs / 1000).toFixed(1)} s, ratio ${(two.wallMs / ideal).toFixed(3)}, ${(two.modelDays / (two.wallMs / 1000)).toFixed(1)} model-days/s (one worker process: ratio ${(slow.wallMs / ideal).toFixed(3)})`,
     );
   }
   if (!process.env.BENCH_SKIP_ANALYSIS) await analysisBenchmark(stack, `${DAILY_H1},${DAILY_H2}`);
