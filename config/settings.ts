@@ -133,7 +133,7 @@ export interface Settings {
   newsFiles: string[];
   maxSimulationDays: number;
   simulationConcurrency: number;
-  /** Simulation writes (a job's start, commits, end) one worker runs at once. */
+  /** Simulation writes (a job's commits and end) one worker runs at once. */
   jobWritesConcurrency: number;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   /** `chat`: the chat's answering activity (LLM calls of minutes, kept apart from bookkeeping). */

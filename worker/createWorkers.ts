@@ -33,7 +33,7 @@ export interface WorkerSetup {
   /** Model-days run at once by this process; LLM-bound models want more, CPU-bound strategies fewer. */
   simulationConcurrency: number;
   /**
-   * A simulation's own writes (its start, commits and end) this process runs at once, on their own queue:
+   * A simulation's own writes (its commits and end) this process runs at once, on their own queue:
    * the database has one writer, so more at once only queue inside it, where the API's requests then
    * wait behind them. Jobs beyond what it sustains wait in Temporal instead.
    */
@@ -52,9 +52,10 @@ export interface Workers {
 }
 
 /**
- * One process, six task queues (`job-writes` takes a simulation's own writes a few at a time): `orchestrator` runs workflows and their bookkeeping, `simulation` runs
- * model-days, `analysis` runs sandboxes, `realtime` the live hubs' pollers and `chat` the chat's answers,
- * so each kind of work has its own concurrency.
+ * One process, six task queues: `orchestrator` runs workflows, their bookkeeping and a simulation's dates,
+ * `job-writes` a simulation's commits and end a few at a time, `simulation` older runs' dates and
+ * model-days, `analysis` sandboxes, `realtime` the live hubs' pollers and `chat` the chat's answers, so
+ * each kind of work has its own concurrency.
  */
 export async function createWorkers(s: WorkerSetup): Promise<Workers> {
   const { computeModelDay, computeDate, runAnalysisSandbox, pollFeed, answerChatMessage, ...bookkeeping } =
@@ -73,8 +74,9 @@ export async function createWorkers(s: WorkerSetup): Promise<Workers> {
     taskQueue: s.taskQueues.orchestrator,
     ...(s.workflowBundle ? { workflowBundle: s.workflowBundle } : { workflowsPath }),
     // A date's model-days run here too: a simulation started since `paced-commits` schedules them on its own
-    // queue, so the server hands them over with the workflow task (eager dispatch). Their slots come on top of
-    // the bookkeeping's twenty, so dates never hold up the commits that follow them.
+    // queue, so the server hands them over with the workflow task (eager dispatch, which needs a free slot).
+    // Dates and bookkeeping share these slots: more running simulations than SIMULATION_CONCURRENCY + 20
+    // make the bookkeeping wait for a date to end (README, SIMULATION_CONCURRENCY).
     activities: { ...bookkeeping, computeDate },
     maxConcurrentActivityTaskExecutions: 20 + s.simulationConcurrency,
   });

@@ -30,7 +30,7 @@ export interface SimulationOptions {
   /** Task queue of the workers that run model-days, so their concurrency is set apart from orchestration. */
   modelDayTaskQueue: string;
   /**
-   * Task queue of a job's own writes (its start, commits and end), whose workers take only a few at a time:
+   * Task queue of a job's own writes (its commits and end), whose workers take only a few at a time:
    * the database has one writer, so jobs beyond what it sustains wait in Temporal, not in the requests'
    * path. Absent in runs started before it: those write from the workflow's own queue.
    */

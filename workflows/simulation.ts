@@ -84,13 +84,12 @@ async function committedSimulation(input: SimulationInput): Promise<SimulationOu
     ...(input.interval ? { interval: input.interval } : {}),
   };
   const setup = setUp(input);
-  const { cursor, failedModels, totalModelDays, bookkeeping, jobWrites, progress, work, stop } = setup;
+  const { cursor, failedModels, totalModelDays, bookkeeping, jobWrites, writesQueue, progress, work, stop } = setup;
   const { computeModelDay } = setup.modelDays;
   const { computeDate } = setup.dateBatches;
   const { computeDate: computeDateHere } = setup.dateBatchesHere;
-  // A commit is retried for minutes: its work is done and only needs the database back.
-  // The job's writes go to their own queue when the run names one (taken a few at a time there).
-  const writesQueue = options.jobWritesTaskQueue ? { taskQueue: options.jobWritesTaskQueue } : {};
+  // A commit is retried for minutes: its work is done and only needs the database back. It goes to the
+  // queue of the job's writes, when the run names one.
   const { commitSimulationDate, commitSimulationDates } = proxyActivities<SimulationActivities>({
     ...writesQueue,
     startToCloseTimeout: '2 minutes',
@@ -356,15 +355,14 @@ function setUp(input: SimulationInput) {
     heartbeatTimeout: WORKER_SILENCE_TIMEOUT,
     retry: BOOKKEEPING_RETRY,
   });
-  // A job's end on the queue of its writes, when the run names one (its commits go there too).
-  const jobWrites = options.jobWritesTaskQueue
-    ? proxyActivities<SimulationActivities>({
-        taskQueue: options.jobWritesTaskQueue,
-        startToCloseTimeout: '10 minutes',
-        heartbeatTimeout: WORKER_SILENCE_TIMEOUT,
-        retry: BOOKKEEPING_RETRY,
-      })
-    : bookkeeping;
+  // The queue of the job's writes (its commits and end), when the run names one; else the workflow's own.
+  const writesQueue = options.jobWritesTaskQueue ? { taskQueue: options.jobWritesTaskQueue } : {};
+  const jobWrites = proxyActivities<SimulationActivities>({
+    ...writesQueue,
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: WORKER_SILENCE_TIMEOUT,
+    retry: BOOKKEEPING_RETRY,
+  });
   const modelDays = proxyActivities<SimulationActivities>({
     taskQueue: options.modelDayTaskQueue,
     startToCloseTimeout: options.modelDayTimeoutMs,
@@ -435,6 +433,7 @@ function setUp(input: SimulationInput) {
     totalModelDays,
     bookkeeping,
     jobWrites,
+    writesQueue,
     modelDays,
     dateBatches,
     dateBatchesHere,
